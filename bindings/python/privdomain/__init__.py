@@ -1,0 +1,1 @@
+"""libprivdomain Python bindings (ctypes)."""
