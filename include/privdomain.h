@@ -10,5 +10,11 @@
 #include "privdomain/writer.h"
 #include "privdomain/ingest.h"
 #include "privdomain/scan.h"
+/* charts */
+/* funnel, stages */
+/* retention, lifecycle */
+/* referral */
+/* clv */
+/* touchpoints, attribution, segments */
 
 #endif

@@ -80,6 +80,16 @@ typedef struct pd_event {
   int64_t amount;      /* minor currency units */
 } pd_event;
 
+/* Calendar periods for cohorts, trends and reports, computed in a time
+ * zone given per query (IANA name such as "Asia/Shanghai"; NULL = UTC).
+ * Weeks are ISO weeks starting Monday unless PD_PERIOD_WEEK_SUNDAY. */
+typedef enum pd_period {
+  PD_PERIOD_DAY = 0,
+  PD_PERIOD_WEEK = 1,
+  PD_PERIOD_WEEK_SUNDAY = 2,
+  PD_PERIOD_MONTH = 3
+} pd_period;
+
 /* Name of a built-in event type ("purchase"), or NULL for other ids. Static. */
 PD_API const char *pd_event_type_builtin_name(uint32_t type);
 /* Parses "public"/"private"/"semi" (else PD_DOMAIN_UNKNOWN); static names back. */

@@ -1,0 +1,42 @@
+/* pd: the libprivdomain command-line tool. Dispatches to one function per
+ * subcommand; every command takes --help. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const pd_command commands[] = {
+    /* foundation (issue 2) */
+    /* funnel, stages (issue 3) */
+    /* retention, lifecycle, stickiness (issue 4) */
+    /* referral (issue 5) */
+    /* rfm, clv (issue 6) */
+    /* touchpoints, attribution, segments (issue 7) */
+    /* report (issue 8) */
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: pd COMMAND [OPTIONS] ...\n\ncommands:\n");
+  for (const pd_command *c = commands; c->name; c++) fprintf(out, "  %-12s %s\n", c->name, c->summary);
+  fprintf(out, "\n`pd COMMAND --help` describes a command. Exit codes: 0 ok, 1 runtime error, 2 usage.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return PD_EXIT_USAGE;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    usage(stdout);
+    return PD_EXIT_OK;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("pd (libprivdomain) %s\n", pd_version_string());
+    return PD_EXIT_OK;
+  }
+  for (const pd_command *c = commands; c->name; c++)
+    if (strcmp(argv[1], c->name) == 0) return c->run(argc - 1, argv + 1);
+  fprintf(stderr, "pd: unknown command \"%s\" (see pd --help)\n", argv[1]);
+  return PD_EXIT_USAGE;
+}
