@@ -15,6 +15,7 @@
 /* retention, lifecycle */
 /* referral */
 /* clv */
+#include "privdomain/clv.h"
 /* touchpoints, attribution, segments */
 
 #endif
