@@ -17,14 +17,17 @@ INCLUDE = os.path.join(SOURCE_ROOT, "include", "privdomain")
 LAYOUT = os.environ.get("PRIVDOMAIN_LAYOUT")
 
 
+def header_texts():
+    for fname in sorted(os.listdir(INCLUDE)):
+        if fname.endswith(".h"):
+            with open(os.path.join(INCLUDE, fname), encoding="utf-8") as f:
+                yield re.sub(r"/\*.*?\*/", " ", f.read(), flags=re.S)
+
+
 def header_prototypes():
     """{name: (return type, [parameter types])} of every PD_API function in the public headers."""
     protos = {}
-    for fname in sorted(os.listdir(INCLUDE)):
-        if not fname.endswith(".h"):
-            continue
-        with open(os.path.join(INCLUDE, fname), encoding="utf-8") as f:
-            text = re.sub(r"/\*.*?\*/", " ", f.read(), flags=re.S)
+    for text in header_texts():
         for ret, name, params in re.findall(r"PD_API\s+([^;(]*?)\b(pd_\w+)\s*\(([^;]*?)\)\s*;", text):
             params = " ".join(params.split())
             plist = [] if params in ("", "void") else [p.strip() for p in params.split(",")]
@@ -45,8 +48,8 @@ SCALARS = {"int": ctypes.c_int, "unsigned": ctypes.c_uint, "long": ctypes.c_long
            "size_t": ctypes.c_size_t, "double": ctypes.c_double, "int64_t": ctypes.c_int64,
            "uint32_t": ctypes.c_uint32, "uint64_t": ctypes.c_uint64,
            "char *": ctypes.c_char_p, "void": None}
-ENUMS = {"pd_status", "pd_type", "pd_format", "pd_domain", "pd_carrier", "pd_durability",
-         "pd_period", "pd_event_type", "pd_input_format"}
+ENUMS = {name for text in header_texts() for name in re.findall(r"typedef\s+enum\s+\w*\s*{[^}]*}\s*(\w+)", text)}
+CALLBACKS = {name for text in header_texts() for name in re.findall(r"typedef[^;(]*\(\s*\*\s*(\w+)\s*\)", text)}
 
 
 def expected_ctype(ctype):
@@ -57,7 +60,7 @@ def expected_ctype(ctype):
         return ctypes.c_int
     if ctype.endswith("*"):
         return "pointer"
-    if ctype.endswith("_fn"):
+    if ctype in CALLBACKS:
         return "callback"
     raise AssertionError("unknown C type %r: teach test_native.py" % ctype)
 
@@ -117,6 +120,8 @@ class TestPrototypes(unittest.TestCase):
         self.assertEqual(self.headers["pd_table_get_int64"], ("int64_t", ["pd_table *", "size_t", "size_t"]))
         self.assertEqual(self.headers["pd_last_error"], ("const char *", []))
         self.assertGreater(len(self.headers), 25)
+        self.assertTrue({"pd_status", "pd_carrier", "pd_input_format"} <= ENUMS)
+        self.assertTrue({"pd_scan_fn", "pd_progress_fn"} <= CALLBACKS)
 
     def test_every_prototype_matches_its_header(self):
         for name, (restype, argtypes) in PROTOTYPES.items():
