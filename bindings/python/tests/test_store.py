@@ -195,7 +195,8 @@ class TestIdentity(StoreTestCase):
 
     def test_alias_clash_is_exists_error(self):
         with Store(self.path, create=True) as s:
-            a, b = s.user("a"), s.user("b")
+            a = s.user("a")
+            s.user("b")
             with self.assertRaises(privdomain.ExistsError):
                 s.alias(a, "b")
 
