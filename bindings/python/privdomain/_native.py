@@ -1,8 +1,8 @@
 """Loads libprivdomain and declares every C prototype the bindings call.
 
-To add an area: declare its structs here and its functions in its region of
-PROTOTYPES as name: (restype, [argtypes]); STATUS as restype raises the right
-exception on failure, so wrappers just call lib.pd_xxx(...). Keep regions apart.
+To add an area: mirror its structs below (and in tests/layout.c) and declare its functions in
+its region of PROTOTYPES as name: (restype, [argtypes]); restype STATUS raises the matching
+exception on failure. tests/test_native.py checks all of it against the headers and the .map.
 """
 
 import ctypes

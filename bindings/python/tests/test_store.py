@@ -45,7 +45,7 @@ class StoreTestCase(unittest.TestCase):
             s.append("alice", "purchase", datetime.datetime(2024, 3, 1, 9, 30, tzinfo=CST),  # 01:30Z
                      touchpoint=group, amount="12.34")
             s.append("alice", "invite", T0 + 7200000)
-            s.append("bob", "referral_signup", "2024-03-02T00:00:00Z", referrer="alice", touchpoint=feed)
+            s.append("bob", "referral_signup", T0 + 86400000, referrer="alice", touchpoint=feed)
             s.append("bob", "purchase", T0 + 86400000 + 60000, amount=decimal.Decimal("99.9"))
             s.append("carol", "visit", T0 - 1000, amount=0)
             self.assertEqual(s.pending, 6)
@@ -130,8 +130,9 @@ class TestWriteRead(StoreTestCase):
                 s.append("u", "visit", datetime.datetime(2024, 3, 1))  # naive
             with self.assertRaises(privdomain.ParseError):
                 s.append("u", "purchase", T0, amount="12.345")
-            with self.assertRaises(privdomain.ParseError):
-                s.append("u", "visit", "yesterday")
+            if have("pd_time_parse"):
+                with self.assertRaises(privdomain.ParseError):
+                    s.append("u", "visit", "yesterday")
             with self.assertRaises(ValueError):
                 s.define_touchpoint("x", domain="dark")
             with self.assertRaises(ValueError):
@@ -230,6 +231,7 @@ class TestLocking(StoreTestCase):
         finally:
             p.stdin.close()
             self.assertEqual(p.wait(timeout=60), 0)
+            p.stdout.close()
         with Store(self.path) as s:  # the holder committed and released
             self.assertEqual(s.n_events, 2)
             s.append("u", "visit", T0 + 2)
