@@ -1,8 +1,8 @@
 """Loads libprivdomain and declares every C prototype the bindings call.
 
-To add an area: mirror its structs below (and in tests/layout.c) and declare its functions in
+To add an area: mirror its structs below (and in ../tests/layout.c), declare its functions in
 its region of PROTOTYPES as name: (restype, [argtypes]); restype STATUS raises the matching
-exception on failure. tests/test_native.py checks all of it against the headers and the .map.
+exception on failure. ../tests/test_native.py checks it all against the headers and the .map.
 """
 
 import ctypes
