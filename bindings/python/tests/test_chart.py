@@ -36,7 +36,7 @@ class TestChart(unittest.TestCase):
         path = os.path.join(self._tmp.name, "s.pds")
         with Store(path, create=True) as store:
             store.define_touchpoint("企业微信 <客服>", domain="private", carrier="wecom", daily_spend=12345)
-            store.define_touchpoint("抖音广告", domain="public", carrier="ad", daily_spend=990000)
+            store.define_touchpoint("抖音广告", domain="public", carrier="feed_ad", daily_spend=990000)
             store.commit()
             t = store.touchpoints()
             text = chart.svg(t, kind="hbar", label_col="name", value_cols=["daily_spend"],
