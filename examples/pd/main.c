@@ -7,6 +7,7 @@
 
 static const pd_command commands[] = {
     /* foundation (issue 2) */
+    {"gen", pd_cmd_gen, "generate a synthetic private-domain business (CSV or store)"},
     /* funnel, stages (issue 3) */
     /* retention, lifecycle, stickiness (issue 4) */
     /* referral (issue 5) */
