@@ -79,6 +79,13 @@ class ChartSpec(Structure):
                 ("max_items", c_size_t)]
 
 
+# report (report.h)
+class ReportOptions(Structure):
+    _fields_ = [("size", c_size_t), ("title", c_char_p), ("tz", c_char_p), ("period", c_int),
+                ("currency_symbol", c_char_p), ("rarra", c_int), ("referral_cap", c_int),
+                ("sections", c_char_p), ("threads", c_uint)]
+
+
 def new(struct, **fields):
     """A struct with its leading `size` member set, like the C _INIT macros."""
     s = struct(**fields)
@@ -166,6 +173,9 @@ PROTOTYPES = {
     # clv (issue 6)
     # touchpoints, attribution, segments (issue 7)
     # report (issue 8)
+    "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
+    "pd_report_write": (STATUS, [HANDLE, POINTER(ReportOptions), c_char_p]),
+    "pd_report_section_id": (c_char_p, [c_size_t]),
 }
 
 
