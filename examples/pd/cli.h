@@ -188,6 +188,10 @@ static inline int pd_cli_open_store(const char *cmd, const char *path, int mode,
 /* Declarations of every command, one region per area. */
 /* foundation (issue 2) */
 int pd_cmd_gen(int argc, char **argv);
+int pd_cmd_ingest(int argc, char **argv);
+int pd_cmd_info(int argc, char **argv);
+int pd_cmd_compact(int argc, char **argv);
+int pd_cmd_export(int argc, char **argv);
 /* funnel, stages (issue 3) */
 /* retention, lifecycle, stickiness (issue 4) */
 /* referral (issue 5) */

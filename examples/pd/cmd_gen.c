@@ -172,6 +172,77 @@ static int gen_csv(const pd_gen_options *g, const char *out, pd_gen_stats *stats
   return pd_cli_close_out("gen", c.f);
 }
 
+/* ---- straight into a store --------------------------------------------- */
+
+typedef struct store_sink {
+  pd_writer *w;
+  uint32_t *ids;        /* generator index -> store user id (PD_NONE: not yet) */
+  uint32_t tps[32];
+  pd_status st;
+} store_sink;
+
+static uint32_t user_id(store_sink *c, uint32_t idx) {
+  if (c->ids[idx] == PD_NONE) {
+    char name[16];
+    pd_gen_user_name(idx, name);
+    c->st = pd_writer_user(c->w, name, &c->ids[idx]);
+  }
+  return c->ids[idx];
+}
+
+static int store_event(void *ctx, const pd_gen_event *ev) {
+  store_sink *c = ctx;
+  pd_event e;
+  e.time_ms = ev->time_ms;
+  e.user = user_id(c, ev->user);
+  if (c->st == PD_OK) e.referrer = ev->referrer == PD_NONE ? PD_NONE : user_id(c, ev->referrer);
+  if (c->st != PD_OK) return 1;
+  e.type = ev->type;
+  e.touchpoint = ev->touchpoint == PD_NONE ? PD_NONE : c->tps[ev->touchpoint];
+  e.amount = ev->has_amount ? ev->amount : 0;
+  if ((c->st = pd_writer_append(c->w, &e)) != PD_OK) return 1;
+  if (pd_writer_pending(c->w) >= 1000000 && (c->st = pd_writer_commit(c->w)) != PD_OK) return 1;
+  return 0;
+}
+
+static int gen_store(const pd_gen_options *g, const char *dir, pd_gen_stats *stats) {
+  pd_store *store;
+  int rc = pd_cli_open_store("gen", dir, PD_CLI_CREATE, &store);
+  if (rc) return rc;
+  store_sink c;
+  memset(&c, 0, sizeof c);
+  pd_status st = pd_writer_open(&c.w, store);
+  if (st != PD_OK) {
+    pd_store_close(store);
+    return pd_cli_fail("gen", st);
+  }
+  for (unsigned i = 0; i < pd_gen_n_touchpoints && i < 32 && st == PD_OK; i++) {
+    pd_touchpoint_def d = PD_TOUCHPOINT_DEF_INIT;
+    d.name = pd_gen_touchpoints[i].name;
+    d.domain = pd_gen_touchpoints[i].domain;
+    d.carrier = pd_gen_touchpoints[i].carrier;
+    d.daily_spend = pd_gen_touchpoints[i].daily_spend;
+    st = pd_writer_touchpoint(c.w, &d, &c.tps[i]);
+  }
+  c.ids = malloc((g->users ? g->users : 1) * sizeof *c.ids);
+  if (!c.ids) {
+    rc = pd_cli_error("gen", "out of memory");
+  } else if (st != PD_OK) {
+    rc = pd_cli_fail("gen", st);
+  } else {
+    memset(c.ids, 0xff, g->users * sizeof *c.ids);
+    c.st = PD_OK;
+    int r = pd_gen_run(g, store_event, &c, stats);
+    if (r < 0) rc = pd_cli_error("gen", "out of memory for %" PRIu64 " users", g->users);
+    else if (r > 0 || c.st != PD_OK) rc = pd_cli_fail("gen", c.st);
+    else if ((st = pd_writer_commit(c.w)) != PD_OK) rc = pd_cli_fail("gen", st);
+  }
+  free(c.ids);
+  pd_writer_close(c.w);
+  pd_store_close(store);
+  return rc;
+}
+
 int pd_cmd_gen(int argc, char **argv) {
   int64_t users = 10000, seed = 1, months = 6, start = INT64_C(1704067200000); /* 2024-01-01 */
   const char *out = NULL, *store = NULL;
@@ -204,9 +275,8 @@ int pd_cmd_gen(int argc, char **argv) {
   pd_gen_options g = {(uint64_t)users, (uint64_t)seed, start, (int)months};
   pd_gen_stats stats;
   double t0 = pd_cli_now();
-  if (store) return pd_cli_error("gen", "--store: not available yet");
-  rc = gen_csv(&g, out, &stats);
-  if (rc == 0 && !quiet && out)
+  rc = store ? gen_store(&g, store, &stats) : gen_csv(&g, out, &stats);
+  if (rc == 0 && !quiet && (out || store))
     fprintf(stderr, "pd gen: %" PRIu64 " users (%" PRIu64 " referred), %" PRIu64 " events in %.1f s\n", stats.users,
             stats.referred, stats.events, pd_cli_now() - t0);
   return rc;

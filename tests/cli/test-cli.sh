@@ -106,5 +106,47 @@ range=$(tail -n +2 "$T/s.csv" | cut -c1-10 | sort | sed -n '1p;$p' | tr '\n' ' '
 inside=$(echo "$range" | awk '{ print ($1 >= "2023-06-15" && $2 < "2023-07-16") }')
 eq "$inside" 1 "--start/--months: dates span $range"
 
+# ---- store commands without ingest: gen --store, info, compact, export ------
+expect 1 "$PD" info "$T/no-such-store"
+grep_in "$T/err" "^pd info: ."
+expect 2 "$PD" info
+grep_in "$T/err" "missing arguments"
+expect 2 "$PD" info "$T/x" "$T/y"
+expect 2 "$PD" info --format xml "$T/x"
+grep_in "$T/err" 'expected table, csv or json, got "xml"'
+expect 1 "$PD" compact "$T/no-such-store"
+expect 1 "$PD" export "$T/no-such-store"
+expect 0 "$PD" gen --users 2000 --seed 7 --store "$T/gs"
+# info agrees with the CSV of the same seed
+expect 0 "$PD" info --format csv "$T/gs"
+cp "$T/out" "$T/info.csv"
+info() { awk -F, -v k="$1" '$1 == k { print $2 }' "$T/info.csv"; }
+eq "$(info users)" 2000 "info users"
+eq "$(info events)" "$(($(wc -l <"$T/a/ev.csv") - 1))" "info events"
+eq "$(info touchpoints)" "$(($(wc -l <"$T/a/touchpoints.csv") - 1))" "info touchpoints"
+for e in acquire visit purchase refund invite referral_signup churn; do
+  eq "$(info "events:$e")" "$(grep -c ",$e," "$T/a/ev.csv")" "info events:$e"
+done
+expect 0 "$PD" info "$T/gs"
+grep_in "$T/out" "^key  *value"
+grep_in "$T/out" "^events:purchase "
+expect 0 "$PD" info -f json "$T/gs"
+grep_in "$T/out" '"key": *"users"'
+if [ -x /usr/bin/python3 ]; then
+  /usr/bin/python3 -c 'import json,sys; rows=json.load(open(sys.argv[1])); assert any(r["key"]=="users" and r["value"]==2000 for r in rows)' "$T/out" && ok || fail "info --format json does not parse"
+fi
+# export: the events of gen --store are the CSV's, user by user, in time order
+expect 0 "$PD" export "$T/gs" --out "$T/exp.csv" --touchpoints "$T/exp-tp.csv"
+(head -n1 "$T/a/ev.csv"; tail -n +2 "$T/a/ev.csv" | sort -s -t, -k2.2,2n) >"$T/by-user.csv"
+same "$T/by-user.csv" "$T/exp.csv" "export of gen --store vs gen CSV by user"
+same "$T/a/touchpoints.csv" "$T/exp-tp.csv" "exported touchpoints"
+expect 0 "$PD" compact "$T/gs"
+grep_in "$T/out" "compacted .* 2000 users"
+expect 0 "$PD" info --format csv "$T/gs"
+grep_in "$T/out" "^segments,1,"
+grep_in "$T/out" "^events_in_log,0,"
+expect 0 "$PD" export "$T/gs"
+same "$T/exp.csv" "$T/out" "export after compaction"
+
 echo "cli tests: $n passed, $fails failed"
 [ "$fails" = 0 ]
