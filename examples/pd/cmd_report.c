@@ -26,9 +26,9 @@ int pd_cmd_report(int argc, char **argv) {
   char desc[1024];
   size_t len = (size_t)snprintf(desc, sizeof desc,
                                 "Writes one self-contained HTML page (inline SVG charts and CSS, no scripts,\n"
-                                "no network) with the store's headline figures and charts. Sections:");
+                                "no network) with the store's headline figures and charts.\nSections:");
   for (size_t i = 0; pd_report_section_id(i) && len < sizeof desc - 32; i++)
-    len += (size_t)snprintf(desc + len, sizeof desc - len, "%s%s", i ? ", " : "\n", pd_report_section_id(i));
+    len += (size_t)snprintf(desc + len, sizeof desc - len, "%s%s", i ? ", " : " ", pd_report_section_id(i));
   const pd_cli_spec spec = {"report", "STORE", desc, opts, 1, 1};
   pd_cli_args args;
   int rc = pd_cli_parse(&spec, argc, argv, &args);

@@ -50,7 +50,7 @@ static const char css[] =
     ".pd-kpi .pd-value{font-size:22px;font-weight:600;font-variant-numeric:tabular-nums}"
     ".pd-kpi .pd-sub{color:var(--muted);font-size:11.5px}"
     ".pd-chart{margin:8px 0 14px;overflow-x:auto}"
-    ".pd-chart svg{max-width:100%;height:auto;display:block}"
+    ".pd-chart svg{max-width:100%;min-width:560px;height:auto;display:block}"
     ".pd-table-wrap{overflow-x:auto;margin:8px 0 12px}"
     "table.pd-table{border-collapse:collapse;font-size:12.5px;min-width:50%}"
     "table.pd-table th,table.pd-table td{padding:4px 10px;border-bottom:1px solid var(--line);white-space:nowrap}"
