@@ -68,6 +68,17 @@ class ScanOptions(Structure):
                 ("user_end", c_uint32)]
 
 
+# charts (chart.h)
+class ChartSpec(Structure):
+    _fields_ = [("size", c_size_t), ("kind", c_int), ("title", c_char_p), ("subtitle", c_char_p),
+                ("label_col", c_char_p), ("value_cols", c_char_p), ("series_col", c_char_p),
+                ("note_col", c_char_p), ("x_title", c_char_p), ("y_title", c_char_p),
+                ("format", c_int), ("currency_symbol", c_char_p), ("decimals", c_int),
+                ("width", c_int), ("height", c_int), ("has_ref", c_int), ("ref_value", c_double),
+                ("ref_label", c_char_p), ("node_col", c_char_p), ("parent_col", c_char_p),
+                ("max_items", c_size_t)]
+
+
 def new(struct, **fields):
     """A struct with its leading `size` member set, like the C _INIT macros."""
     s = struct(**fields)
@@ -146,6 +157,9 @@ PROTOTYPES = {
     "pd_scan_workers": (c_uint, [POINTER(ScanOptions)]),
     "pd_scan": (STATUS, [HANDLE, POINTER(ScanOptions), ScanFn, c_void_p]),
     # charts (issues 2-8)
+    "pd_chart_svg": (STATUS, [HANDLE, POINTER(ChartSpec), POINTER(c_void_p)]),
+    "pd_chart_write": (STATUS, [HANDLE, POINTER(ChartSpec), c_char_p]),
+    "pd_chart_format_value": (c_size_t, [c_double, c_int, c_char_p, c_int, c_char_p, c_size_t]),
     # funnel, stages (issue 3)
     # retention, lifecycle (issue 4)
     # referral (issue 5)

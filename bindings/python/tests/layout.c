@@ -28,6 +28,13 @@ int main(void) {
   F(pd_user_events, amount);
   S(pd_scan_options); F(pd_scan_options, size); F(pd_scan_options, threads);
   F(pd_scan_options, user_begin); F(pd_scan_options, user_end);
+  S(pd_chart_spec); F(pd_chart_spec, size); F(pd_chart_spec, kind); F(pd_chart_spec, title);
+  F(pd_chart_spec, subtitle); F(pd_chart_spec, label_col); F(pd_chart_spec, value_cols);
+  F(pd_chart_spec, series_col); F(pd_chart_spec, note_col); F(pd_chart_spec, x_title);
+  F(pd_chart_spec, y_title); F(pd_chart_spec, format); F(pd_chart_spec, currency_symbol);
+  F(pd_chart_spec, decimals); F(pd_chart_spec, width); F(pd_chart_spec, height);
+  F(pd_chart_spec, has_ref); F(pd_chart_spec, ref_value); F(pd_chart_spec, ref_label);
+  F(pd_chart_spec, node_col); F(pd_chart_spec, parent_col); F(pd_chart_spec, max_items);
   /* charts, funnel, retention, referral, clv, touchpoints, report: add structs here */
   return 0;
 }
