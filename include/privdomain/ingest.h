@@ -32,7 +32,7 @@
  *  - a bad value: where its field starts (its opening quote if quoted), or
  *    for JSON where the member's value starts (1 when the member is absent);
  *  - a quoting error: the offending character (the opening quote of a
- *    field never closed);
+ *    field never closed); a JSON syntax error: where json-glib stopped;
  *  - too few fields: just past the end of the record; too many: where the
  *    first extra field starts;
  *  - a header error, unreadable gzip data: 1.
