@@ -1,11 +1,12 @@
 /* pd gen: a deterministic synthetic private-domain business.
  *
  * Users are planned first (acquisition time, touchpoint, referrer), then
- * simulated lazily: each user is a small state machine of independent
- * processes (visits, purchases, messages...), each holding the time of its
- * next event. A heap keyed by (each user's earliest next event, user)
- * releases events in global time order, so the output is time-ordered like
- * a real event log while memory stays O(users).
+ * simulated one at a time: each user is a small state machine of
+ * independent processes (visits, purchases, messages...), each holding the
+ * time of its next event. Events go into one bucket per day; each day is
+ * then sorted by time (stable counting sort on the second) and handed to the
+ * sink, so the output is time-ordered like a real event log. Memory: 16
+ * bytes per event plus 20 per user.
  *
  * The model, per user:
  *  - acquisition through one of the touchpoints (referred users through the
@@ -151,23 +152,42 @@ enum {
 
 enum { F_ACTIVATED = 1, F_ALIVE = 2, F_REACHABLE = 4, F_MEMBER = 8, F_SV = 16 };
 
+/* What the plan fixes for every user before the simulation. */
+typedef struct planned {
+  uint32_t acq, preinv, referrer; /* seconds since start; referrer index or PD_NONE */
+  float share;                    /* propensity to invite */
+  uint8_t depth, tp_acq;
+} planned;
+
+/* The simulation state of the user being simulated. */
 typedef struct user {
   uint32_t next[NSLOT]; /* seconds since start of each process's next event */
-  uint32_t acq;
-  uint32_t referrer;
+  uint32_t k, acq, referrer;
   float v_rate, p_rate, p_drop, spend, share;
   int32_t refund;
-  uint8_t tp_acq, tp_home, tp_msg, flags, early_visits, depth;
+  uint8_t tp_acq, tp_home, tp_msg, flags, early_visits;
 } user;
+
+/* A generated event waiting in its day's bucket (16 bytes). */
+typedef struct rec {
+  uint32_t t, user;
+  int32_t amount;
+  uint8_t type, tp, has_amount, pad;
+} rec;
+
+typedef struct bucket {
+  rec *v;
+  size_t n, cap;
+} bucket;
 
 typedef struct sim {
   rng r;
-  user *u;
+  planned *p;
   uint64_t n;
   uint32_t end;
-  int64_t start_ms;
-  pd_gen_sink sink;
-  void *ctx;
+  bucket *days;
+  uint32_t n_days;
+  int oom;
   pd_gen_stats *stats;
 } sim;
 
@@ -178,12 +198,21 @@ static inline uint32_t after(const sim *s, uint32_t now, double gap) {
   return t >= (double)s->end ? NEVER : (uint32_t)t;
 }
 
-static int emit(sim *s, uint32_t t, uint32_t user_idx, uint32_t type, unsigned tp, uint32_t referrer,
-                int64_t amount, int has_amount) {
-  pd_gen_event ev = {s->start_ms + (int64_t)t * 1000, user_idx, type, tp, referrer, amount, has_amount};
+static void emit(sim *s, uint32_t t, uint32_t user_idx, unsigned type, unsigned tp, int64_t amount, int has_amount) {
+  bucket *b = &s->days[t / 86400];
+  if (b->n == b->cap) {
+    size_t cap = b->cap ? 2 * b->cap : 1024;
+    rec *v = realloc(b->v, cap * sizeof *v);
+    if (!v) {
+      s->oom = 1;
+      return;
+    }
+    b->v = v;
+    b->cap = cap;
+  }
+  b->v[b->n++] = (rec){t, user_idx, (int32_t)amount, (uint8_t)type, (uint8_t)tp, (uint8_t)has_amount, 0};
   s->stats->events++;
   s->stats->by_type[type]++;
-  return s->sink(s->ctx, &ev);
 }
 
 static void plan(sim *s) {
@@ -200,27 +229,26 @@ static void plan(sim *s) {
   const double per_day = (double)s->n / (span / DAY);
   uint64_t window = (uint64_t)(per_day * 21) + 50; /* referrers come from the last three weeks */
   for (uint64_t k = 0; k < s->n; k++) {
-    user *u = &s->u[k];
-    memset(u, 0, sizeof *u);
-    for (int i = 0; i < NSLOT; i++) u->next[i] = NEVER;
+    planned *u = &s->p[k];
     cum += expo(&spacing, 1);
     double f = cum / total, y = (-1 + sqrt(1 + 2 * g * f * (1 + g / 2))) / g;
     u->acq = (uint32_t)(y * span);
-    u->next[S_ACQ] = u->acq;
+    u->preinv = NEVER;
     u->referrer = PD_NONE;
+    u->depth = 0;
     double kind = unif(r); /* most users rarely share; a few are super-sharers */
     u->share = kind < 0.70 ? 0.02f : kind < 0.95 ? 0.15f : 0.60f;
     if (k >= 50 && chance(r, 0.16)) {
       for (int tries = 0; tries < 16; tries++) {
         uint64_t lo = k > window ? k - window : 0;
         uint64_t j = lo + next_u64(r) % (k - lo);
-        user *ref = &s->u[j];
+        planned *ref = &s->p[j];
         if (ref->depth >= 3 || ref->acq + 2 * HOUR >= u->acq || !chance(r, ref->share)) continue;
         u->referrer = (uint32_t)j;
         u->depth = (uint8_t)(ref->depth + 1);
         double room = (double)(u->acq - ref->acq) - HOUR;
         double d = 60 + unif(r) * (room < 3 * DAY ? room : 3 * DAY);
-        u->next[S_PREINV] = u->acq - (uint32_t)d;
+        u->preinv = u->acq - (uint32_t)d;
         if (u->share < 0.15f && chance(r, 0.3)) u->share = 0.15f; /* the referred share more */
         s->stats->referred++;
         break;
@@ -228,13 +256,6 @@ static void plan(sim *s) {
     }
     u->tp_acq = (uint8_t)(u->referrer != PD_NONE ? TP_REFERRAL : pick(r, acq_weight, TP_COUNT));
   }
-}
-
-static uint32_t min_next(const user *u) {
-  uint32_t m = NEVER;
-  for (int i = 0; i < NSLOT; i++)
-    if (u->next[i] < m) m = u->next[i];
-  return m;
 }
 
 static void dropout(sim *s, user *u, uint32_t t) {
@@ -249,15 +270,16 @@ static double visit_rate(const user *u, uint32_t t) { /* visits per second */
   return per_day / DAY + 1e-12;
 }
 
-/* Emits the event of slot `slot` of user k at time t and reschedules. */
-static int step(sim *s, uint32_t k, int slot, uint32_t t) {
-  user *u = &s->u[k];
+/* Emits the event of slot `slot` of user u at time t and reschedules. */
+static void step(sim *s, user *u, int slot, uint32_t t) {
   rng *r = &s->r;
+  uint32_t k = u->k;
   u->next[slot] = NEVER;
   switch (slot) {
   case S_PREINV:
-    return emit(s, t, u->referrer, PD_EV_INVITE, TP_REFERRAL, PD_NONE, 0, 0);
-  case S_ACQ: {
+    emit(s, t, u->referrer, PD_EV_INVITE, TP_REFERRAL, 0, 0);
+    return;
+  case S_ACQ:
     u->tp_home = (uint8_t)home_tp[pick(r, home_weight, 5)];
     if (u->tp_acq == TP_STORE_SH || u->tp_acq == TP_STORE_BJ) u->tp_home = u->tp_acq;
     u->tp_msg = (uint8_t)msg_tp[pick(r, msg_weight, 4)];
@@ -278,10 +300,11 @@ static int step(sim *s, uint32_t k, int slot, uint32_t t) {
       u->flags |= F_REACHABLE;
       u->next[S_MSG] = after(s, t, expo(r, 2 * DAY));
     }
-    return emit(s, t, k, PD_EV_ACQUIRE, u->tp_acq, u->referrer, 0, 0);
-  }
+    emit(s, t, k, PD_EV_ACQUIRE, u->tp_acq, 0, 0);
+    return;
   case S_SIGNUP:
-    return emit(s, t, k, PD_EV_REFERRAL_SIGNUP, TP_REFERRAL, u->referrer, 0, 0);
+    emit(s, t, k, PD_EV_REFERRAL_SIGNUP, TP_REFERRAL, 0, 0);
+    return;
   case S_ACT:
     u->flags |= F_ACTIVATED;
     u->next[S_VISIT] = after(s, t, expo(r, 1 / visit_rate(u, t)));
@@ -292,15 +315,18 @@ static int step(sim *s, uint32_t k, int slot, uint32_t t) {
       u->flags |= F_REACHABLE;
       u->next[S_MSG] = after(s, t, expo(r, 2 * DAY));
     }
-    return emit(s, t, k, PD_EV_ACTIVATE, u->tp_home, PD_NONE, 0, 0);
+    emit(s, t, k, PD_EV_ACTIVATE, u->tp_home, 0, 0);
+    return;
   case S_VISIT:
     if (u->flags & F_ACTIVATED) u->next[S_VISIT] = after(s, t, expo(r, 1 / visit_rate(u, t)));
     else if (--u->early_visits) u->next[S_VISIT] = after(s, t, expo(r, 2 * DAY));
-    return emit(s, t, k, PD_EV_VISIT, chance(r, 0.1) ? TP_CHANNELS_LIVE : u->tp_home, PD_NONE, 0, 0);
+    emit(s, t, k, PD_EV_VISIT, chance(r, 0.1) ? TP_CHANNELS_LIVE : u->tp_home, 0, 0);
+    return;
   case S_PURCH: {
     double yuan = gamma_rand(r, 5.0, u->spend / 5.0);
     int64_t cents = (int64_t)(yuan * 100 + 0.5);
     if (cents < 100) cents = 100 + (int64_t)(next_u64(r) % 900);
+    if (cents > 10000000) cents = 10000000;
     unsigned tp = chance(r, 0.2) ? TP_CHANNELS_LIVE : u->tp_home;
     if (u->next[S_REFUND] == NEVER && chance(r, 0.04)) {
       u->refund = (int32_t)(chance(r, 0.7) ? cents : cents / 2);
@@ -308,58 +334,72 @@ static int step(sim *s, uint32_t k, int slot, uint32_t t) {
     }
     if (chance(r, u->p_drop)) dropout(s, u, t);
     else u->next[S_PURCH] = after(s, t, expo(r, DAY / u->p_rate));
-    return emit(s, t, k, PD_EV_PURCHASE, tp, PD_NONE, cents, 1);
+    emit(s, t, k, PD_EV_PURCHASE, tp, cents, 1);
+    return;
   }
   case S_REFUND:
-    return emit(s, t, k, PD_EV_REFUND, u->tp_home, PD_NONE, u->refund, 1);
+    emit(s, t, k, PD_EV_REFUND, u->tp_home, u->refund, 1);
+    return;
   case S_MSG: {
     double age = ((double)t - u->acq) / DAY;
     double p_open = (u->flags & F_ALIVE) && (u->flags & F_ACTIVATED) ? 0.5 * (0.4 + 0.6 * exp(-age / 90)) : 0.08;
     if (u->next[S_OPEN] == NEVER && chance(r, p_open)) u->next[S_OPEN] = after(s, t, expo(r, 4 * HOUR));
     u->next[S_MSG] = after(s, t, 2 * DAY + expo(r, 5 * DAY));
-    return emit(s, t, k, PD_EV_MESSAGE_SEND, u->tp_msg, PD_NONE, 0, 0);
+    emit(s, t, k, PD_EV_MESSAGE_SEND, u->tp_msg, 0, 0);
+    return;
   }
   case S_OPEN:
-    return emit(s, t, k, PD_EV_MESSAGE_OPEN, u->tp_msg, PD_NONE, 0, 0);
+    emit(s, t, k, PD_EV_MESSAGE_OPEN, u->tp_msg, 0, 0);
+    return;
   case S_MEMBER:
     u->flags |= F_MEMBER;
     if ((u->flags & F_ALIVE) && chance(r, 0.35)) {
       u->flags |= F_SV;
       u->next[S_SV] = after(s, t, expo(r, 10 * DAY));
     }
-    return emit(s, t, k, PD_EV_MEMBER_JOIN, u->tp_home, PD_NONE, 0, 0);
+    emit(s, t, k, PD_EV_MEMBER_JOIN, u->tp_home, 0, 0);
+    return;
   case S_SV: {
     static const int64_t topup[] = {10000, 20000, 30000, 50000, 100000};
     u->next[S_SV] = after(s, t, expo(r, 50 * DAY));
-    return emit(s, t, k, PD_EV_STORED_VALUE, u->tp_home, PD_NONE, topup[next_u64(r) % 5], 1);
+    emit(s, t, k, PD_EV_STORED_VALUE, u->tp_home, topup[next_u64(r) % 5], 1);
+    return;
   }
   case S_INVITE:
     u->next[S_INVITE] = after(s, t, expo(r, DAY / (u->share * 0.08)));
-    return emit(s, t, k, PD_EV_INVITE, TP_REFERRAL, PD_NONE, 0, 0);
+    emit(s, t, k, PD_EV_INVITE, TP_REFERRAL, 0, 0);
+    return;
   case S_CHURN: {
     uint32_t refund = u->next[S_REFUND];
     for (int i = 0; i < NSLOT; i++) u->next[i] = NEVER;
     u->next[S_REFUND] = refund; /* a refund already under way still happens */
     u->flags &= (uint8_t)~(F_ALIVE | F_REACHABLE);
-    return emit(s, t, k, PD_EV_CHURN, u->tp_msg, PD_NONE, 0, 0);
+    emit(s, t, k, PD_EV_CHURN, u->tp_msg, 0, 0);
+    return;
   }
   }
-  return 0;
 }
 
-/* ---- the heap of (next time << 32 | user) ------------------------------ */
-
-static void sift_down(uint64_t *h, size_t n, size_t i) {
-  uint64_t x = h[i];
+/* Runs user k's processes to the end of the history. */
+static void simulate(sim *s, uint32_t k) {
+  const planned *p = &s->p[k];
+  user u;
+  memset(&u, 0, sizeof u);
+  for (int i = 0; i < NSLOT; i++) u.next[i] = NEVER;
+  u.k = k;
+  u.acq = p->acq;
+  u.referrer = p->referrer;
+  u.share = p->share;
+  u.tp_acq = p->tp_acq;
+  u.next[S_PREINV] = p->preinv;
+  u.next[S_ACQ] = p->acq;
   for (;;) {
-    size_t c = 2 * i + 1;
-    if (c >= n) break;
-    if (c + 1 < n && h[c + 1] < h[c]) c++;
-    if (h[c] >= x) break;
-    h[i] = h[c];
-    i = c;
+    int slot = 0;
+    for (int i = 1; i < NSLOT; i++)
+      if (u.next[i] < u.next[slot]) slot = i;
+    if (u.next[slot] == NEVER) return;
+    step(s, &u, slot, u.next[slot]);
   }
-  h[i] = x;
 }
 
 int pd_gen_run(const pd_gen_options *opts, pd_gen_sink sink, void *ctx, pd_gen_stats *stats) {
@@ -369,44 +409,52 @@ int pd_gen_run(const pd_gen_options *opts, pd_gen_sink sink, void *ctx, pd_gen_s
   if (!stats) stats = &local;
   memset(stats, 0, sizeof *stats);
   s.n = opts->users;
-  s.start_ms = opts->start_ms;
-  s.sink = sink;
-  s.ctx = ctx;
   s.stats = stats;
-  /* The end is `months` calendar months after the start (30.44 days each). */
+  /* The end is `months` months of 30.44 days after the start. */
   s.end = (uint32_t)(opts->months * 30.436875 * DAY);
   rng_seed(&s.r, opts->seed);
   if (s.n == 0) return 0;
   if (s.n >= UINT32_MAX) return -1;
-  s.u = malloc(s.n * sizeof *s.u);
-  uint64_t *heap = malloc(s.n * sizeof *heap);
-  if (!s.u || !heap) {
-    free(s.u);
-    free(heap);
-    return -1;
-  }
+  s.n_days = s.end / 86400 + 1;
+  s.p = malloc(s.n * sizeof *s.p);
+  s.days = calloc(s.n_days, sizeof *s.days);
+  uint32_t *count = calloc(86401, sizeof *count);
+  rec *sorted = NULL;
+  int rc = -1;
+  if (!s.p || !s.days || !count) goto done;
   plan(&s);
   stats->users = s.n;
-  size_t n = 0;
-  for (uint64_t k = 0; k < s.n; k++) {
-    uint32_t m = min_next(&s.u[k]);
-    if (m != NEVER) heap[n++] = (uint64_t)m << 32 | k;
+  /* Users one by one (their state stays in cache), events into day buckets. */
+  for (uint64_t k = 0; k < s.n && !s.oom; k++) simulate(&s, (uint32_t)k);
+  if (s.oom) goto done;
+  size_t most = 0;
+  for (uint32_t d = 0; d < s.n_days; d++)
+    if (s.days[d].n > most) most = s.days[d].n;
+  if (!(sorted = malloc((most ? most : 1) * sizeof *sorted))) goto done;
+  /* Each day in time order: a stable counting sort on the second of the day
+   * (ties keep the order of simulation, so the output is deterministic). */
+  rc = 0;
+  for (uint32_t d = 0; d < s.n_days && rc == 0; d++) {
+    bucket *b = &s.days[d];
+    memset(count, 0, 86401 * sizeof *count);
+    for (size_t i = 0; i < b->n; i++) count[b->v[i].t - d * 86400 + 1]++;
+    for (int i = 1; i <= 86400; i++) count[i] += count[i - 1];
+    for (size_t i = 0; i < b->n; i++) sorted[count[b->v[i].t - d * 86400]++] = b->v[i];
+    for (size_t i = 0; i < b->n && rc == 0; i++) {
+      const rec *e = &sorted[i];
+      uint32_t ref = e->type == PD_EV_ACQUIRE || e->type == PD_EV_REFERRAL_SIGNUP ? s.p[e->user].referrer : PD_NONE;
+      pd_gen_event ev = {opts->start_ms + (int64_t)e->t * 1000, e->user, e->type, e->tp, ref, e->amount, e->has_amount};
+      rc = sink(ctx, &ev);
+    }
+    free(b->v);
+    b->v = NULL;
   }
-  for (size_t i = n / 2; i-- > 0;) sift_down(heap, n, i);
-  int rc = 0;
-  while (n && rc == 0) {
-    uint32_t k = (uint32_t)heap[0], t = (uint32_t)(heap[0] >> 32);
-    user *u = &s.u[k];
-    int slot = 0;
-    while (u->next[slot] != t) slot++;
-    rc = step(&s, k, slot, t);
-    uint32_t m = min_next(u);
-    if (m == NEVER) heap[0] = heap[--n];
-    else heap[0] = (uint64_t)m << 32 | k;
-    if (n) sift_down(heap, n, 0);
-  }
-  free(s.u);
-  free(heap);
+done:
+  for (uint32_t d = 0; s.days && d < s.n_days; d++) free(s.days[d].v);
+  free(s.days);
+  free(s.p);
+  free(count);
+  free(sorted);
   return rc;
 }
 
