@@ -38,7 +38,6 @@ int main(void) {
   S(pd_report_options); F(pd_report_options, size); F(pd_report_options, title); F(pd_report_options, tz);
   F(pd_report_options, period); F(pd_report_options, currency_symbol); F(pd_report_options, rarra);
   F(pd_report_options, referral_cap); F(pd_report_options, sections); F(pd_report_options, threads);
-  /* charts, funnel, retention, referral, clv, touchpoints, report: add structs here */
   /* clv */
   S(pd_clv_summary); F(pd_clv_summary, size); F(pd_clv_summary, n); F(pd_clv_summary, x);
   F(pd_clv_summary, t_x); F(pd_clv_summary, T); F(pd_clv_summary, monetary); F(pd_clv_summary, weight);
