@@ -12,6 +12,7 @@
 #include "privdomain/scan.h"
 /* charts */
 /* funnel, stages */
+#include "privdomain/funnel.h"
 /* retention, lifecycle */
 /* referral */
 /* clv */
