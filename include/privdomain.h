@@ -11,6 +11,7 @@
 #include "privdomain/ingest.h"
 #include "privdomain/scan.h"
 /* charts */
+#include "privdomain/chart.h"
 /* funnel, stages */
 #include "privdomain/funnel.h"
 /* retention, lifecycle */

@@ -3,7 +3,7 @@
 # (only Debian's packages; npm is used by the benchmarks alone).
 # Sourced by tests/run.sh and examples/demo.sh; a no-op when all is there.
 PD_DEBS="meson ninja-build pkg-config gcc g++ libc6-dev libglib2.0-dev libjson-glib-dev zlib1g-dev check \
-tzdata python3 python3-pandas python3-numpy python3-scipy sqlite3 binutils valgrind ${PD_EXTRA_DEBS:-}"
+tzdata python3 python3-pandas python3-numpy python3-scipy sqlite3 binutils valgrind chromium fonts-noto-cjk ${PD_EXTRA_DEBS:-}"
 pd_missing=""
 for p in $PD_DEBS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || pd_missing="$pd_missing $p"

@@ -1,0 +1,222 @@
+"""Loads libprivdomain and declares every C prototype the bindings call.
+
+To add an area: mirror its structs below (and in ../tests/layout.c), declare its functions in
+its region of PROTOTYPES as name: (restype, [argtypes]); restype STATUS raises the matching
+exception on failure. ../tests/test_native.py checks it all against the headers and the .map.
+"""
+
+import ctypes
+import os
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_int, c_int64, c_long,
+                    c_size_t, c_uint, c_uint16, c_uint32, c_uint64, c_void_p)
+
+from . import errors
+
+ABI_MAJOR = 0            # the N of libprivdomain.so.N these bindings speak
+MIN_VERSION = 100        # 0.1.0: the oldest library with every foundation symbol
+SONAME = "libprivdomain.so.%d" % ABI_MAJOR
+NONE = 0xFFFFFFFF        # PD_NONE: no user / touchpoint / referrer
+
+STATUS = object()        # restype marker: a pd_status, checked by errors.errcheck
+HANDLE = c_void_p        # every opaque pointer (pd_store *, pd_table *, ...)
+OUT_HANDLE = POINTER(c_void_p)
+
+
+# ---- structs (mirror include/privdomain/*.h exactly; test_native checks offsets) ----
+
+class TouchpointDef(Structure):
+    _fields_ = [("size", c_size_t), ("name", c_char_p), ("domain", c_int), ("carrier", c_int),
+                ("daily_spend", c_int64)]
+
+
+class Event(Structure):
+    _fields_ = [("time_ms", c_int64), ("user", c_uint32), ("type", c_uint32),
+                ("touchpoint", c_uint32), ("referrer", c_uint32), ("amount", c_int64)]
+
+
+class StoreOptions(Structure):
+    _fields_ = [("size", c_size_t), ("create", c_int), ("read_only", c_int), ("durability", c_int)]
+
+
+ProgressFn = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64)
+
+
+class IngestOptions(Structure):
+    _fields_ = [("size", c_size_t), ("format", c_int), ("lenient", c_int),
+                ("rejects_path", c_char_p), ("tz", c_char_p), ("amount_decimals", c_int),
+                ("col_time", c_char_p), ("col_user", c_char_p), ("col_event", c_char_p),
+                ("col_touchpoint", c_char_p), ("col_amount", c_char_p), ("col_referrer", c_char_p),
+                ("progress", ProgressFn), ("progress_ctx", c_void_p)]
+
+
+class IngestResult(Structure):
+    _fields_ = [("size", c_size_t), ("rows_read", c_uint64), ("rows_committed", c_uint64),
+                ("rows_rejected", c_uint64), ("bytes_read", c_uint64)]
+
+
+class UserEvents(Structure):
+    _fields_ = [("user", c_uint32), ("n", c_size_t), ("time", POINTER(c_int64)),
+                ("type", POINTER(c_uint16)), ("touchpoint", POINTER(c_uint32)),
+                ("referrer", POINTER(c_uint32)), ("amount", POINTER(c_int64))]
+
+
+ScanFn = CFUNCTYPE(c_int, c_void_p, c_uint, POINTER(UserEvents))
+
+
+class ScanOptions(Structure):
+    _fields_ = [("size", c_size_t), ("threads", c_uint), ("user_begin", c_uint32),
+                ("user_end", c_uint32)]
+
+
+# charts (chart.h)
+class ChartSpec(Structure):
+    _fields_ = [("size", c_size_t), ("kind", c_int), ("title", c_char_p), ("subtitle", c_char_p),
+                ("label_col", c_char_p), ("value_cols", c_char_p), ("series_col", c_char_p),
+                ("note_col", c_char_p), ("x_title", c_char_p), ("y_title", c_char_p),
+                ("format", c_int), ("currency_symbol", c_char_p), ("decimals", c_int),
+                ("width", c_int), ("height", c_int), ("has_ref", c_int), ("ref_value", c_double),
+                ("ref_label", c_char_p), ("node_col", c_char_p), ("parent_col", c_char_p),
+                ("max_items", c_size_t)]
+
+
+def new(struct, **fields):
+    """A struct with its leading `size` member set, like the C _INIT macros."""
+    s = struct(**fields)
+    s.size = ctypes.sizeof(struct)
+    return s
+
+
+# ---- prototypes: name -> (restype, argtypes) ----
+
+PROTOTYPES = {
+    # foundation: common.h
+    "pd_status_str": (c_char_p, [c_int]),
+    "pd_last_error": (c_char_p, []),
+    "pd_clear_error": (None, []),
+    "pd_version_number": (c_int, []),
+    "pd_version_string": (c_char_p, []),
+    "pd_free": (None, [c_void_p]),
+    # foundation: table.h
+    "pd_table_free": (None, [HANDLE]),
+    "pd_table_name": (c_char_p, [HANDLE]),
+    "pd_table_n_rows": (c_size_t, [HANDLE]),
+    "pd_table_n_cols": (c_size_t, [HANDLE]),
+    "pd_table_col_name": (c_char_p, [HANDLE, c_size_t]),
+    "pd_table_col_type": (c_int, [HANDLE, c_size_t]),
+    "pd_table_col_index": (c_long, [HANDLE, c_char_p]),
+    "pd_table_is_null": (c_int, [HANDLE, c_size_t, c_size_t]),
+    "pd_table_get_int64": (c_int64, [HANDLE, c_size_t, c_size_t]),
+    "pd_table_get_double": (c_double, [HANDLE, c_size_t, c_size_t]),
+    "pd_table_get_string": (c_char_p, [HANDLE, c_size_t, c_size_t]),
+    "pd_table_write": (STATUS, [HANDLE, c_void_p, c_int]),
+    "pd_table_format": (STATUS, [HANDLE, c_int, POINTER(c_void_p), POINTER(c_size_t)]),
+    # foundation: model.h
+    "pd_event_type_builtin_name": (c_char_p, [c_uint32]),
+    "pd_domain_from_name": (c_int, [c_char_p]),
+    "pd_domain_name": (c_char_p, [c_int]),
+    "pd_carrier_from_name": (c_int, [c_char_p]),
+    "pd_carrier_name": (c_char_p, [c_int]),
+    "pd_amount_parse": (STATUS, [c_char_p, c_size_t, c_int, POINTER(c_int64)]),
+    # foundation: store.h
+    "pd_store_open": (STATUS, [OUT_HANDLE, c_char_p, POINTER(StoreOptions)]),
+    "pd_store_close": (None, [HANDLE]),
+    "pd_store_refresh": (STATUS, [HANDLE]),
+    "pd_store_recovered_bytes": (c_uint64, [HANDLE]),
+    "pd_store_n_users": (c_uint32, [HANDLE]),
+    "pd_store_n_events": (c_uint64, [HANDLE]),
+    "pd_store_n_touchpoints": (c_uint32, [HANDLE]),
+    "pd_store_n_event_types": (c_uint32, [HANDLE]),
+    "pd_store_find_user": (STATUS, [HANDLE, c_char_p, POINTER(c_uint32)]),
+    "pd_store_user_name": (c_char_p, [HANDLE, c_uint32]),
+    "pd_store_canonical_user": (c_uint32, [HANDLE, c_uint32]),
+    "pd_store_find_touchpoint": (STATUS, [HANDLE, c_char_p, POINTER(c_uint32)]),
+    "pd_store_touchpoint": (STATUS, [HANDLE, c_uint32, POINTER(TouchpointDef)]),
+    "pd_store_find_event_type": (STATUS, [HANDLE, c_char_p, POINTER(c_uint32)]),
+    "pd_store_event_type_name": (c_char_p, [HANDLE, c_uint32]),
+    "pd_store_info": (STATUS, [HANDLE, OUT_HANDLE]),
+    "pd_store_touchpoints": (STATUS, [HANDLE, OUT_HANDLE]),
+    "pd_store_compact": (STATUS, [HANDLE]),
+    # foundation: writer.h
+    "pd_writer_open": (STATUS, [OUT_HANDLE, HANDLE]),
+    "pd_writer_close": (None, [HANDLE]),
+    "pd_writer_user": (STATUS, [HANDLE, c_char_p, POINTER(c_uint32)]),
+    "pd_writer_alias": (STATUS, [HANDLE, c_uint32, c_char_p]),
+    "pd_writer_merge_users": (STATUS, [HANDLE, c_uint32, c_uint32]),
+    "pd_writer_touchpoint": (STATUS, [HANDLE, POINTER(TouchpointDef), POINTER(c_uint32)]),
+    "pd_writer_touchpoint_name": (STATUS, [HANDLE, c_char_p, POINTER(c_uint32)]),
+    "pd_writer_event_type": (STATUS, [HANDLE, c_char_p, POINTER(c_uint32)]),
+    "pd_writer_append": (STATUS, [HANDLE, POINTER(Event)]),
+    "pd_writer_commit": (STATUS, [HANDLE]),
+    "pd_writer_rollback": (STATUS, [HANDLE]),
+    "pd_writer_pending": (c_uint64, [HANDLE]),
+    # foundation: ingest.h
+    "pd_ingest_file": (STATUS, [HANDLE, c_char_p, POINTER(IngestOptions), POINTER(IngestResult)]),
+    "pd_ingest_touchpoints": (STATUS, [HANDLE, c_char_p, POINTER(IngestOptions)]),
+    "pd_time_parse": (STATUS, [c_char_p, c_size_t, c_char_p, POINTER(c_int64)]),
+    # foundation: scan.h
+    "pd_scan_workers": (c_uint, [POINTER(ScanOptions)]),
+    "pd_scan": (STATUS, [HANDLE, POINTER(ScanOptions), ScanFn, c_void_p]),
+    # charts (issues 2-8)
+    "pd_chart_svg": (STATUS, [HANDLE, POINTER(ChartSpec), POINTER(c_void_p)]),
+    "pd_chart_write": (STATUS, [HANDLE, POINTER(ChartSpec), c_char_p]),
+    "pd_chart_format_value": (c_size_t, [c_double, c_int, c_char_p, c_int, c_char_p, c_size_t]),
+    # funnel, stages (issue 3)
+    # retention, lifecycle (issue 4)
+    # referral (issue 5)
+    # clv (issue 6)
+    # touchpoints, attribution, segments (issue 7)
+    # report (issue 8)
+}
+
+
+def _missing(name, path):
+    def call(*_args):
+        raise NotImplementedError("%s does not export %s (library too old?)" % (path, name))
+    call.__name__ = name
+    return call
+
+
+def load(path=None):
+    """Opens the library: $PRIVDOMAIN_LIBRARY if set, else by SONAME."""
+    path = path or os.environ.get("PRIVDOMAIN_LIBRARY") or SONAME
+    try:
+        cdll = ctypes.CDLL(path)
+    except OSError as e:
+        raise ImportError("privdomain: cannot load %s (%s); install libprivdomain or set "
+                          "PRIVDOMAIN_LIBRARY to the library's path" % (path, e)) from e
+    version = cdll.pd_version_number
+    version.restype, version.argtypes = c_int, []
+    v = version()
+    if v // 10000 != ABI_MAJOR or v < MIN_VERSION:
+        raise ImportError("privdomain: %s is version %d.%d.%d; these bindings need %d.x >= %d.%d.%d"
+                          % (path, v // 10000, v // 100 % 100, v % 100, ABI_MAJOR,
+                             MIN_VERSION // 10000, MIN_VERSION // 100 % 100, MIN_VERSION % 100))
+    for name, (restype, argtypes) in PROTOTYPES.items():
+        try:
+            fn = getattr(cdll, name)
+        except AttributeError:
+            setattr(cdll, name, _missing(name, path))
+            continue
+        fn.argtypes = argtypes
+        if restype is STATUS:
+            fn.restype, fn.errcheck = c_int, errors.errcheck
+        else:
+            fn.restype = restype
+    cdll.path = path
+    return cdll
+
+
+lib = load()
+
+
+def to_bytes(s):
+    """str (or path-like) -> UTF-8 bytes at the C boundary; None stays None."""
+    if s is None or isinstance(s, bytes):
+        return s
+    if isinstance(s, os.PathLike):
+        return os.fsencode(s)
+    return s.encode("utf-8")
+
+
+def from_bytes(b):
+    return None if b is None else b.decode("utf-8", "replace")

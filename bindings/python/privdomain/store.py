@@ -1,0 +1,398 @@
+"""Store: an event store directory, read and written through libprivdomain.
+
+Analyses are Store methods, one commented region per area below. Put the work in
+privdomain/<area>.py as functions taking the store (use store._handle, _native.lib,
+Table) and add thin methods here in your region only, so parallel edits merge.
+"""
+
+import ctypes
+import datetime
+import decimal
+import os
+
+from . import errors
+from ._native import (NONE, Event, IngestOptions, IngestResult, ProgressFn, ScanFn, ScanOptions,
+                      StoreOptions, TouchpointDef, from_bytes, lib, new, to_bytes)
+from .table import Table
+
+_DURABILITY = {"full": 0, "batch": 1}
+_INPUT_FORMATS = {"auto": 0, "csv": 1, "tsv": 2, "jsonl": 3}
+_DOMAINS = ("unknown", "public", "private", "semi")
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+class Store:
+    """An event store in a directory. Not thread-safe: one handle per thread.
+
+    Reading works on any handle. The first write (append, user, ingest...) takes
+    the store's writer lock (LockedError if another writer holds it) and keeps it
+    until close(). Writes become visible and durable together at commit().
+    As a context manager the store commits on a clean exit and rolls back on an
+    exception, then closes.
+    """
+
+    _h = None
+    _w = None
+
+    def __init__(self, path, create=False, read_only=False, durability="full"):
+        self.path = os.fspath(path)
+        if durability not in _DURABILITY:
+            raise ValueError("durability must be 'full' or 'batch'")
+        opts = new(StoreOptions, create=int(bool(create)), read_only=int(bool(read_only)),
+                   durability=_DURABILITY[durability])
+        h = ctypes.c_void_p()
+        lib.pd_store_open(ctypes.byref(h), to_bytes(self.path), ctypes.byref(opts))
+        self._h = h.value
+
+    # ---- lifetime ----
+
+    def close(self):
+        """Rolls back anything uncommitted, releases the writer lock, closes. Idempotent."""
+        w, self._w = self._w, None
+        h, self._h = self._h, None
+        if w:
+            lib.pd_writer_close(w)
+        if h:
+            lib.pd_store_close(h)
+
+    def __del__(self):
+        if lib is not None:  # None during interpreter shutdown
+            self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None and self._w and self.pending:
+                self.commit()
+        finally:
+            self.close()
+
+    @property
+    def closed(self):
+        return not self._h
+
+    @property
+    def _handle(self):
+        if not self._h:
+            raise ValueError("store %s is closed" % self.path)
+        return self._h
+
+    def _writer(self):
+        if not self._w:
+            w = ctypes.c_void_p()
+            lib.pd_writer_open(ctypes.byref(w), self._handle)
+            self._w = w.value
+        return self._w
+
+    def __repr__(self):
+        if self.closed:
+            return "<privdomain.Store %r (closed)>" % self.path
+        return "<privdomain.Store %r: %d users, %d events>" % (self.path, self.n_users, self.n_events)
+
+    # ---- reading: counts, lookups ----
+
+    def refresh(self):
+        """Sees what other handles or processes committed since open."""
+        lib.pd_store_refresh(self._handle)
+
+    @property
+    def recovered_bytes(self):
+        """Bytes of torn or uncommitted log tail dropped when this handle opened."""
+        return lib.pd_store_recovered_bytes(self._handle)
+
+    @property
+    def n_users(self):
+        return lib.pd_store_n_users(self._handle)
+
+    @property
+    def n_events(self):
+        return lib.pd_store_n_events(self._handle)
+
+    @property
+    def n_touchpoints(self):
+        return lib.pd_store_n_touchpoints(self._handle)
+
+    @property
+    def n_event_types(self):
+        return lib.pd_store_n_event_types(self._handle)
+
+    def find_user(self, external_id):
+        """The user id of an external id or alias (the survivor after merges). NotFoundError if absent."""
+        out = ctypes.c_uint32()
+        lib.pd_store_find_user(self._handle, to_bytes(external_id), ctypes.byref(out))
+        return out.value
+
+    def user_name(self, user):
+        """The primary external id of a user id, or None."""
+        return from_bytes(lib.pd_store_user_name(self._handle, user))
+
+    def canonical_user(self, user):
+        """The user that `user` was merged into (itself if never merged)."""
+        return lib.pd_store_canonical_user(self._handle, user)
+
+    def find_touchpoint(self, name):
+        out = ctypes.c_uint32()
+        lib.pd_store_find_touchpoint(self._handle, to_bytes(name), ctypes.byref(out))
+        return out.value
+
+    def touchpoint(self, touchpoint):
+        """A touchpoint's attributes (by id or name) as a dict; daily_spend None when unknown."""
+        if isinstance(touchpoint, str):
+            touchpoint = self.find_touchpoint(touchpoint)
+        d = new(TouchpointDef)
+        lib.pd_store_touchpoint(self._handle, touchpoint, ctypes.byref(d))
+        return {"id": touchpoint, "name": from_bytes(d.name),
+                "domain": from_bytes(lib.pd_domain_name(d.domain)),
+                "carrier": from_bytes(lib.pd_carrier_name(d.carrier)),
+                "daily_spend": None if d.daily_spend < 0 else d.daily_spend}
+
+    def touchpoints(self):
+        """Every touchpoint: Table of id, name, domain, carrier, daily_spend."""
+        out = ctypes.c_void_p()
+        lib.pd_store_touchpoints(self._handle, ctypes.byref(out))
+        return Table(out)
+
+    def find_event_type(self, name):
+        out = ctypes.c_uint32()
+        lib.pd_store_find_event_type(self._handle, to_bytes(name), ctypes.byref(out))
+        return out.value
+
+    def event_type_name(self, event_type):
+        return from_bytes(lib.pd_store_event_type_name(self._handle, event_type))
+
+    def info(self):
+        """What is in the store: Table of key, value, detail (one row per fact)."""
+        out = ctypes.c_void_p()
+        lib.pd_store_info(self._handle, ctypes.byref(out))
+        return Table(out)
+
+    # ---- writing ----
+
+    def user(self, external_id):
+        """Interns an external user id (existing user, also through an alias, or a new one)."""
+        out = ctypes.c_uint32()
+        lib.pd_writer_user(self._writer(), to_bytes(external_id), ctypes.byref(out))
+        return out.value
+
+    def alias(self, user, external_id):
+        """Makes external_id another name of user (an id or an external id)."""
+        lib.pd_writer_alias(self._writer(), self._user_id(user), to_bytes(external_id))
+
+    def merge_users(self, keep, merged):
+        """Merges user `merged` into `keep` (ids or external ids) from the next commit on."""
+        lib.pd_writer_merge_users(self._writer(), self._user_id(keep), self._user_id(merged))
+
+    def define_touchpoint(self, name, domain="unknown", carrier="other", daily_spend=None):
+        """Defines a touchpoint or updates its attributes; daily_spend in minor units. Returns its id."""
+        if domain not in _DOMAINS:
+            raise ValueError("domain must be one of %s" % ", ".join(_DOMAINS))
+        carrier_id = lib.pd_carrier_from_name(to_bytes(carrier))
+        if carrier_id < 0:
+            raise ValueError("unknown carrier %r" % carrier)
+        d = new(TouchpointDef, name=to_bytes(name), domain=_DOMAINS.index(domain), carrier=carrier_id,
+                daily_spend=-1 if daily_spend is None else _amount(daily_spend))
+        out = ctypes.c_uint32()
+        lib.pd_writer_touchpoint(self._writer(), ctypes.byref(d), ctypes.byref(out))
+        return out.value
+
+    def event_type(self, name):
+        """Interns an event type name (built-in names have their pinned ids)."""
+        out = ctypes.c_uint32()
+        lib.pd_writer_event_type(self._writer(), to_bytes(name), ctypes.byref(out))
+        return out.value
+
+    def append(self, user, event, time, touchpoint=None, amount=0, referrer=None):
+        """Appends one event (visible at commit()).
+
+        user, referrer: external id (interned) or user id; event: type name or id;
+        time: int ms UTC, an aware datetime, or text as ingest reads it (UTC);
+        touchpoint: name (interned) or id; amount: int minor units, or exact
+        decimal text / Decimal in major units ("12.34"); floats are refused.
+        """
+        w = self._writer()
+        ev = Event(time_ms=_time_ms(time), user=self._user_id(user),
+                   type=self.event_type(event) if isinstance(event, str) else event,
+                   touchpoint=NONE if touchpoint is None else self._touchpoint_id(touchpoint),
+                   referrer=NONE if referrer is None else self._user_id(referrer),
+                   amount=_amount(amount))
+        lib.pd_writer_append(w, ctypes.byref(ev))
+
+    def commit(self):
+        """Makes everything appended since the last commit durable and visible."""
+        if self._w:
+            lib.pd_writer_commit(self._w)
+
+    def rollback(self):
+        """Discards everything appended since the last commit."""
+        if self._w:
+            lib.pd_writer_rollback(self._w)
+
+    @property
+    def pending(self):
+        """Events appended since the last commit."""
+        return lib.pd_writer_pending(self._w) if self._w else 0
+
+    def compact(self):
+        """Seals everything committed into a sorted, memory-mapped segment."""
+        lib.pd_store_compact(self._handle)
+
+    def _user_id(self, user):
+        return self.user(user) if isinstance(user, str) else user
+
+    def _touchpoint_id(self, touchpoint):
+        if not isinstance(touchpoint, str):
+            return touchpoint
+        out = ctypes.c_uint32()
+        lib.pd_writer_touchpoint_name(self._writer(), to_bytes(touchpoint), ctypes.byref(out))
+        return out.value
+
+    # ---- ingest ----
+
+    def ingest(self, path, format="auto", lenient=False, rejects=None, tz=None, amount_decimals=2,
+               columns=None, progress=None):
+        """Ingests a CSV, TSV or JSON Lines file (.gz too) and commits it with anything pending.
+
+        Strict (default): the first bad value raises ParseError ("file:line:column:
+        expected ..., got ...") and nothing of the file is committed. lenient=True:
+        bad rows go to `rejects` (a path) with their error, good rows commit.
+        columns maps time/user/event/touchpoint/amount/referrer to header names.
+        progress(done_bytes, total_bytes) may return True (or raise) to cancel.
+        Returns {rows_read, rows_committed, rows_rejected, bytes_read}.
+        """
+        opts = self._ingest_options(format, lenient, rejects, tz, amount_decimals, columns)
+        result = new(IngestResult)
+        cb = _Callback(ProgressFn, progress and (lambda ctx, done, total: progress(done, total)))
+        opts.progress = cb.c_fn
+        cb.call(lib.pd_ingest_file, self._writer(), to_bytes(path), ctypes.byref(opts),
+                ctypes.byref(result))
+        return {name: getattr(result, name) for name, _ in IngestResult._fields_[1:]}
+
+    def ingest_touchpoints(self, path, format="auto"):
+        """Ingests touchpoint definitions: CSV/TSV name,domain,carrier,daily_spend (major units). Commits."""
+        opts = self._ingest_options(format, False, None, None, 2, None)
+        lib.pd_ingest_touchpoints(self._writer(), to_bytes(path), ctypes.byref(opts))
+
+    @staticmethod
+    def _ingest_options(format, lenient, rejects, tz, amount_decimals, columns):
+        if format not in _INPUT_FORMATS:
+            raise ValueError("format must be one of %s" % ", ".join(_INPUT_FORMATS))
+        opts = new(IngestOptions, format=_INPUT_FORMATS[format], lenient=int(bool(lenient)),
+                   rejects_path=to_bytes(rejects and os.fspath(rejects)), tz=to_bytes(tz),
+                   amount_decimals=amount_decimals)
+        for key, name in (columns or {}).items():
+            if key not in ("time", "user", "event", "touchpoint", "amount", "referrer"):
+                raise ValueError("unknown column role %r" % key)
+            setattr(opts, "col_" + key, to_bytes(name))
+        return opts
+
+    # ---- per-user events (pure Python: slow, for inspection and tests) ----
+
+    def events(self, user):
+        """One user's events in time order as columns {time, type, touchpoint, referrer,
+        amount}: lists, None where absent. user: id or external id."""
+        if isinstance(user, str):
+            user = self.find_user(user)
+        user = self.canonical_user(user)
+        for _, cols in self.scan(user, user + 1):
+            return cols
+        return {k: [] for k in ("time", "type", "touchpoint", "referrer", "amount")}
+
+    def scan(self, begin=0, end=None, chunk=4096):
+        """Yields (user, columns as in events()) for every user with events in [begin, end),
+        in user order, single-threaded, `chunk` users per native scan. Slow (Python
+        objects per event): analyses belong in C, this is for inspection and tests."""
+        end = self.n_users if end is None else min(end, self.n_users)
+        while begin < end:
+            got = []
+
+            def visit(ctx, worker, ev_p):
+                ev, n = ev_p.contents, ev_p.contents.n
+                got.append((ev.user, {
+                    "time": ev.time[:n], "type": ev.type[:n],
+                    "touchpoint": [None if v == NONE else v for v in ev.touchpoint[:n]],
+                    "referrer": [None if v == NONE else v for v in ev.referrer[:n]],
+                    "amount": ev.amount[:n]}))
+                return False
+
+            opts = new(ScanOptions, threads=1, user_begin=begin, user_end=min(begin + chunk, end))
+            cb = _Callback(ScanFn, visit)
+            cb.call(lib.pd_scan, self._handle, ctypes.byref(opts), cb.c_fn, None)
+            yield from got
+            begin += chunk
+
+    # ---- charts (issues 2-8) ----
+
+    # ---- funnel, stages (issue 3) ----
+
+    # ---- retention, lifecycle (issue 4) ----
+
+    # ---- referral (issue 5) ----
+
+    # ---- clv (issue 6) ----
+
+    # ---- touchpoints, attribution, segments (issue 7) ----
+
+    # ---- report (issue 8) ----
+
+
+class _Callback:
+    """A Python function as a C callback for one call: its truthy result stops the
+    C call, and an exception inside it stops the call too and is re-raised by
+    call() in place of the CancelledError. body None gives a NULL pointer."""
+
+    def __init__(self, cfunctype, body):
+        self.error = None
+        if body is None:
+            self.c_fn = cfunctype()
+            return
+
+        def trampoline(*args):
+            try:
+                return 1 if body(*args) else 0
+            except BaseException as e:  # re-raised by call()
+                self.error = e
+                return 1
+        self.c_fn = cfunctype(trampoline)  # referenced by self for as long as the call runs
+
+    def call(self, func, *args):
+        try:
+            return func(*args)
+        except errors.CancelledError:
+            if self.error is not None:
+                raise self.error from None
+            raise
+
+
+def _time_ms(t):
+    if isinstance(t, bool):
+        raise TypeError("time must be int milliseconds, an aware datetime or text")
+    if isinstance(t, int):
+        return t
+    if isinstance(t, datetime.datetime):
+        if t.tzinfo is None:
+            raise ValueError("naive datetime %s: give it a tzinfo" % t)
+        return (t - _EPOCH) // datetime.timedelta(milliseconds=1)
+    if isinstance(t, (str, bytes)):
+        b = to_bytes(t)
+        out = ctypes.c_int64()
+        lib.pd_time_parse(b, len(b), None, ctypes.byref(out))
+        return out.value
+    raise TypeError("time must be int milliseconds, an aware datetime or text, not %s"
+                    % type(t).__name__)
+
+
+def _amount(a, decimals=2):
+    if isinstance(a, bool) or isinstance(a, float):
+        raise TypeError("amounts are int minor units or exact decimal text, never floats")
+    if isinstance(a, int):
+        return a
+    if isinstance(a, decimal.Decimal):
+        a = format(a, "f")
+    if isinstance(a, (str, bytes)):
+        b = to_bytes(a)
+        out = ctypes.c_int64()
+        lib.pd_amount_parse(b, len(b), decimals, ctypes.byref(out))
+        return out.value
+    raise TypeError("amount must be int minor units or decimal text, not %s" % type(a).__name__)

@@ -1,0 +1,40 @@
+/* Prints the layout of every public struct the Python bindings mirror, as
+ * "name size N" and "name.field offset" lines; test_native.py compares them
+ * with the ctypes.Structure definitions in privdomain/_native.py. */
+#include <stddef.h>
+#include <stdio.h>
+
+#include <privdomain.h>
+
+#define S(t) printf(#t " size %zu\n", sizeof(t))
+#define F(t, f) printf(#t "." #f " %zu\n", offsetof(t, f))
+
+int main(void) {
+  S(pd_touchpoint_def); F(pd_touchpoint_def, size); F(pd_touchpoint_def, name);
+  F(pd_touchpoint_def, domain); F(pd_touchpoint_def, carrier); F(pd_touchpoint_def, daily_spend);
+  S(pd_event); F(pd_event, time_ms); F(pd_event, user); F(pd_event, type);
+  F(pd_event, touchpoint); F(pd_event, referrer); F(pd_event, amount);
+  S(pd_store_options); F(pd_store_options, size); F(pd_store_options, create);
+  F(pd_store_options, read_only); F(pd_store_options, durability);
+  S(pd_ingest_options); F(pd_ingest_options, size); F(pd_ingest_options, format);
+  F(pd_ingest_options, lenient); F(pd_ingest_options, rejects_path); F(pd_ingest_options, tz);
+  F(pd_ingest_options, amount_decimals); F(pd_ingest_options, col_time); F(pd_ingest_options, col_user);
+  F(pd_ingest_options, col_event); F(pd_ingest_options, col_touchpoint); F(pd_ingest_options, col_amount);
+  F(pd_ingest_options, col_referrer); F(pd_ingest_options, progress); F(pd_ingest_options, progress_ctx);
+  S(pd_ingest_result); F(pd_ingest_result, size); F(pd_ingest_result, rows_read);
+  F(pd_ingest_result, rows_committed); F(pd_ingest_result, rows_rejected); F(pd_ingest_result, bytes_read);
+  S(pd_user_events); F(pd_user_events, user); F(pd_user_events, n); F(pd_user_events, time);
+  F(pd_user_events, type); F(pd_user_events, touchpoint); F(pd_user_events, referrer);
+  F(pd_user_events, amount);
+  S(pd_scan_options); F(pd_scan_options, size); F(pd_scan_options, threads);
+  F(pd_scan_options, user_begin); F(pd_scan_options, user_end);
+  S(pd_chart_spec); F(pd_chart_spec, size); F(pd_chart_spec, kind); F(pd_chart_spec, title);
+  F(pd_chart_spec, subtitle); F(pd_chart_spec, label_col); F(pd_chart_spec, value_cols);
+  F(pd_chart_spec, series_col); F(pd_chart_spec, note_col); F(pd_chart_spec, x_title);
+  F(pd_chart_spec, y_title); F(pd_chart_spec, format); F(pd_chart_spec, currency_symbol);
+  F(pd_chart_spec, decimals); F(pd_chart_spec, width); F(pd_chart_spec, height);
+  F(pd_chart_spec, has_ref); F(pd_chart_spec, ref_value); F(pd_chart_spec, ref_label);
+  F(pd_chart_spec, node_col); F(pd_chart_spec, parent_col); F(pd_chart_spec, max_items);
+  /* charts, funnel, retention, referral, clv, touchpoints, report: add structs here */
+  return 0;
+}

@@ -1,0 +1,59 @@
+"""privdomain.chart: SVG from a Table returned by the library, number formatting."""
+
+import ctypes
+import gc
+import os
+import tempfile
+import unittest
+import xml.dom.minidom
+
+from privdomain._native import lib
+
+
+def have(*names):
+    return all(isinstance(getattr(lib, n), ctypes._CFuncPtr) for n in names)
+
+
+@unittest.skipUnless(have("pd_chart_svg"), "library has no charts yet")
+class TestChart(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        gc.collect()
+        self._tmp.cleanup()
+
+    def test_format_value(self):
+        from privdomain import chart
+        self.assertEqual(chart.format_value(1234567, "integer"), "1,234,567")
+        self.assertEqual(chart.format_value(123456, "currency"), "¥1,234.56")
+        self.assertEqual(chart.format_value(0.1234, "percent"), "12.3%")
+        self.assertEqual(chart.format_value(250, "currency", currency_symbol="$"), "$2.50")
+
+    @unittest.skipUnless(have("pd_store_open"), "library has no store yet")
+    def test_svg_of_library_table(self):
+        from privdomain import Store, chart
+        path = os.path.join(self._tmp.name, "s.pds")
+        with Store(path, create=True) as store:
+            store.define_touchpoint("企业微信 <客服>", domain="private", carrier="wecom", daily_spend=12345)
+            store.define_touchpoint("抖音广告", domain="public", carrier="feed_ad", daily_spend=990000)
+            store.commit()
+            t = store.touchpoints()
+            text = chart.svg(t, kind="hbar", label_col="name", value_cols=["daily_spend"],
+                             format="currency", title="日预算")
+            doc = xml.dom.minidom.parseString(text.encode("utf-8"))
+            self.assertEqual(doc.documentElement.tagName, "svg")
+            self.assertIn("企业微信 &lt;客服&gt;", text)
+            self.assertIn("¥9,900.00", text)
+            out = os.path.join(self._tmp.name, "c.svg")
+            chart.write(t, out, kind="bar", label_col="name", value_cols="daily_spend")
+            with open(out, encoding="utf-8") as f:
+                self.assertTrue(f.read().startswith("<svg"))
+            with self.assertRaises(Exception):
+                chart.svg(t, value_cols="missing")
+            with self.assertRaises(ValueError):
+                chart.svg(t, kind="pie")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,533 @@
+/* Dictionaries (users, aliases, merges, touchpoints, event types) and the
+ * record encoding shared by the log and sealed segments. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dict.h"
+
+#define ALIAS_BIT UINT32_C(0x80000000)
+
+/* ---- little-endian integers (the format is little-endian everywhere) ---- */
+
+void pd__put_u8(unsigned char *p, uint8_t v) { p[0] = v; }
+void pd__put_u16(unsigned char *p, uint16_t v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
+void pd__put_u32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
+void pd__put_u64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
+uint16_t pd__get_u16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+uint32_t pd__get_u32(const unsigned char *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+uint64_t pd__get_u64(const unsigned char *p) { return pd__get_u32(p) | ((uint64_t)pd__get_u32(p + 4) << 32); }
+
+/* ---- growable storage ------------------------------------------------ */
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap) return true;
+  size_t c = *cap ? *cap : 16;
+  while (c < need) c *= 2;
+  void *q = realloc(*p, c * elem);
+  if (!q) return false;
+  *p = q;
+  *cap = c;
+  return true;
+}
+
+pd_status pd__buf_reserve(pd__buf *b, size_t extra) {
+  if (!grow((void **)&b->p, &b->cap, b->len + extra, 1)) return pd__error(PD_ERR_NOMEM, "out of memory");
+  return PD_OK;
+}
+
+void pd__buf_free(pd__buf *b) {
+  free(b->p);
+  memset(b, 0, sizeof *b);
+}
+
+static pd_status names_add(pd__names *n, const char *s, size_t len) {
+  if (!grow((void **)&n->buf, &n->cap, n->len + len + 1, 1) || !grow((void **)&n->off, &n->cap_n, n->n + 1, sizeof *n->off))
+    return pd__error(PD_ERR_NOMEM, "out of memory");
+  size_t cap_n = n->cap_n; /* len_of grows in step with off */
+  uint32_t *lens = realloc(n->len_of, cap_n * sizeof *lens);
+  if (!lens) return pd__error(PD_ERR_NOMEM, "out of memory");
+  n->len_of = lens;
+  memcpy(n->buf + n->len, s, len);
+  n->buf[n->len + len] = '\0';
+  n->off[n->n] = n->len;
+  n->len_of[n->n] = (uint32_t)len;
+  n->len += len + 1;
+  n->n++;
+  return PD_OK;
+}
+
+static void names_truncate(pd__names *n, size_t count) {
+  if (count >= n->n) return;
+  n->len = n->off[count];
+  n->n = count;
+}
+
+static void names_free(pd__names *n) {
+  free(n->buf);
+  free(n->off);
+  free(n->len_of);
+}
+
+/* ---- string map --------------------------------------------------------
+ * Open addressing with linear probing; the slot keeps the 32-bit hash so
+ * most mismatches cost no string compare. Keys live in pd__names. */
+
+static uint32_t hash_str(const char *s, size_t len) {
+  uint64_t h = 0x9E3779B97F4A7C15u ^ len;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t k;
+    memcpy(&k, s + i, 8);
+    h = (h ^ k) * 0xBF58476D1CE4E5B9u;
+    h ^= h >> 29;
+  }
+  uint64_t k = 0;
+  for (size_t j = 0; i < len; i++, j++) k |= (uint64_t)(unsigned char)s[i] << (8 * j);
+  h = (h ^ k) * 0x94D049BB133111EBu;
+  h ^= h >> 32;
+  return (uint32_t)h;
+}
+
+typedef const char *(*key_fn)(const pd__dict *d, uint32_t value, size_t *len);
+
+static const char *names_key(const pd__names *n, uint32_t i, size_t *len) {
+  *len = n->len_of[i];
+  return pd__names_get(n, i);
+}
+static const char *user_key(const pd__dict *d, uint32_t v, size_t *len) {
+  return v & ALIAS_BIT ? names_key(&d->aliases, v & ~ALIAS_BIT, len) : names_key(&d->user_names, v, len);
+}
+static const char *tp_key(const pd__dict *d, uint32_t v, size_t *len) { return names_key(&d->tp_names, v, len); }
+static const char *type_key(const pd__dict *d, uint32_t v, size_t *len) { return names_key(&d->type_names, v, len); }
+
+static bool map_find(const pd__dict *d, const pd__strmap *m, key_fn key, const char *s, size_t len, uint32_t h,
+                     uint32_t *out) {
+  if (!m->cap) return false;
+  for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+    uint64_t slot = m->slots[i];
+    if (!slot) return false;
+    if ((uint32_t)(slot >> 32) != h) continue;
+    uint32_t v = (uint32_t)slot - 1;
+    size_t klen;
+    const char *k = key(d, v, &klen);
+    if (klen == len && memcmp(k, s, len) == 0) {
+      *out = v;
+      return true;
+    }
+  }
+}
+
+static void map_put_slot(pd__strmap *m, uint64_t slot) {
+  for (size_t i = (uint32_t)(slot >> 32) & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
+    if (!m->slots[i]) {
+      m->slots[i] = slot;
+      return;
+    }
+}
+
+/* Inserts a value whose key is known to be absent. */
+static pd_status map_insert(pd__strmap *m, uint32_t h, uint32_t value) {
+  if ((m->n + 1) * 4 > m->cap * 3) { /* keep load <= 3/4 */
+    size_t cap = m->cap ? m->cap * 2 : 1024;
+    uint64_t *slots = calloc(cap, sizeof *slots);
+    if (!slots) return pd__error(PD_ERR_NOMEM, "out of memory");
+    uint64_t *old = m->slots;
+    size_t old_cap = m->cap;
+    m->slots = slots;
+    m->cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+      if (old[i]) map_put_slot(m, old[i]);
+    free(old);
+  }
+  map_put_slot(m, ((uint64_t)h << 32) | ((uint64_t)value + 1));
+  m->n++;
+  return PD_OK;
+}
+
+/* Removes entries whose value satisfies `gone` (rollback), in place and
+ * without allocating: clear them, then re-seat every survivor; two passes
+ * re-seat clusters that wrap around the end of the table. */
+static void map_remove_if(const pd__dict *d, pd__strmap *m, bool (*gone)(const pd__dict *, uint32_t)) {
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->slots[i] && gone(d, (uint32_t)m->slots[i] - 1)) {
+      m->slots[i] = 0;
+      m->n--;
+    }
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < m->cap; i++)
+      if (m->slots[i]) {
+        uint64_t slot = m->slots[i];
+        m->slots[i] = 0;
+        map_put_slot(m, slot);
+      }
+}
+
+/* ---- dictionary ------------------------------------------------------ */
+
+pd_status pd__dict_init(pd__dict *d) {
+  memset(d, 0, sizeof *d);
+  for (uint32_t t = 0; t < PD_EVENT_BUILTIN_COUNT; t++) {
+    const char *name = pd_event_type_builtin_name(t);
+    uint32_t id;
+    pd_status st = pd__dict_add_type(d, name, strlen(name), &id);
+    if (st != PD_OK) return st;
+  }
+  return PD_OK;
+}
+
+void pd__dict_free(pd__dict *d) {
+  names_free(&d->user_names);
+  names_free(&d->aliases);
+  free(d->alias_user);
+  free(d->canon);
+  free(d->merge_undo);
+  free(d->user_map.slots);
+  names_free(&d->tp_names);
+  free(d->tps);
+  free(d->tp_map.slots);
+  free(d->tp_undo);
+  names_free(&d->type_names);
+  free(d->type_map.slots);
+  memset(d, 0, sizeof *d);
+}
+
+uint32_t pd__dict_canonical(const pd__dict *d, uint32_t u) {
+  if (u >= d->user_names.n) return u;
+  for (size_t guard = 0; d->canon[u] != u && guard <= d->n_merges; guard++) u = d->canon[u];
+  return u;
+}
+
+static pd_status build_user_map(pd__dict *d) {
+  if (d->user_map_built) return PD_OK;
+  for (uint32_t u = 0; u < d->user_names.n; u++) {
+    pd_status st = map_insert(&d->user_map, hash_str(pd__names_get(&d->user_names, u), d->user_names.len_of[u]), u);
+    if (st != PD_OK) return st;
+  }
+  for (uint32_t a = 0; a < d->aliases.n; a++) {
+    pd_status st = map_insert(&d->user_map, hash_str(pd__names_get(&d->aliases, a), d->aliases.len_of[a]), a | ALIAS_BIT);
+    if (st != PD_OK) return st;
+  }
+  d->user_map_built = true;
+  return PD_OK;
+}
+
+pd_status pd__dict_find_user(pd__dict *d, const char *name, size_t len, uint32_t *out) {
+  pd_status st = build_user_map(d);
+  if (st != PD_OK) return st;
+  uint32_t v;
+  if (!map_find(d, &d->user_map, user_key, name, len, hash_str(name, len), &v)) return PD_ERR_NOT_FOUND;
+  *out = pd__dict_canonical(d, v & ALIAS_BIT ? d->alias_user[v & ~ALIAS_BIT] : v);
+  return PD_OK;
+}
+
+pd_status pd__dict_find_tp(const pd__dict *d, const char *name, size_t len, uint32_t *out) {
+  return map_find(d, &d->tp_map, tp_key, name, len, hash_str(name, len), out) ? PD_OK : PD_ERR_NOT_FOUND;
+}
+
+pd_status pd__dict_find_type(const pd__dict *d, const char *name, size_t len, uint32_t *out) {
+  return map_find(d, &d->type_map, type_key, name, len, hash_str(name, len), out) ? PD_OK : PD_ERR_NOT_FOUND;
+}
+
+static pd_status check_name(const char *what, size_t len) {
+  if (len == 0) return pd__error(PD_ERR_INVALID, "empty %s name", what);
+  if (len > PD_NAME_MAX) return pd__error(PD_ERR_RANGE, "%s name longer than %d bytes", what, PD_NAME_MAX);
+  return PD_OK;
+}
+
+pd_status pd__dict_add_user(pd__dict *d, const char *name, size_t len, uint32_t *out) {
+  pd_status st = check_name("user", len);
+  if (st != PD_OK) return st;
+  if (d->user_names.n >= ALIAS_BIT - 1) return pd__error(PD_ERR_RANGE, "too many users");
+  if ((st = build_user_map(d)) != PD_OK) return st;
+  uint32_t h = hash_str(name, len), v;
+  if (map_find(d, &d->user_map, user_key, name, len, h, &v))
+    return pd__error(PD_ERR_EXISTS, "user \"%.*s\" already exists", (int)len, name);
+  uint32_t id = (uint32_t)d->user_names.n;
+  if (!grow((void **)&d->canon, &d->cap_users, id + 1, sizeof *d->canon)) return pd__error(PD_ERR_NOMEM, "out of memory");
+  if ((st = names_add(&d->user_names, name, len)) != PD_OK) return st;
+  d->canon[id] = id;
+  if ((st = map_insert(&d->user_map, h, id)) != PD_OK) {
+    names_truncate(&d->user_names, id);
+    return st;
+  }
+  *out = id;
+  return PD_OK;
+}
+
+pd_status pd__dict_add_alias(pd__dict *d, uint32_t user, const char *name, size_t len) {
+  pd_status st = check_name("alias", len);
+  if (st != PD_OK) return st;
+  if (user >= d->user_names.n) return pd__error(PD_ERR_NOT_FOUND, "alias \"%.*s\": no user %u", (int)len, name, user);
+  if ((st = build_user_map(d)) != PD_OK) return st;
+  uint32_t h = hash_str(name, len), v;
+  if (map_find(d, &d->user_map, user_key, name, len, h, &v)) {
+    uint32_t owner = pd__dict_canonical(d, v & ALIAS_BIT ? d->alias_user[v & ~ALIAS_BIT] : v);
+    if (owner == pd__dict_canonical(d, user)) return PD_OK; /* already names this user */
+    return pd__error(PD_ERR_EXISTS, "\"%.*s\" already names user %u (merge the users instead)", (int)len, name, owner);
+  }
+  uint32_t a = (uint32_t)d->aliases.n;
+  if (!grow((void **)&d->alias_user, &d->cap_aliases, a + 1, sizeof *d->alias_user)) return pd__error(PD_ERR_NOMEM, "out of memory");
+  if ((st = names_add(&d->aliases, name, len)) != PD_OK) return st;
+  d->alias_user[a] = user;
+  if ((st = map_insert(&d->user_map, h, a | ALIAS_BIT)) != PD_OK) {
+    names_truncate(&d->aliases, a);
+    return st;
+  }
+  return PD_OK;
+}
+
+pd_status pd__dict_merge(pd__dict *d, uint32_t keep, uint32_t merged) {
+  if (keep >= d->user_names.n || merged >= d->user_names.n)
+    return pd__error(PD_ERR_NOT_FOUND, "merge: no user %u", keep >= d->user_names.n ? keep : merged);
+  keep = pd__dict_canonical(d, keep);
+  merged = pd__dict_canonical(d, merged);
+  if (keep == merged) return PD_OK;
+  if (!grow((void **)&d->merge_undo, &d->cap_merges, 2 * (d->n_merges + 1), sizeof *d->merge_undo))
+    return pd__error(PD_ERR_NOMEM, "out of memory");
+  d->merge_undo[2 * d->n_merges] = merged;
+  d->merge_undo[2 * d->n_merges + 1] = d->canon[merged];
+  d->n_merges++;
+  d->canon[merged] = keep;
+  return PD_OK;
+}
+
+pd_status pd__dict_set_tp(pd__dict *d, const char *name, size_t len, const pd__touchpoint *tp, uint32_t *out) {
+  pd_status st = check_name("touchpoint", len);
+  if (st != PD_OK) return st;
+  uint32_t h = hash_str(name, len), id;
+  if (map_find(d, &d->tp_map, tp_key, name, len, h, &id)) {
+    if (memcmp(&d->tps[id], tp, sizeof *tp) != 0) {
+      if (!grow((void **)&d->tp_undo, &d->cap_tp_undo, d->n_tp_undo + 1, sizeof *d->tp_undo))
+        return pd__error(PD_ERR_NOMEM, "out of memory");
+      d->tp_undo[d->n_tp_undo].id = id;
+      d->tp_undo[d->n_tp_undo].old = d->tps[id];
+      d->n_tp_undo++;
+      d->tps[id] = *tp;
+    }
+    *out = id;
+    return PD_OK;
+  }
+  id = (uint32_t)d->tp_names.n;
+  if (id == PD_NONE - 1) return pd__error(PD_ERR_RANGE, "too many touchpoints");
+  if (!grow((void **)&d->tps, &d->cap_tps, id + 1, sizeof *d->tps)) return pd__error(PD_ERR_NOMEM, "out of memory");
+  if ((st = names_add(&d->tp_names, name, len)) != PD_OK) return st;
+  memset(&d->tps[id], 0, sizeof d->tps[id]); /* padding too: attributes are compared with memcmp */
+  d->tps[id].domain = tp->domain;
+  d->tps[id].carrier = tp->carrier;
+  d->tps[id].daily_spend = tp->daily_spend;
+  if ((st = map_insert(&d->tp_map, h, id)) != PD_OK) {
+    names_truncate(&d->tp_names, id);
+    return st;
+  }
+  *out = id;
+  return PD_OK;
+}
+
+pd_status pd__dict_add_type(pd__dict *d, const char *name, size_t len, uint32_t *out) {
+  pd_status st = check_name("event type", len);
+  if (st != PD_OK) return st;
+  uint32_t h = hash_str(name, len), id;
+  if (map_find(d, &d->type_map, type_key, name, len, h, &id)) {
+    *out = id;
+    return PD_OK;
+  }
+  id = (uint32_t)d->type_names.n;
+  if (id > UINT16_MAX) return pd__error(PD_ERR_RANGE, "too many event types (at most 65536)");
+  if ((st = names_add(&d->type_names, name, len)) != PD_OK) return st;
+  if ((st = map_insert(&d->type_map, h, id)) != PD_OK) {
+    names_truncate(&d->type_names, id);
+    return st;
+  }
+  *out = id;
+  return PD_OK;
+}
+
+pd__dict_mark pd__dict_mark_now(const pd__dict *d) {
+  pd__dict_mark m = {d->user_names.n, d->aliases.n, d->tp_names.n, d->type_names.n, d->n_merges, d->n_tp_undo};
+  return m;
+}
+
+static _Thread_local const pd__dict_mark *rollback_mark; /* for the `gone` predicates below */
+static bool user_gone(const pd__dict *d, uint32_t v) {
+  (void)d;
+  return v & ALIAS_BIT ? (v & ~ALIAS_BIT) >= rollback_mark->aliases : v >= rollback_mark->users;
+}
+static bool tp_gone(const pd__dict *d, uint32_t v) { (void)d; return v >= rollback_mark->tps; }
+static bool type_gone(const pd__dict *d, uint32_t v) { (void)d; return v >= rollback_mark->types; }
+
+void pd__dict_rollback(pd__dict *d, const pd__dict_mark *mark) {
+  while (d->n_merges > mark->merges) {
+    d->n_merges--;
+    d->canon[d->merge_undo[2 * d->n_merges]] = d->merge_undo[2 * d->n_merges + 1];
+  }
+  while (d->n_tp_undo > mark->tp_updates) {
+    d->n_tp_undo--;
+    d->tps[d->tp_undo[d->n_tp_undo].id] = d->tp_undo[d->n_tp_undo].old;
+  }
+  rollback_mark = mark;
+  if (d->user_names.n > mark->users || d->aliases.n > mark->aliases) {
+    names_truncate(&d->user_names, mark->users);
+    names_truncate(&d->aliases, mark->aliases);
+    map_remove_if(d, &d->user_map, user_gone);
+  }
+  if (d->tp_names.n > mark->tps) {
+    names_truncate(&d->tp_names, mark->tps);
+    map_remove_if(d, &d->tp_map, tp_gone);
+  }
+  if (d->type_names.n > mark->types) {
+    names_truncate(&d->type_names, mark->types);
+    map_remove_if(d, &d->type_map, type_gone);
+  }
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+pd_status pd__rec_user(pd__buf *b, uint8_t tag, uint32_t id, const char *name, size_t len) {
+  pd_status st = pd__buf_reserve(b, 7 + len);
+  if (st != PD_OK) return st;
+  unsigned char *p = b->p + b->len;
+  pd__put_u8(p, tag);
+  pd__put_u32(p + 1, id);
+  pd__put_u16(p + 5, (uint16_t)len);
+  memcpy(p + 7, name, len);
+  b->len += 7 + len;
+  return PD_OK;
+}
+
+pd_status pd__rec_merge(pd__buf *b, uint32_t keep, uint32_t merged) {
+  pd_status st = pd__buf_reserve(b, 9);
+  if (st != PD_OK) return st;
+  unsigned char *p = b->p + b->len;
+  pd__put_u8(p, PD_REC_MERGE);
+  pd__put_u32(p + 1, keep);
+  pd__put_u32(p + 5, merged);
+  b->len += 9;
+  return PD_OK;
+}
+
+pd_status pd__rec_touchpoint(pd__buf *b, uint32_t id, const pd__touchpoint *tp, const char *name, size_t len) {
+  pd_status st = pd__buf_reserve(b, 17 + len);
+  if (st != PD_OK) return st;
+  unsigned char *p = b->p + b->len;
+  pd__put_u8(p, PD_REC_TOUCHPOINT);
+  pd__put_u32(p + 1, id);
+  pd__put_u8(p + 5, tp->domain);
+  pd__put_u8(p + 6, tp->carrier);
+  pd__put_u64(p + 7, (uint64_t)tp->daily_spend);
+  pd__put_u16(p + 15, (uint16_t)len);
+  memcpy(p + 17, name, len);
+  b->len += 17 + len;
+  return PD_OK;
+}
+
+/* Event: i64 time, u32 user, u16 type, u16 zero, u32 touchpoint, u32 referrer, i64 amount. */
+void pd__event_encode(unsigned char *p, const pd_event *e) {
+  pd__put_u64(p, (uint64_t)e->time_ms);
+  pd__put_u32(p + 8, e->user);
+  pd__put_u16(p + 12, (uint16_t)e->type);
+  pd__put_u16(p + 14, 0);
+  pd__put_u32(p + 16, e->touchpoint);
+  pd__put_u32(p + 20, e->referrer);
+  pd__put_u64(p + 24, (uint64_t)e->amount);
+}
+
+void pd__event_decode(const unsigned char *p, pd_event *e) {
+  e->time_ms = (int64_t)pd__get_u64(p);
+  e->user = pd__get_u32(p + 8);
+  e->type = pd__get_u16(p + 12);
+  e->touchpoint = pd__get_u32(p + 16);
+  e->referrer = pd__get_u32(p + 20);
+  e->amount = (int64_t)pd__get_u64(p + 24);
+}
+
+#define NEED(n)                                                                                              \
+  do {                                                                                                       \
+    if (len - pos < (size_t)(n))                                                                             \
+      return pd__error(PD_ERR_CORRUPT, "%s: record at offset %llu is truncated", where,                      \
+                       (unsigned long long)(base_offset + start));                                           \
+  } while (0)
+
+pd_status pd__dict_apply(pd__dict *d, const unsigned char *p, size_t len, pd__events_fn fn, void *ctx,
+                         const char *where, uint64_t base_offset) {
+  size_t pos = 0;
+  while (pos < len) {
+    size_t start = pos;
+    uint8_t tag = p[pos++];
+    pd_status st = PD_OK;
+    uint32_t id, got;
+    size_t n;
+    switch (tag) {
+    case PD_REC_USER:
+    case PD_REC_ALIAS:
+    case PD_REC_TYPE:
+      NEED(6);
+      id = pd__get_u32(p + pos);
+      n = pd__get_u16(p + pos + 4);
+      pos += 6;
+      NEED(n);
+      if (tag == PD_REC_USER) {
+        st = pd__dict_add_user(d, (const char *)p + pos, n, &got);
+        if (st == PD_OK && got != id) st = PD_ERR_CORRUPT;
+      } else if (tag == PD_REC_ALIAS) {
+        st = pd__dict_add_alias(d, id, (const char *)p + pos, n);
+      } else {
+        st = pd__dict_add_type(d, (const char *)p + pos, n, &got);
+        if (st == PD_OK && got != id) st = PD_ERR_CORRUPT;
+      }
+      pos += n;
+      break;
+    case PD_REC_MERGE:
+      NEED(8);
+      st = pd__dict_merge(d, pd__get_u32(p + pos), pd__get_u32(p + pos + 4));
+      pos += 8;
+      break;
+    case PD_REC_TOUCHPOINT: {
+      NEED(16);
+      pd__touchpoint tp = {0};
+      id = pd__get_u32(p + pos);
+      tp.domain = p[pos + 4];
+      tp.carrier = p[pos + 5];
+      tp.daily_spend = (int64_t)pd__get_u64(p + pos + 6);
+      n = pd__get_u16(p + pos + 14);
+      pos += 16;
+      NEED(n);
+      st = pd__dict_set_tp(d, (const char *)p + pos, n, &tp, &got);
+      if (st == PD_OK && got != id) st = PD_ERR_CORRUPT;
+      pos += n;
+      break;
+    }
+    case PD_REC_EVENTS:
+      NEED(4);
+      id = pd__get_u32(p + pos);
+      pos += 4;
+      NEED((uint64_t)id * PD_EVENT_RECORD_SIZE);
+      if (!fn) st = PD_ERR_CORRUPT;
+      else if ((st = fn(ctx, p + pos, id)) != PD_OK) return st;
+      pos += (size_t)id * PD_EVENT_RECORD_SIZE;
+      break;
+    default:
+      st = PD_ERR_CORRUPT;
+    }
+    if (st != PD_OK)
+      return pd__error(PD_ERR_CORRUPT, "%s: invalid record (tag %u) at offset %llu: %s", where, tag,
+                       (unsigned long long)(base_offset + start), st == PD_ERR_CORRUPT ? "inconsistent ids" : pd_last_error());
+  }
+  return PD_OK;
+}
+
+pd_status pd__dict_encode(const pd__dict *d, pd__buf *out) {
+  pd_status st = PD_OK;
+  for (uint32_t u = 0; st == PD_OK && u < d->user_names.n; u++)
+    st = pd__rec_user(out, PD_REC_USER, u, pd__names_get(&d->user_names, u), d->user_names.len_of[u]);
+  for (uint32_t a = 0; st == PD_OK && a < d->aliases.n; a++)
+    st = pd__rec_user(out, PD_REC_ALIAS, d->alias_user[a], pd__names_get(&d->aliases, a), d->aliases.len_of[a]);
+  for (uint32_t u = 0; st == PD_OK && u < d->user_names.n; u++)
+    if (d->canon[u] != u) st = pd__rec_merge(out, pd__dict_canonical(d, u), u);
+  for (uint32_t t = 0; st == PD_OK && t < d->tp_names.n; t++)
+    st = pd__rec_touchpoint(out, t, &d->tps[t], pd__names_get(&d->tp_names, t), d->tp_names.len_of[t]);
+  for (uint32_t t = PD_EVENT_BUILTIN_COUNT; st == PD_OK && t < d->type_names.n; t++)
+    st = pd__rec_user(out, PD_REC_TYPE, t, pd__names_get(&d->type_names, t), d->type_names.len_of[t]);
+  return st;
+}

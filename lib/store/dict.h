@@ -1,0 +1,140 @@
+/* Dictionaries of a store: users (names, aliases, merges), touchpoints,
+ * event types; and the record encoding they share with the log.
+ *
+ * Every change to a dictionary is a record (see docs/FORMAT.md). The writer
+ * appends records to the log; open replays them; compaction writes the
+ * whole dictionary as records into the segment. One decoder serves all. */
+#ifndef PD_DICT_H
+#define PD_DICT_H
+
+#include "pd_internal.h"
+
+/* Record tags. Pinned: they are part of the on-disk format. */
+enum {
+  PD_REC_USER = 1,       /* u32 id, u16 len, name */
+  PD_REC_ALIAS = 2,      /* u32 user, u16 len, name */
+  PD_REC_MERGE = 3,      /* u32 keep, u32 merged */
+  PD_REC_TOUCHPOINT = 4, /* u32 id, u8 domain, u8 carrier, i64 spend, u16 len, name */
+  PD_REC_TYPE = 5,       /* u32 id, u16 len, name */
+  PD_REC_EVENTS = 6      /* u32 n, n x 32-byte events (log only) */
+};
+#define PD_EVENT_RECORD_SIZE 32
+#define PD_NAME_MAX 65535
+
+/* A string -> u32 open-addressing hash over names stored elsewhere. */
+typedef struct pd__strmap {
+  uint64_t *slots; /* (hash << 32) | (value + 1); 0 = empty */
+  size_t cap;      /* power of two, or 0 */
+  size_t n;
+} pd__strmap;
+
+/* A growable arena of NUL-terminated names addressed by offset. */
+typedef struct pd__names {
+  char *buf;
+  size_t len, cap;
+  uint64_t *off; /* name i starts at buf + off[i] */
+  uint32_t *len_of;
+  size_t n, cap_n;
+} pd__names;
+
+typedef struct pd__touchpoint {
+  uint8_t domain, carrier;
+  int64_t daily_spend;
+} pd__touchpoint;
+
+typedef struct pd__dict {
+  /* users: names[i] for i < n_users are primary names; aliases follow
+   * in `aliases` with their user in alias_user. */
+  pd__names user_names;
+  pd__names aliases;
+  uint32_t *alias_user;
+  uint32_t *canon; /* canon[u] == u unless merged (points toward the survivor) */
+  size_t cap_users, cap_aliases;
+  uint32_t *merge_undo; /* pairs (merged root, its previous canon) in merge order */
+  size_t n_merges, cap_merges;
+  /* Names and aliases -> user: value u for user_names[u], ALIAS_BIT | i for
+   * aliases[i]. Built on first lookup: readers that never look up a name
+   * never pay for hashing every user. */
+  pd__strmap user_map;
+  bool user_map_built;
+
+  pd__names tp_names;
+  pd__touchpoint *tps;
+  size_t cap_tps;
+  pd__strmap tp_map;
+  struct pd__tp_undo { uint32_t id; pd__touchpoint old; } *tp_undo; /* attribute updates, for rollback */
+  size_t n_tp_undo, cap_tp_undo;
+
+  pd__names type_names;
+  pd__strmap type_map;
+} pd__dict;
+
+/* Sizes, to roll back a batch. */
+typedef struct pd__dict_mark {
+  size_t users, aliases, tps, types, merges, tp_updates;
+} pd__dict_mark;
+
+pd_status pd__dict_init(pd__dict *d);
+void pd__dict_free(pd__dict *d);
+
+static inline uint32_t pd__dict_n_users(const pd__dict *d) { return (uint32_t)d->user_names.n; }
+static inline uint32_t pd__dict_n_tps(const pd__dict *d) { return (uint32_t)d->tp_names.n; }
+static inline uint32_t pd__dict_n_types(const pd__dict *d) { return (uint32_t)d->type_names.n; }
+static inline const char *pd__names_get(const pd__names *n, size_t i) { return n->buf + n->off[i]; }
+
+/* The surviving user of u after merges (path-compressed chains are short). */
+uint32_t pd__dict_canonical(const pd__dict *d, uint32_t u);
+
+/* Lookups: PD_OK and *out, or PD_ERR_NOT_FOUND (no message set). */
+pd_status pd__dict_find_user(pd__dict *d, const char *name, size_t len, uint32_t *out);
+pd_status pd__dict_find_tp(const pd__dict *d, const char *name, size_t len, uint32_t *out);
+pd_status pd__dict_find_type(const pd__dict *d, const char *name, size_t len, uint32_t *out);
+
+/* Mutations (in memory). Each returns PD_OK or an error with message. */
+pd_status pd__dict_add_user(pd__dict *d, const char *name, size_t len, uint32_t *out);
+pd_status pd__dict_add_alias(pd__dict *d, uint32_t user, const char *name, size_t len);
+pd_status pd__dict_merge(pd__dict *d, uint32_t keep, uint32_t merged);
+pd_status pd__dict_set_tp(pd__dict *d, const char *name, size_t len, const pd__touchpoint *tp, uint32_t *out);
+pd_status pd__dict_add_type(pd__dict *d, const char *name, size_t len, uint32_t *out);
+
+/* Undoes everything done after `mark` (a rolled-back batch). */
+pd__dict_mark pd__dict_mark_now(const pd__dict *d);
+void pd__dict_rollback(pd__dict *d, const pd__dict_mark *mark);
+
+/* ---- record encoding ------------------------------------------------ */
+
+/* A growable byte buffer. */
+typedef struct pd__buf {
+  unsigned char *p;
+  size_t len, cap;
+} pd__buf;
+pd_status pd__buf_reserve(pd__buf *b, size_t extra);
+void pd__buf_free(pd__buf *b);
+
+void pd__put_u8(unsigned char *p, uint8_t v);
+void pd__put_u16(unsigned char *p, uint16_t v);
+void pd__put_u32(unsigned char *p, uint32_t v);
+void pd__put_u64(unsigned char *p, uint64_t v);
+uint16_t pd__get_u16(const unsigned char *p);
+uint32_t pd__get_u32(const unsigned char *p);
+uint64_t pd__get_u64(const unsigned char *p);
+
+/* Appends one encoded record to b. */
+pd_status pd__rec_user(pd__buf *b, uint8_t tag, uint32_t id, const char *name, size_t len); /* USER, ALIAS, TYPE */
+pd_status pd__rec_merge(pd__buf *b, uint32_t keep, uint32_t merged);
+pd_status pd__rec_touchpoint(pd__buf *b, uint32_t id, const pd__touchpoint *tp, const char *name, size_t len);
+void pd__event_encode(unsigned char *p, const pd_event *e);
+void pd__event_decode(const unsigned char *p, pd_event *e);
+
+/* Receives decoded events (a batch of n encoded 32-byte events). */
+typedef pd_status (*pd__events_fn)(void *ctx, const unsigned char *events, uint32_t n);
+
+/* Applies the records in p[0..len) to d; events go to fn (may be NULL
+ * when events are not expected). `where` names the source in errors. */
+pd_status pd__dict_apply(pd__dict *d, const unsigned char *p, size_t len, pd__events_fn fn, void *ctx,
+                         const char *where, uint64_t base_offset);
+
+/* Encodes the whole dictionary as records (for a sealed segment). */
+pd_status pd__dict_encode(const pd__dict *d, pd__buf *out);
+
+#endif

@@ -1,0 +1,273 @@
+/* Sealed segment files: layout, checksums, mapping. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "format.h"
+#include "segment.h"
+#include "wal.h"
+
+/* Header layout (little-endian), PD_SEG_HEADER_SIZE bytes:
+ *   0 magic[8]  8 u32 version  12 u32 flags  16 u64 generation
+ *  24 u64 n_events  32 u32 n_users  36 u32 reserved  40 u64 n_merges
+ *  48 i64 min_time  56 i64 max_time
+ *  64 sections[PD_SEC_COUNT]: u64 offset, u64 length   (64 + 16*8 = 192)
+ * 192 u32 crc of the PD_SEC_CRCS section  196..251 zero
+ * 252 u32 crc of bytes 0..251 */
+#define H_SECTIONS 64
+#define H_CRCS_CRC 192
+#define H_CRC 252
+
+char *pd__segment_path(const char *dir, uint64_t generation) {
+  char name[48];
+  snprintf(name, sizeof name, "seg-%06llu.pds", (unsigned long long)generation);
+  return pd__path_join(dir, name);
+}
+
+static uint64_t align_up(uint64_t v) { return (v + PD_SEG_ALIGN - 1) & ~(uint64_t)(PD_SEG_ALIGN - 1); }
+
+static const char *const section_names[PD_SEC_COUNT] = {"dictionary", "user index", "time", "type",
+                                                        "touchpoint", "referrer", "amount", "checksums"};
+
+void pd__segment_close(pd__segment *s) {
+  if (s->map) munmap(s->map, s->map_len);
+  free(s->path);
+  memset(s, 0, sizeof *s);
+}
+
+static const char *section_at(const unsigned char *h, uint64_t off) {
+  for (int i = 0; i < PD_SEC_COUNT; i++) {
+    uint64_t so = pd__get_u64(h + H_SECTIONS + 16 * i), sl = pd__get_u64(h + H_SECTIONS + 16 * i + 8);
+    if (off >= so && off < so + sl) return section_names[i];
+  }
+  return "padding";
+}
+
+pd_status pd__segment_open(const char *dir, uint64_t generation, pd__dict *d, pd__segment *out) {
+  memset(out, 0, sizeof *out);
+  out->path = pd__segment_path(dir, generation);
+  if (!out->path) return pd__error(PD_ERR_NOMEM, "out of memory");
+  pd_status st = PD_OK;
+  int fd = open(out->path, O_RDONLY | O_CLOEXEC);
+  struct stat sb;
+  if (fd < 0 || fstat(fd, &sb) != 0) {
+    st = pd__error(errno == ENOENT ? PD_ERR_NOT_FOUND : PD_ERR_IO, "open %s: %s", out->path, strerror(errno));
+    if (fd >= 0) close(fd);
+    goto fail;
+  }
+  if ((uint64_t)sb.st_size < PD_SEG_HEADER_SIZE) {
+    close(fd);
+    st = pd__error(PD_ERR_CORRUPT, "%s: file of %lld bytes is shorter than a segment header", out->path, (long long)sb.st_size);
+    goto fail;
+  }
+  out->map_len = (size_t)sb.st_size;
+  out->map = mmap(NULL, out->map_len, PROT_READ, MAP_SHARED, fd, 0);
+  close(fd);
+  if (out->map == MAP_FAILED) {
+    out->map = NULL;
+    st = pd__error(PD_ERR_IO, "mmap %s: %s", out->path, strerror(errno));
+    goto fail;
+  }
+  const unsigned char *h = out->map;
+  if (memcmp(h, PD_SEG_MAGIC, 8) != 0) {
+    st = pd__error(PD_ERR_CORRUPT, "%s: not a libprivdomain segment (bad magic at offset 0)", out->path);
+    goto fail;
+  }
+  if (pd__get_u32(h + H_CRC) != (uint32_t)crc32_z(0, h, H_CRC)) {
+    st = pd__error(PD_ERR_CORRUPT, "%s: header checksum mismatch (bytes 0..%d)", out->path, H_CRC + 3);
+    goto fail;
+  }
+  if (pd__get_u32(h + 8) > PD_FORMAT_VERSION) {
+    st = pd__error(PD_ERR_VERSION, "%s: segment format version %u is newer than this library's %u", out->path,
+                   pd__get_u32(h + 8), PD_FORMAT_VERSION);
+    goto fail;
+  }
+  out->generation = pd__get_u64(h + 16);
+  out->n_events = pd__get_u64(h + 24);
+  out->n_users = pd__get_u32(h + 32);
+  out->n_merges = pd__get_u64(h + 40);
+  out->min_time = (int64_t)pd__get_u64(h + 48);
+  out->max_time = (int64_t)pd__get_u64(h + 56);
+  /* Every section must lie inside the file, aligned, with the size its
+   * counts imply: a header that lies is corruption, never an overread. */
+  const uint64_t elem[PD_SEC_COUNT] = {1, 8, 8, 2, 4, 4, 8, 4};
+  uint64_t off[PD_SEC_COUNT], len[PD_SEC_COUNT];
+  for (int i = 0; i < PD_SEC_COUNT; i++) {
+    off[i] = pd__get_u64(h + H_SECTIONS + 16 * i);
+    len[i] = pd__get_u64(h + H_SECTIONS + 16 * i + 8);
+    uint64_t count = i == PD_SEC_USER_OFF ? (uint64_t)out->n_users + 1 : out->n_events;
+    bool sized = i == PD_SEC_DICT || i == PD_SEC_CRCS || (count <= UINT64_MAX / elem[i] && len[i] == count * elem[i]);
+    if (off[i] % PD_SEG_ALIGN || off[i] < PD_SEG_HEADER_SIZE || off[i] > out->map_len || len[i] > out->map_len - off[i] || !sized) {
+      st = pd__error(PD_ERR_CORRUPT, "%s: %s section out of bounds (offset %llu, length %llu)", out->path,
+                     section_names[i], (unsigned long long)off[i], (unsigned long long)len[i]);
+      goto fail;
+    }
+  }
+  /* Chunk checksums cover the file from the dictionary section on. */
+  const unsigned char *crcs = out->map + off[PD_SEC_CRCS];
+  uint64_t data_start = off[PD_SEC_DICT], data_end = off[PD_SEC_CRCS];
+  uint64_t chunks = (data_end - data_start + PD_SEG_CHUNK - 1) / PD_SEG_CHUNK;
+  if (data_end < data_start || len[PD_SEC_CRCS] != chunks * 4) {
+    st = pd__error(PD_ERR_CORRUPT, "%s: checksum table of %llu bytes does not match the data", out->path,
+                   (unsigned long long)len[PD_SEC_CRCS]);
+    goto fail;
+  }
+  if (pd__get_u32(h + H_CRCS_CRC) != (uint32_t)crc32_z(0, crcs, len[PD_SEC_CRCS])) {
+    st = pd__error(PD_ERR_CORRUPT, "%s: checksum table corrupt at offset %llu", out->path, (unsigned long long)off[PD_SEC_CRCS]);
+    goto fail;
+  }
+  for (uint64_t c = 0; c < chunks; c++) {
+    uint64_t from = data_start + c * PD_SEG_CHUNK, n = data_end - from < PD_SEG_CHUNK ? data_end - from : PD_SEG_CHUNK;
+    if ((uint32_t)crc32_z(0, out->map + from, n) != pd__get_u32(crcs + 4 * c)) {
+      st = pd__error(PD_ERR_CORRUPT, "%s: checksum mismatch in bytes %llu..%llu (%s)", out->path, (unsigned long long)from,
+                     (unsigned long long)(from + n - 1), section_at(h, from));
+      goto fail;
+    }
+  }
+  out->user_off = (const uint64_t *)(out->map + off[PD_SEC_USER_OFF]);
+  out->time = (const int64_t *)(out->map + off[PD_SEC_TIME]);
+  out->type = (const uint16_t *)(out->map + off[PD_SEC_TYPE]);
+  out->tp = (const uint32_t *)(out->map + off[PD_SEC_TP]);
+  out->ref = (const uint32_t *)(out->map + off[PD_SEC_REF]);
+  out->amount = (const int64_t *)(out->map + off[PD_SEC_AMOUNT]);
+  /* The user index must be monotone and end at n_events; then no scan
+   * can step outside the columns. */
+  for (uint32_t u = 0; u < out->n_users; u++)
+    if (out->user_off[u] > out->user_off[u + 1]) {
+      st = pd__error(PD_ERR_CORRUPT, "%s: user index not sorted at user %u", out->path, u);
+      goto fail;
+    }
+  if (out->user_off[0] != 0 || out->user_off[out->n_users] != out->n_events) {
+    st = pd__error(PD_ERR_CORRUPT, "%s: user index does not cover the events", out->path);
+    goto fail;
+  }
+  st = pd__dict_apply(d, out->map + off[PD_SEC_DICT], len[PD_SEC_DICT], NULL, NULL, out->path, off[PD_SEC_DICT]);
+  if (st != PD_OK) goto fail;
+  if (pd__dict_n_users(d) < out->n_users) {
+    st = pd__error(PD_ERR_CORRUPT, "%s: index has %u users, dictionary %u", out->path, out->n_users, pd__dict_n_users(d));
+    goto fail;
+  }
+  /* Event columns refer to users, types and touchpoints by id: check them
+   * once here so that no analysis ever indexes out of its tables. */
+  for (uint64_t i = 0; i < out->n_events; i++) {
+    if (out->type[i] >= pd__dict_n_types(d) || (out->tp[i] != PD_NONE && out->tp[i] >= pd__dict_n_tps(d)) ||
+        (out->ref[i] != PD_NONE && out->ref[i] >= pd__dict_n_users(d))) {
+      st = pd__error(PD_ERR_CORRUPT, "%s: event %llu refers to an unknown type, touchpoint or user", out->path, (unsigned long long)i);
+      goto fail;
+    }
+  }
+  return PD_OK;
+fail:
+  pd__segment_close(out);
+  return st;
+}
+
+pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_events, uint32_t n_users,
+                             const pd__buf *dict_records, pd__segment_writer *out) {
+  memset(out, 0, sizeof *out);
+  out->fd = -1;
+  out->generation = generation;
+  out->n_events = n_events;
+  out->n_users = n_users;
+  out->path = pd__segment_path(dir, generation);
+  size_t plen = out->path ? strlen(out->path) : 0;
+  out->tmp_path = out->path ? malloc(plen + 5) : NULL;
+  if (!out->tmp_path) {
+    pd__segment_abort(out);
+    return pd__error(PD_ERR_NOMEM, "out of memory");
+  }
+  memcpy(out->tmp_path, out->path, plen);
+  memcpy(out->tmp_path + plen, ".tmp", 5);
+  const uint64_t sizes[PD_SEC_COUNT] = {dict_records->len, ((uint64_t)n_users + 1) * 8, n_events * 8, n_events * 2,
+                                         n_events * 4, n_events * 4, n_events * 8, 0};
+  uint64_t pos = PD_SEG_HEADER_SIZE;
+  for (int i = 0; i < PD_SEC_CRCS; i++) {
+    pos = align_up(pos);
+    out->off[i] = pos;
+    out->len[i] = sizes[i];
+    pos += sizes[i];
+  }
+  pos = align_up(pos);
+  uint64_t chunks = (pos - out->off[0] + PD_SEG_CHUNK - 1) / PD_SEG_CHUNK;
+  out->off[PD_SEC_CRCS] = pos;
+  out->len[PD_SEC_CRCS] = chunks * 4;
+  out->map_len = (size_t)(pos + chunks * 4);
+  out->fd = open(out->tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  pd_status st = PD_OK;
+  if (out->fd < 0) st = pd__error(PD_ERR_IO, "create %s: %s", out->tmp_path, strerror(errno));
+  else if (ftruncate(out->fd, (off_t)out->map_len) != 0)
+    st = pd__error(PD_ERR_IO, "extend %s to %zu bytes: %s", out->tmp_path, out->map_len, strerror(errno));
+  else if ((out->map = mmap(NULL, out->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, out->fd, 0)) == MAP_FAILED) {
+    out->map = NULL;
+    st = pd__error(PD_ERR_IO, "mmap %s: %s", out->tmp_path, strerror(errno));
+  }
+  if (st != PD_OK) {
+    pd__segment_abort(out);
+    return st;
+  }
+  if (dict_records->len) memcpy(out->map + out->off[PD_SEC_DICT], dict_records->p, dict_records->len);
+  out->user_off = (uint64_t *)(out->map + out->off[PD_SEC_USER_OFF]);
+  out->time = (int64_t *)(out->map + out->off[PD_SEC_TIME]);
+  out->type = (uint16_t *)(out->map + out->off[PD_SEC_TYPE]);
+  out->tp = (uint32_t *)(out->map + out->off[PD_SEC_TP]);
+  out->ref = (uint32_t *)(out->map + out->off[PD_SEC_REF]);
+  out->amount = (int64_t *)(out->map + out->off[PD_SEC_AMOUNT]);
+  return PD_OK;
+}
+
+pd_status pd__segment_seal(pd__segment_writer *w, uint64_t n_merges) {
+  unsigned char *h = w->map;
+  memset(h, 0, PD_SEG_HEADER_SIZE);
+  memcpy(h, PD_SEG_MAGIC, 8);
+  pd__put_u32(h + 8, PD_FORMAT_VERSION);
+  pd__put_u64(h + 16, w->generation);
+  pd__put_u64(h + 24, w->n_events);
+  pd__put_u32(h + 32, w->n_users);
+  pd__put_u64(h + 40, n_merges);
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (uint64_t i = 0; i < w->n_events; i++) {
+    if (w->time[i] < lo) lo = w->time[i];
+    if (w->time[i] > hi) hi = w->time[i];
+  }
+  pd__put_u64(h + 48, (uint64_t)lo);
+  pd__put_u64(h + 56, (uint64_t)hi);
+  for (int i = 0; i < PD_SEC_COUNT; i++) {
+    pd__put_u64(h + H_SECTIONS + 16 * i, w->off[i]);
+    pd__put_u64(h + H_SECTIONS + 16 * i + 8, w->len[i]);
+  }
+  unsigned char *crcs = w->map + w->off[PD_SEC_CRCS];
+  uint64_t data_start = w->off[0], data_end = w->off[PD_SEC_CRCS];
+  for (uint64_t c = 0; c * PD_SEG_CHUNK < data_end - data_start; c++) {
+    uint64_t from = data_start + c * PD_SEG_CHUNK, n = data_end - from < PD_SEG_CHUNK ? data_end - from : PD_SEG_CHUNK;
+    pd__put_u32(crcs + 4 * c, (uint32_t)crc32_z(0, w->map + from, n));
+  }
+  pd__put_u32(h + H_CRCS_CRC, (uint32_t)crc32_z(0, crcs, w->len[PD_SEC_CRCS]));
+  pd__put_u32(h + H_CRC, (uint32_t)crc32_z(0, h, H_CRC));
+  pd_status st = PD_OK;
+  if (msync(w->map, w->map_len, MS_SYNC) != 0 || fsync(w->fd) != 0)
+    st = pd__error(PD_ERR_IO, "sync %s: %s", w->tmp_path, strerror(errno));
+  else if (rename(w->tmp_path, w->path) != 0)
+    st = pd__error(PD_ERR_IO, "rename %s: %s", w->tmp_path, strerror(errno));
+  if (st == PD_OK) {
+    free(w->tmp_path);
+    w->tmp_path = NULL; /* nothing to unlink any more */
+  }
+  pd__segment_abort(w);
+  return st;
+}
+
+void pd__segment_abort(pd__segment_writer *w) {
+  if (w->map) munmap(w->map, w->map_len);
+  if (w->fd >= 0) close(w->fd);
+  if (w->tmp_path) unlink(w->tmp_path);
+  free(w->tmp_path);
+  free(w->path);
+  memset(w, 0, sizeof *w);
+  w->fd = -1;
+}

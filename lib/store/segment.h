@@ -1,0 +1,56 @@
+/* Sealed segments: immutable, columnar, sorted by (user, time, insertion),
+ * memory-mapped read-only, checksummed per 1 MiB chunk. */
+#ifndef PD_SEGMENT_H
+#define PD_SEGMENT_H
+
+#include "dict.h"
+
+typedef struct pd__segment {
+  char *path;
+  unsigned char *map;
+  size_t map_len;
+  uint64_t generation;
+  uint64_t n_events;
+  uint32_t n_users;         /* users 0..n_users-1 have index entries */
+  uint64_t n_merges;        /* dictionary merges already applied to its events */
+  int64_t min_time, max_time;
+  const uint64_t *user_off; /* events of user u: [user_off[u], user_off[u+1]) */
+  const int64_t *time;
+  const uint16_t *type;
+  const uint32_t *tp;
+  const uint32_t *ref;
+  const int64_t *amount;
+} pd__segment;
+
+/* Maps seg-<generation>.pds, verifies every checksum (errors name the file
+ * and byte offset) and loads its dictionary into d. */
+pd_status pd__segment_open(const char *dir, uint64_t generation, pd__dict *d, pd__segment *out);
+void pd__segment_close(pd__segment *s);
+
+/* Writing, used by compaction: create a file sized for the columns, fill
+ * the column pointers (writable mapping), then seal. */
+typedef struct pd__segment_writer {
+  char *path, *tmp_path;
+  int fd;
+  unsigned char *map;
+  size_t map_len;
+  uint64_t generation;
+  uint64_t n_events;
+  uint32_t n_users;
+  uint64_t off[8], len[8]; /* per section */
+  uint64_t *user_off;
+  int64_t *time;
+  uint16_t *type;
+  uint32_t *tp, *ref;
+  int64_t *amount;
+} pd__segment_writer;
+
+pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_events, uint32_t n_users,
+                             const pd__buf *dict_records, pd__segment_writer *out);
+/* Writes checksums and header, syncs, renames into place. */
+pd_status pd__segment_seal(pd__segment_writer *w, uint64_t n_merges);
+void pd__segment_abort(pd__segment_writer *w);
+
+char *pd__segment_path(const char *dir, uint64_t generation);
+
+#endif

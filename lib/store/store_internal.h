@@ -1,0 +1,48 @@
+/* The pd_store handle and what the writer, compaction and scan share. */
+#ifndef PD_STORE_INTERNAL_H
+#define PD_STORE_INTERNAL_H
+
+#include "dict.h"
+#include "segment.h"
+#include "wal.h"
+
+/* Events not yet sealed, in insertion order, as columns. The first
+ * n_committed are visible; the rest belong to the writer's open batch. */
+typedef struct pd__tail {
+  int64_t *time;
+  uint32_t *user;
+  uint16_t *type;
+  uint32_t *tp, *ref;
+  int64_t *amount;
+  size_t n, n_committed, cap;
+} pd__tail;
+
+struct pd_store {
+  char *dir;
+  bool read_only;
+  pd_durability durability;
+  uint64_t generation;     /* of the current log */
+  uint64_t seg_generation; /* 0 = no sealed segment */
+  pd__dict dict;
+  pd__segment seg;
+  pd__wal wal;
+  pd__tail tail;
+  uint64_t recovered_bytes;
+  pd_writer *writer;       /* the open writer on this handle, if any */
+  uint64_t n_committed_merges; /* dict.n_merges at the last commit */
+};
+
+pd_status pd__tail_push(pd__tail *t, const pd_event *e);
+/* Rebuilds the in-memory state from disk (open, and refresh across a
+ * compaction by another process). */
+pd_status pd__store_load(pd_store *s);
+void pd__store_unload(pd_store *s);
+/* Writes MANIFEST atomically (tmp, fsync, rename, fsync dir). */
+pd_status pd__manifest_write(const char *dir, uint64_t generation, uint64_t seg_generation);
+/* Takes the writer lock; *fd_out receives the locked descriptor. */
+pd_status pd__lock_acquire(const char *dir, int *fd_out);
+void pd__lock_release(int fd);
+/* Compaction under a lock the caller holds. */
+pd_status pd__compact_locked(pd_store *s);
+
+#endif

@@ -1,0 +1,681 @@
+/* Store, writer and scan: durability, recovery, corruption, locking,
+ * aliases and merges, compaction, ordering, parallel scan. */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "testutil.h"
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static uint32_t user(pd_writer *w, const char *name) {
+  uint32_t u;
+  PD_CHECK(pd_writer_user(w, name, &u));
+  return u;
+}
+
+static void append(pd_writer *w, uint32_t u, int64_t t, uint32_t type, uint32_t tp, uint32_t ref, int64_t amount) {
+  pd_event e = {t, u, type, tp, ref, amount};
+  PD_CHECK(pd_writer_append(w, &e));
+}
+
+/* A scan's result as text, one line per user, for whole-store comparisons. */
+typedef struct digest {
+  GString **per_user;
+  uint32_t n;
+  GMutex lock;
+  uint64_t events;
+} digest;
+
+static int digest_fn(void *ctx, unsigned worker, const pd_user_events *ev) {
+  (void)worker;
+  digest *d = ctx;
+  ck_assert_uint_lt(ev->user, d->n);
+  GString *s = g_string_new(NULL);
+  for (size_t i = 0; i < ev->n; i++) {
+    if (i) ck_assert_int_le(ev->time[i - 1], ev->time[i]);
+    g_string_append_printf(s, "%lld/%u/%d/%d/%lld ", (long long)ev->time[i], ev->type[i], (int)ev->touchpoint[i],
+                           (int)ev->referrer[i], (long long)ev->amount[i]);
+  }
+  g_mutex_lock(&d->lock);
+  ck_assert_ptr_null(d->per_user[ev->user]); /* each user exactly once */
+  d->per_user[ev->user] = s;
+  d->events += ev->n;
+  g_mutex_unlock(&d->lock);
+  return 0;
+}
+
+static char *scan_digest(pd_store *s, unsigned threads, uint64_t *events) {
+  digest d = {0};
+  d.n = pd_store_n_users(s);
+  d.per_user = g_new0(GString *, d.n + 1);
+  g_mutex_init(&d.lock);
+  pd_scan_options o = PD_SCAN_OPTIONS_INIT;
+  o.threads = threads;
+  PD_CHECK(pd_scan(s, &o, digest_fn, &d));
+  GString *all = g_string_new(NULL);
+  for (uint32_t u = 0; u < d.n; u++)
+    if (d.per_user[u]) {
+      g_string_append_printf(all, "%u: %s\n", u, d.per_user[u]->str);
+      g_string_free(d.per_user[u], TRUE);
+    }
+  g_free(d.per_user);
+  g_mutex_clear(&d.lock);
+  if (events) *events = d.events;
+  return g_string_free(all, FALSE);
+}
+
+/* Writes `batches` commits of `per_batch` events over `users` users. */
+static void fill(pd_writer *w, int batches, int per_batch, int users, uint32_t seed) {
+  GRand *r = g_rand_new_with_seed(seed);
+  uint32_t tp;
+  PD_CHECK(pd_writer_touchpoint_name(w, "企业微信", &tp));
+  for (int b = 0; b < batches; b++) {
+    for (int i = 0; i < per_batch; i++) {
+      char name[32];
+      snprintf(name, sizeof name, "u%d", g_rand_int_range(r, 0, users));
+      uint32_t u = user(w, name);
+      append(w, u, g_rand_int_range(r, 0, 1000000), (uint32_t)g_rand_int_range(r, 0, PD_EVENT_BUILTIN_COUNT),
+             g_rand_boolean(r) ? tp : PD_NONE, PD_NONE, g_rand_int_range(r, -100, 10000));
+    }
+    PD_CHECK(pd_writer_commit(w));
+  }
+  g_rand_free(r);
+}
+
+static char *wal_file(const char *dir) {
+  GDir *d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  char *found = NULL;
+  while ((name = g_dir_read_name(d)))
+    if (g_str_has_prefix(name, "wal-")) found = g_build_filename(dir, name, NULL);
+  g_dir_close(d);
+  ck_assert_ptr_nonnull(found);
+  return found;
+}
+
+static char *seg_file(const char *dir) {
+  GDir *d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  char *found = NULL;
+  while ((name = g_dir_read_name(d)))
+    if (g_str_has_prefix(name, "seg-") && g_str_has_suffix(name, ".pds")) found = g_build_filename(dir, name, NULL);
+  g_dir_close(d);
+  ck_assert_ptr_nonnull(found);
+  return found;
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+START_TEST(create_append_reopen) {
+  char *dir = pd_test_tmpdir("s");
+  pd_store *s = NULL;
+  ck_assert_int_eq(pd_store_open(&s, dir, NULL), PD_ERR_NOT_FOUND); /* no create */
+  s = pd_test_open(dir, 1);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  pd_touchpoint_def def = PD_TOUCHPOINT_DEF_INIT;
+  def.name = "视频号直播";
+  def.domain = PD_DOMAIN_PUBLIC;
+  def.carrier = PD_CARRIER_LIVESTREAM;
+  def.daily_spend = 150000;
+  uint32_t tp, custom, a = user(w, "alice"), b = user(w, "bob");
+  PD_CHECK(pd_writer_touchpoint(w, &def, &tp));
+  PD_CHECK(pd_writer_event_type(w, "coupon_claim", &custom));
+  ck_assert_uint_eq(custom, PD_EVENT_BUILTIN_COUNT);
+  uint32_t purchase;
+  PD_CHECK(pd_writer_event_type(w, "purchase", &purchase));
+  ck_assert_uint_eq(purchase, PD_EV_PURCHASE);
+  ck_assert_uint_eq(user(w, "alice"), a); /* interning is idempotent */
+  append(w, a, 1000, PD_EV_ACQUIRE, tp, PD_NONE, 0);
+  append(w, b, 2000, PD_EV_REFERRAL_SIGNUP, tp, a, 0);
+  append(w, a, 3000, custom, PD_NONE, PD_NONE, 1234);
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  pd_store_close(s);
+
+  s = pd_test_open(dir, 0);
+  ck_assert_uint_eq(pd_store_n_users(s), 2);
+  ck_assert_uint_eq(pd_store_n_events(s), 3);
+  ck_assert_uint_eq(pd_store_n_event_types(s), PD_EVENT_BUILTIN_COUNT + 1);
+  uint32_t got;
+  PD_CHECK(pd_store_find_user(s, "bob", &got));
+  ck_assert_uint_eq(got, b);
+  ck_assert_int_eq(pd_store_find_user(s, "carol", &got), PD_ERR_NOT_FOUND);
+  ck_assert_str_eq(pd_store_user_name(s, a), "alice");
+  PD_CHECK(pd_store_find_touchpoint(s, "视频号直播", &got));
+  pd_touchpoint_def back = PD_TOUCHPOINT_DEF_INIT;
+  PD_CHECK(pd_store_touchpoint(s, got, &back));
+  ck_assert_str_eq(back.name, "视频号直播");
+  ck_assert_int_eq(back.domain, PD_DOMAIN_PUBLIC);
+  ck_assert_int_eq(back.carrier, PD_CARRIER_LIVESTREAM);
+  ck_assert_int_eq(back.daily_spend, 150000);
+  ck_assert_str_eq(pd_store_event_type_name(s, custom), "coupon_claim");
+  char *text = scan_digest(s, 1, NULL);
+  char *want = g_strdup_printf("0: 1000/0/0/-1/0 3000/12/-1/-1/1234 \n1: 2000/8/0/0/0 \n");
+  ck_assert_str_eq(text, want);
+  g_free(text);
+  g_free(want);
+  pd_store_close(s);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+START_TEST(rollback_discards_batch) {
+  char *dir = pd_test_tmpdir("s");
+  pd_store *s = pd_test_open(dir, 1);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  uint32_t a = user(w, "a");
+  append(w, a, 1, PD_EV_VISIT, PD_NONE, PD_NONE, 0);
+  PD_CHECK(pd_writer_commit(w));
+  uint32_t b = user(w, "b"), tp, ty;
+  PD_CHECK(pd_writer_touchpoint_name(w, "tp", &tp));
+  PD_CHECK(pd_writer_event_type(w, "custom", &ty));
+  PD_CHECK(pd_writer_merge_users(w, a, b));
+  PD_CHECK(pd_writer_alias(w, a, "a-phone"));
+  append(w, b, 2, ty, tp, PD_NONE, 0);
+  ck_assert_uint_eq(pd_writer_pending(w), 1);
+  PD_CHECK(pd_writer_rollback(w));
+  ck_assert_uint_eq(pd_writer_pending(w), 0);
+  ck_assert_uint_eq(pd_store_n_users(s), 1);
+  ck_assert_uint_eq(pd_store_n_events(s), 1);
+  ck_assert_uint_eq(pd_store_n_touchpoints(s), 0);
+  ck_assert_uint_eq(pd_store_n_event_types(s), PD_EVENT_BUILTIN_COUNT);
+  uint32_t got;
+  ck_assert_int_eq(pd_store_find_user(s, "a-phone", &got), PD_ERR_NOT_FOUND);
+  ck_assert_int_eq(pd_store_find_user(s, "b", &got), PD_ERR_NOT_FOUND);
+  /* The ids are handed out again, and the name "b" can be re-created. */
+  ck_assert_uint_eq(user(w, "b"), b);
+  append(w, b, 3, PD_EV_VISIT, PD_NONE, PD_NONE, 0);
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  pd_store_close(s);
+  s = pd_test_open(dir, 0);
+  ck_assert_uint_eq(pd_store_n_users(s), 2);
+  ck_assert_uint_eq(pd_store_n_events(s), 2);
+  ck_assert_uint_eq(pd_store_n_touchpoints(s), 0);
+  ck_assert_uint_eq(pd_store_canonical_user(s, b), b);
+  pd_store_close(s);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+START_TEST(aliases_and_merges) {
+  for (int compact_at = 0; compact_at < 3; compact_at++) {
+    char *dir = pd_test_tmpdir("s");
+    pd_store *s = pd_test_open(dir, 1);
+    pd_writer *w;
+    PD_CHECK(pd_writer_open(&w, s));
+    uint32_t phone = user(w, "+8613800000000"), union_id = user(w, "wx-union-1"), card = user(w, "card-77");
+    append(w, phone, 300, PD_EV_VISIT, PD_NONE, PD_NONE, 0);
+    append(w, union_id, 100, PD_EV_ACQUIRE, PD_NONE, PD_NONE, 0);
+    append(w, card, 200, PD_EV_PURCHASE, PD_NONE, union_id, 990);
+    PD_CHECK(pd_writer_commit(w));
+    if (compact_at == 1) PD_CHECK(pd_store_compact(s));
+    PD_CHECK(pd_writer_alias(w, phone, "openid-xyz"));
+    ck_assert_int_eq(pd_writer_alias(w, phone, "card-77"), PD_ERR_EXISTS); /* names another user */
+    PD_CHECK(pd_writer_merge_users(w, phone, union_id));
+    PD_CHECK(pd_writer_merge_users(w, union_id, card)); /* into a merged user: lands on phone */
+    PD_CHECK(pd_writer_commit(w));
+    if (compact_at == 2) PD_CHECK(pd_store_compact(s));
+    pd_writer_close(w);
+    pd_store_close(s);
+    s = pd_test_open(dir, 0);
+    uint32_t got;
+    const char *names[] = {"+8613800000000", "wx-union-1", "card-77", "openid-xyz"};
+    for (int i = 0; i < 4; i++) {
+      PD_CHECK(pd_store_find_user(s, names[i], &got));
+      ck_assert_uint_eq(got, phone);
+    }
+    /* One user, all three events in time order, the referrer remapped. */
+    char *text = scan_digest(s, 2, NULL);
+    char *want = g_strdup_printf("%u: 100/0/-1/-1/0 200/5/-1/%u/990 300/2/-1/-1/0 \n", phone, phone);
+    ck_assert_str_eq(text, want);
+    g_free(text);
+    g_free(want);
+    pd_table *info;
+    PD_CHECK(pd_store_info(s, &info));
+    ck_assert_int_eq(pd_table_get_int64(info, 0, 1), 1); /* users after merges */
+    pd_table_free(info);
+    pd_store_close(s);
+    pd_test_rmdir(dir);
+    g_free(dir);
+  }
+}
+END_TEST
+
+START_TEST(scan_order_and_compaction) {
+  char *dir = pd_test_tmpdir("s");
+  pd_store *s = pd_test_open(dir, 1);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  fill(w, 5, 4000, 3000, 7);
+  uint32_t x = user(w, "ties");
+  /* Equal times keep insertion order; earlier times inserted later move up. */
+  append(w, x, 50, PD_EV_PURCHASE, PD_NONE, PD_NONE, 1);
+  append(w, x, 50, PD_EV_PURCHASE, PD_NONE, PD_NONE, 2);
+  append(w, x, 10, PD_EV_VISIT, PD_NONE, PD_NONE, 3);
+  PD_CHECK(pd_writer_commit(w));
+  uint64_t n1, n2, n3;
+  char *before = scan_digest(s, 1, &n1);
+  char *before2 = scan_digest(s, 2, &n2);
+  ck_assert_str_eq(before, before2);
+  ck_assert_uint_eq(n1, 20003);
+  ck_assert_ptr_nonnull(strstr(before, "10/2/-1/-1/3 50/5/-1/-1/1 50/5/-1/-1/2 \n"));
+  PD_CHECK(pd_store_compact(s));
+  char *after = scan_digest(s, 2, &n3);
+  ck_assert_str_eq(before, after);
+  /* More events after compaction: segment and log tail interleave by time. */
+  append(w, x, 20, PD_EV_VISIT, PD_NONE, PD_NONE, 4);
+  append(w, x, 50, PD_EV_VISIT, PD_NONE, PD_NONE, 5);
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  pd_store_close(s);
+  s = pd_test_open(dir, 0);
+  char *mixed = scan_digest(s, 2, NULL);
+  ck_assert_ptr_nonnull(strstr(mixed, "10/2/-1/-1/3 20/2/-1/-1/4 50/5/-1/-1/1 50/5/-1/-1/2 50/2/-1/-1/5 \n"));
+  pd_table *info;
+  PD_CHECK(pd_store_info(s, &info));
+  bool saw_segment = false;
+  for (size_t r = 0; r < pd_table_n_rows(info); r++)
+    if (strcmp(pd_table_get_string(info, r, 0), "events_sealed") == 0) {
+      ck_assert_int_eq(pd_table_get_int64(info, r, 1), 20003);
+      saw_segment = true;
+    }
+  ck_assert(saw_segment);
+  pd_table_free(info);
+  g_free(before);
+  g_free(before2);
+  g_free(after);
+  g_free(mixed);
+  pd_store_close(s);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+static int count_users(void *ctx, unsigned worker, const pd_user_events *ev) {
+  (void)worker;
+  (void)ev;
+  __atomic_add_fetch((uint64_t *)ctx, 1, __ATOMIC_RELAXED);
+  return 0;
+}
+
+static int stop_early(void *ctx, unsigned worker, const pd_user_events *ev) {
+  (void)ctx;
+  (void)worker;
+  return ev->user == 5;
+}
+
+START_TEST(scan_range_and_cancel) {
+  char *dir = pd_test_tmpdir("s");
+  pd_store *s = pd_test_open(dir, 1);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  for (int i = 0; i < 100; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "u%03d", i);
+    append(w, user(w, name), i, PD_EV_VISIT, PD_NONE, PD_NONE, 0);
+  }
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  pd_scan_options o = PD_SCAN_OPTIONS_INIT;
+  o.user_begin = 10;
+  o.user_end = 25;
+  o.threads = 3;
+  uint64_t n = 0;
+  PD_CHECK(pd_scan(s, &o, count_users, &n));
+  ck_assert_uint_eq(n, 15);
+  ck_assert_int_eq(pd_scan(s, NULL, stop_early, NULL), PD_ERR_CANCELLED);
+  ck_assert_uint_ge(pd_scan_workers(NULL), 1);
+  pd_store_close(s);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+/* Truncate the log at every byte offset of its last block: reopening must
+ * keep exactly the commits before it, report the dropped bytes, and a
+ * writer must be able to continue. */
+START_TEST(torn_tail_every_offset) {
+  char *dir = pd_test_tmpdir("s");
+  pd_store *s = pd_test_open(dir, 1);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  fill(w, 3, 20, 10, 1);
+  char *wal = wal_file(dir);
+  struct stat st1;
+  ck_assert_int_eq(stat(wal, &st1), 0);
+  fill(w, 1, 20, 12, 2); /* the last batch: one data block and one commit block */
+  pd_writer_close(w);
+  pd_store_close(s);
+  struct stat st2;
+  ck_assert_int_eq(stat(wal, &st2), 0);
+  gsize len;
+  char *full;
+  ck_assert(g_file_get_contents(wal, &full, &len, NULL));
+  for (off_t cut = st1.st_size; cut <= st2.st_size; cut++) {
+    ck_assert(g_file_set_contents(wal, full, cut, NULL));
+    s = pd_test_open(dir, 0);
+    uint64_t want = cut == st2.st_size ? 80 : 60;
+    ck_assert_msg(pd_store_n_events(s) == want, "cut at %lld: %llu events", (long long)cut, (unsigned long long)pd_store_n_events(s));
+    ck_assert_uint_eq(pd_store_recovered_bytes(s), cut == st2.st_size ? 0 : (uint64_t)(cut - st1.st_size));
+    pd_store_close(s);
+  }
+  /* After the worst cut, a writer recovers (truncates) and appends. */
+  ck_assert(g_file_set_contents(wal, full, st2.st_size - 1, NULL));
+  s = pd_test_open(dir, 0);
+  PD_CHECK(pd_writer_open(&w, s));
+  fill(w, 1, 5, 3, 3);
+  pd_writer_close(w);
+  pd_store_close(s);
+  s = pd_test_open(dir, 0);
+  ck_assert_uint_eq(pd_store_n_events(s), 65);
+  ck_assert_uint_eq(pd_store_recovered_bytes(s), 0);
+  pd_store_close(s);
+  g_free(full);
+  g_free(wal);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+/* A child process ingests batches and reports each commit through a pipe;
+ * SIGKILL it midway. Every acknowledged batch must be there, and nothing
+ * of a batch that was not committed. */
+START_TEST(sigkill_during_ingest) {
+  char *dir = pd_test_tmpdir("s");
+  pd_store_close(pd_test_open(dir, 1));
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  const int per_batch = 5000;
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    pd_store *s = NULL;
+    pd_writer *w = NULL;
+    if (pd_store_open(&s, dir, NULL) != PD_OK || pd_writer_open(&w, s) != PD_OK) _exit(3);
+    for (int b = 0;; b++) {
+      for (int i = 0; i < per_batch; i++) {
+        uint32_t u;
+        char name[32];
+        snprintf(name, sizeof name, "k%d", (b * per_batch + i) % 7919);
+        pd_event e = {b * 1000 + i, 0, PD_EV_VISIT, PD_NONE, PD_NONE, i};
+        if (pd_writer_user(w, name, &u) != PD_OK) _exit(4);
+        e.user = u;
+        if (pd_writer_append(w, &e) != PD_OK) _exit(4);
+      }
+      if (pd_writer_commit(w) != PD_OK) _exit(5);
+      if (write(fds[1], &b, sizeof b) != sizeof b) _exit(6);
+    }
+  }
+  close(fds[1]);
+  int acked = -1, b;
+  while (acked < 6 && read(fds[0], &b, sizeof b) == sizeof b) acked = b;
+  ck_assert_int_eq(kill(pid, SIGKILL), 0);
+  /* Drain what was acknowledged before the kill landed. */
+  while (read(fds[0], &b, sizeof b) == sizeof b) acked = b;
+  int status;
+  waitpid(pid, &status, 0);
+  ck_assert(WIFSIGNALED(status));
+  close(fds[0]);
+  pd_store *s = pd_test_open(dir, 0);
+  uint64_t n = pd_store_n_events(s);
+  ck_assert_uint_eq(n % per_batch, 0);
+  ck_assert_uint_ge(n, (uint64_t)(acked + 1) * per_batch);
+  ck_assert_uint_le(n, (uint64_t)(acked + 2) * per_batch); /* at most the batch in flight */
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s)); /* the lock died with the child */
+  pd_writer_close(w);
+  pd_store_close(s);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+START_TEST(flipped_byte_in_segment) {
+  char *dir = pd_test_tmpdir("s");
+  pd_store *s = pd_test_open(dir, 1);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  fill(w, 2, 3000, 500, 9);
+  pd_writer_close(w);
+  PD_CHECK(pd_store_compact(s));
+  pd_store_close(s);
+  char *seg = seg_file(dir);
+  gsize len;
+  char *orig;
+  ck_assert(g_file_get_contents(seg, &orig, &len, NULL));
+  /* Every 97th byte of the file, from the header through every section. */
+  int tried = 0;
+  for (gsize off = 0; off < len; off += 97) {
+    char *copy = g_memdup2(orig, len);
+    copy[off] ^= 0x20;
+    ck_assert(g_file_set_contents(seg, copy, len, NULL));
+    g_free(copy);
+    pd_store *bad = NULL;
+    pd_status st = pd_store_open(&bad, dir, NULL);
+    if (st == PD_OK) { /* only bytes no checksum covers (alignment padding) may pass */
+      pd_store_close(bad);
+      continue;
+    }
+    tried++;
+    ck_assert_msg(st == PD_ERR_CORRUPT, "offset %zu: %s", (size_t)off, pd_status_str(st));
+    ck_assert_ptr_nonnull(strstr(pd_last_error(), seg));
+    ck_assert_ptr_null(bad);
+  }
+  ck_assert_int_gt(tried, (int)(len / 97) * 9 / 10);
+  /* The message names the byte range of a flipped column byte. */
+  char *copy = g_memdup2(orig, len);
+  copy[len / 2] ^= 1;
+  ck_assert(g_file_set_contents(seg, copy, len, NULL));
+  pd_store *bad = NULL;
+  ck_assert_int_eq(pd_store_open(&bad, dir, NULL), PD_ERR_CORRUPT);
+  ck_assert_ptr_nonnull(strstr(pd_last_error(), "checksum mismatch in bytes"));
+  g_free(copy);
+  ck_assert(g_file_set_contents(seg, orig, len, NULL));
+  s = pd_test_open(dir, 0);
+  ck_assert_uint_eq(pd_store_n_events(s), 6000);
+  pd_store_close(s);
+  g_free(orig);
+  g_free(seg);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+START_TEST(two_writers) {
+  char *dir = pd_test_tmpdir("s");
+  pd_store *s1 = pd_test_open(dir, 1), *s2 = pd_test_open(dir, 0);
+  pd_writer *w1, *w2 = NULL;
+  PD_CHECK(pd_writer_open(&w1, s1));
+  ck_assert_int_eq(pd_writer_open(&w2, s2), PD_ERR_LOCKED);
+  ck_assert_ptr_null(w2);
+  ck_assert_ptr_nonnull(strstr(pd_last_error(), "LOCK"));
+  ck_assert_int_eq(pd_store_compact(s2), PD_ERR_LOCKED);
+  /* Another process is refused too. */
+  pid_t pid = fork();
+  if (pid == 0) {
+    pd_store *s = NULL;
+    pd_writer *w = NULL;
+    if (pd_store_open(&s, dir, NULL) != PD_OK) _exit(2);
+    _exit(pd_writer_open(&w, s) == PD_ERR_LOCKED ? 0 : 1);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  fill(w1, 1, 10, 5, 4);
+  pd_writer_close(w1);
+  /* Once released, the second handle writes, and sees the first's events. */
+  PD_CHECK(pd_writer_open(&w2, s2));
+  ck_assert_uint_eq(pd_store_n_events(s2), 10);
+  fill(w2, 1, 10, 5, 5);
+  pd_writer_close(w2);
+  PD_CHECK(pd_store_refresh(s1));
+  ck_assert_uint_eq(pd_store_n_events(s1), 20);
+  pd_store_close(s1);
+  pd_store_close(s2);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+START_TEST(reader_during_writes) {
+  char *dir = pd_test_tmpdir("s");
+  pd_store *ws = pd_test_open(dir, 1);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, ws));
+  fill(w, 1, 100, 20, 1);
+  pd_store_options ro = PD_STORE_OPTIONS_INIT;
+  ro.read_only = 1;
+  pd_store *r = NULL;
+  PD_CHECK(pd_store_open(&r, dir, &ro));
+  ck_assert_uint_eq(pd_store_n_events(r), 100);
+  pd_writer *rw = NULL;
+  ck_assert_int_eq(pd_writer_open(&rw, r), PD_ERR_READONLY);
+  /* A batch in progress (flushed to the log but uncommitted) is invisible. */
+  for (int i = 0; i < 40000; i++) append(w, 0, i, PD_EV_VISIT, PD_NONE, PD_NONE, 0);
+  PD_CHECK(pd_store_refresh(r));
+  ck_assert_uint_eq(pd_store_n_events(r), 100);
+  PD_CHECK(pd_writer_commit(w));
+  ck_assert_uint_eq(pd_store_n_events(r), 100); /* snapshot until refresh */
+  PD_CHECK(pd_store_refresh(r));
+  ck_assert_uint_eq(pd_store_n_events(r), 40100);
+  /* A compaction by the writer: the reader keeps its snapshot, then moves on. */
+  PD_CHECK(pd_store_compact(ws));
+  ck_assert_uint_eq(pd_store_n_events(r), 40100);
+  char *d1 = scan_digest(r, 2, NULL);
+  fill(w, 1, 10, 20, 2);
+  PD_CHECK(pd_store_refresh(r));
+  ck_assert_uint_eq(pd_store_n_events(r), 40110);
+  char *d2 = scan_digest(ws, 2, NULL), *d3 = scan_digest(r, 2, NULL);
+  ck_assert_str_eq(d2, d3);
+  ck_assert_str_ne(d1, d2);
+  g_free(d1);
+  g_free(d2);
+  g_free(d3);
+  pd_store_close(r);
+  pd_writer_close(w);
+  pd_store_close(ws);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+static void set_version(const char *path, long off, uint32_t version, long crc_off, long crc_len) {
+  gsize len;
+  char *buf;
+  ck_assert(g_file_get_contents(path, &buf, &len, NULL));
+  memcpy(buf + off, &version, 4);
+  if (crc_off >= 0) {
+    uint32_t crc = (uint32_t)crc32_z(0, (unsigned char *)buf, (size_t)crc_len);
+    memcpy(buf + crc_off, &crc, 4);
+  }
+  ck_assert(g_file_set_contents(path, buf, len, NULL));
+  g_free(buf);
+}
+
+START_TEST(newer_format_refused) {
+  char *dir = pd_test_tmpdir("s");
+  pd_store *s = pd_test_open(dir, 1);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  fill(w, 1, 10, 5, 1);
+  pd_writer_close(w);
+  PD_CHECK(pd_store_compact(s));
+  pd_store_close(s);
+  char *manifest = g_build_filename(dir, "MANIFEST", NULL), *seg = seg_file(dir), *wal = wal_file(dir);
+  pd_store *bad = NULL;
+  /* Each file in turn claims version 2 (with a valid checksum). */
+  struct { const char *path; long crc_off; } files[] = {{manifest, 44}, {wal, 28}, {seg, 252}};
+  for (int i = 0; i < 3; i++) {
+    gsize len;
+    char *keep;
+    ck_assert(g_file_get_contents(files[i].path, &keep, &len, NULL));
+    set_version(files[i].path, 8, 2, files[i].crc_off, files[i].crc_off);
+    ck_assert_int_eq(pd_store_open(&bad, dir, NULL), PD_ERR_VERSION);
+    ck_assert_ptr_nonnull(strstr(pd_last_error(), "newer"));
+    ck_assert(g_file_set_contents(files[i].path, keep, len, NULL));
+    g_free(keep);
+  }
+  s = pd_test_open(dir, 0);
+  pd_store_close(s);
+  /* Not a store at all. */
+  ck_assert(g_file_set_contents(manifest, "hello", 5, NULL));
+  ck_assert_int_eq(pd_store_open(&bad, dir, NULL), PD_ERR_CORRUPT);
+  g_free(manifest);
+  g_free(seg);
+  g_free(wal);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+START_TEST(bad_arguments) {
+  pd_store *s = NULL;
+  ck_assert_int_eq(pd_store_open(NULL, "x", NULL), PD_ERR_INVALID);
+  ck_assert_int_eq(pd_store_open(&s, NULL, NULL), PD_ERR_INVALID);
+  pd_store_close(NULL);
+  pd_writer_close(NULL);
+  char *dir = pd_test_tmpdir("s");
+  s = pd_test_open(dir, 1);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  pd_event e = {0, 42, PD_EV_VISIT, PD_NONE, PD_NONE, 0};
+  ck_assert_int_eq(pd_writer_append(w, &e), PD_ERR_NOT_FOUND); /* unknown user */
+  uint32_t u = user(w, "a");
+  e.user = u;
+  e.type = 999;
+  ck_assert_int_eq(pd_writer_append(w, &e), PD_ERR_NOT_FOUND);
+  e.type = PD_EV_VISIT;
+  e.touchpoint = 3;
+  ck_assert_int_eq(pd_writer_append(w, &e), PD_ERR_NOT_FOUND);
+  ck_assert_int_eq(pd_writer_user(w, "", &u), PD_ERR_INVALID);
+  ck_assert_int_eq(pd_writer_merge_users(w, 0, 77), PD_ERR_NOT_FOUND);
+  pd_touchpoint_def d = PD_TOUCHPOINT_DEF_INIT;
+  d.name = "x";
+  d.domain = (pd_domain)9;
+  ck_assert_int_eq(pd_writer_touchpoint(w, &d, &u), PD_ERR_INVALID);
+  pd_writer *w2;
+  ck_assert_int_eq(pd_writer_open(&w2, s), PD_ERR_LOCKED); /* one writer per handle */
+  append(w, 0, 5, PD_EV_VISIT, PD_NONE, PD_NONE, 0);
+  ck_assert_int_eq(pd_store_compact(s), PD_ERR_INVALID); /* uncommitted batch */
+  PD_CHECK(pd_writer_commit(w));
+  PD_CHECK(pd_store_compact(s)); /* compaction through the open writer */
+  append(w, 0, 6, PD_EV_VISIT, PD_NONE, PD_NONE, 0);
+  PD_CHECK(pd_writer_commit(w));
+  pd_store_close(s); /* closes the writer too */
+  s = pd_test_open(dir, 0);
+  ck_assert_uint_eq(pd_store_n_events(s), 2);
+  pd_store_close(s);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("store");
+  TCase *tc = tcase_create("store");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, create_append_reopen);
+  tcase_add_test(tc, rollback_discards_batch);
+  tcase_add_test(tc, aliases_and_merges);
+  tcase_add_test(tc, scan_order_and_compaction);
+  tcase_add_test(tc, scan_range_and_cancel);
+  tcase_add_test(tc, torn_tail_every_offset);
+  tcase_add_test(tc, sigkill_during_ingest);
+  tcase_add_test(tc, flipped_byte_in_segment);
+  tcase_add_test(tc, two_writers);
+  tcase_add_test(tc, reader_during_writes);
+  tcase_add_test(tc, newer_format_refused);
+  tcase_add_test(tc, bad_arguments);
+  suite_add_tcase(s, tc);
+  return pd_test_run(s);
+}
