@@ -308,6 +308,31 @@ static int ref_cmp_i64(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* The table's counts and time statistics equal those computed here from
+ * per-user reference results (times[k] are unsorted per-user times). */
+static void ref_check_table(const pd_table *t, int n, const uint64_t *reached, uint64_t excluded, int64_t **times) {
+  ck_assert_int_eq(pd_table_n_rows(t), (size_t)n);
+  long c_users = pd_table_col_index(t, "users"), c_mean = pd_table_col_index(t, "time_mean_ms"),
+       c_med = pd_table_col_index(t, "time_median_ms"), c_p90 = pd_table_col_index(t, "time_p90_ms"),
+       c_ex = pd_table_col_index(t, "excluded");
+  for (int k = 0; k < n; k++) {
+    ck_assert_int_eq(pd_table_get_int64(t, (size_t)k, (size_t)c_users), (int64_t)reached[k]);
+    ck_assert_int_eq(pd_table_get_int64(t, (size_t)k, (size_t)c_ex), (int64_t)excluded);
+    if (k == 0 || reached[k] == 0) continue;
+    size_t m = reached[k];
+    qsort(times[k], m, sizeof(int64_t), ref_cmp_i64);
+    double sum = 0;
+    for (size_t i = 0; i < m; i++) sum += (double)times[k][i];
+    double med = m % 2 ? (double)times[k][m / 2] : ((double)times[k][m / 2 - 1] + (double)times[k][m / 2]) / 2;
+    double h = 0.9 * (double)(m - 1);
+    size_t lo = (size_t)floor(h);
+    double p90 = lo + 1 < m ? times[k][lo] + (h - (double)lo) * (double)(times[k][lo + 1] - times[k][lo]) : (double)times[k][lo];
+    ck_assert_double_eq_tol(pd_table_get_double(t, (size_t)k, (size_t)c_mean), sum / (double)m, 1e-6);
+    ck_assert_double_eq_tol(pd_table_get_double(t, (size_t)k, (size_t)c_med), med, 1e-6);
+    ck_assert_double_eq_tol(pd_table_get_double(t, (size_t)k, (size_t)c_p90), p90, 1e-6);
+  }
+}
+
 /* Per user: fast and reference agree on level, exclusion and times; then
  * per step over all users: counts, mean, median, p90 of the table agree
  * with values computed here from the reference's per-user times. */
@@ -351,26 +376,7 @@ static void ref_agree_generated(const pd_funnel_spec *spec, uint32_t n_users, ui
   ck_assert_int_eq(pd_funnel_partial_merge(parts[0], parts[2]), PD_OK);
   pd_table *t = NULL;
   ck_assert_int_eq(pd__funnel_finish(parts[0], NULL, NULL, &t), PD_OK);
-  ck_assert_int_eq(pd_table_n_rows(t), (size_t)n);
-  long c_users = pd_table_col_index(t, "users"), c_mean = pd_table_col_index(t, "time_mean_ms"),
-       c_med = pd_table_col_index(t, "time_median_ms"), c_p90 = pd_table_col_index(t, "time_p90_ms"),
-       c_ex = pd_table_col_index(t, "excluded");
-  for (int k = 0; k < n; k++) {
-    ck_assert_int_eq(pd_table_get_int64(t, (size_t)k, (size_t)c_users), (int64_t)reached[k]);
-    ck_assert_int_eq(pd_table_get_int64(t, (size_t)k, (size_t)c_ex), (int64_t)excluded);
-    if (k == 0 || reached[k] == 0) continue;
-    size_t m = reached[k];
-    qsort(times[k], m, sizeof(int64_t), ref_cmp_i64);
-    double sum = 0;
-    for (size_t i = 0; i < m; i++) sum += (double)times[k][i];
-    double med = m % 2 ? (double)times[k][m / 2] : ((double)times[k][m / 2 - 1] + (double)times[k][m / 2]) / 2;
-    double h = 0.9 * (double)(m - 1);
-    size_t lo = (size_t)floor(h);
-    double p90 = lo + 1 < m ? times[k][lo] + (h - (double)lo) * (double)(times[k][lo + 1] - times[k][lo]) : (double)times[k][lo];
-    ck_assert_double_eq_tol(pd_table_get_double(t, (size_t)k, (size_t)c_mean), sum / (double)m, 1e-6);
-    ck_assert_double_eq_tol(pd_table_get_double(t, (size_t)k, (size_t)c_med), med, 1e-6);
-    ck_assert_double_eq_tol(pd_table_get_double(t, (size_t)k, (size_t)c_p90), p90, 1e-6);
-  }
+  ref_check_table(t, n, reached, excluded, times);
   pd_table_free(t);
   for (int k = 0; k < n; k++) free(times[k]);
   for (int w = 0; w < 3; w++) pd_funnel_partial_free(parts[w]);

@@ -11,6 +11,7 @@
 #include "privdomain.h"
 #include "funnel_internal.h"
 #include "funnel_ref.h"
+#include "testutil.h"
 
 #define T_A 100 /* event types of letters A, B, C, ... */
 #define T_X 200 /* an event no step asks for */
@@ -553,6 +554,142 @@ START_TEST(agreement_generated) {
 }
 END_TEST
 
+
+/* ---- through a store and pd_scan ----------------------------------------------------- */
+
+/* Writes n generated users (seeded) into a new store, compacting half-way
+ * so that both a sealed segment and the log are read. Touchpoints tp0..tp5
+ * get the domains ref_bench_spec() assumes. */
+static char *generated_store(uint32_t n_users, uint64_t seed) {
+  char *dir = pd_test_tmpdir("funnel");
+  pd_store *st = pd_test_open(dir, 1);
+  pd_writer *w = NULL;
+  PD_CHECK(pd_writer_open(&w, st));
+  static const pd_domain dom[6] = {PD_DOMAIN_PUBLIC, PD_DOMAIN_PRIVATE, PD_DOMAIN_PRIVATE, PD_DOMAIN_SEMI,
+                                   PD_DOMAIN_PRIVATE, PD_DOMAIN_UNKNOWN};
+  for (uint32_t i = 0; i < 6; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "tp%u", i);
+    pd_touchpoint_def d = PD_TOUCHPOINT_DEF_INIT;
+    d.name = name;
+    d.domain = dom[i];
+    uint32_t id;
+    PD_CHECK(pd_writer_touchpoint(w, &d, &id));
+    ck_assert_uint_eq(id, i);
+  }
+  static ref_user u;
+  uint64_t rng = seed;
+  for (uint32_t id = 0; id < n_users; id++) {
+    ref_gen_user(&rng, id, &u);
+    char name[16];
+    snprintf(name, sizeof name, "u%u", id);
+    uint32_t uid;
+    PD_CHECK(pd_writer_user(w, name, &uid));
+    ck_assert_uint_eq(uid, id);
+    for (size_t i = 0; i < u.ev.n; i++) {
+      pd_event e = {u.time[i], uid, u.type[i], u.tp[i], PD_NONE, u.amount[i]};
+      PD_CHECK(pd_writer_append(w, &e));
+    }
+    if (id % 10000 == 9999) PD_CHECK(pd_writer_commit(w));
+    if (id == n_users / 2) {
+      PD_CHECK(pd_writer_commit(w));
+      PD_CHECK(pd_store_compact(st));
+    }
+  }
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  pd_store_close(st);
+  return dir;
+}
+
+/* 100,000 generated users, every mode with and without exclusions, through
+ * pd_funnel_run on two threads, against the reference per user. */
+START_TEST(store_agreement_100k) {
+  const uint32_t N = 100000;
+  const uint64_t seed = UINT64_C(20240301);
+  char *dir = generated_store(N, seed);
+  pd_store *st = pd_test_open(dir, 0);
+  ck_assert_uint_eq(pd_store_n_users(st), N);
+  static ref_user u;
+  for (int mode = PD_FUNNEL_DEFAULT; mode <= PD_FUNNEL_UNORDERED; mode++) {
+    for (int with_excl = 0; with_excl < 2; with_excl++) {
+      pd_funnel_spec *s = ref_bench_spec((pd_funnel_mode)mode, with_excl);
+      uint64_t reached[PD_FUNNEL_MAX_STEPS] = {0}, excluded = 0;
+      int64_t *times[4];
+      for (int k = 0; k < 4; k++) times[k] = malloc(N * sizeof(int64_t));
+      uint64_t rng = seed;
+      for (uint32_t id = 0; id < N; id++) {
+        ref_gen_user(&rng, id, &u);
+        ref_result rr;
+        ref_eval_user(s, NULL, 0, &u.ev, &rr);
+        excluded += rr.all_excluded;
+        for (int k = 0; k < rr.level; k++) {
+          if (k) times[k][reached[k]] = rr.t[k] - rr.t[k - 1];
+          reached[k]++;
+        }
+      }
+      ck_assert_uint_gt(reached[3], 0);
+      pd_scan_options o = PD_SCAN_OPTIONS_INIT;
+      o.threads = 2;
+      pd_table *t = NULL;
+      PD_CHECK(pd_funnel_run(st, s, &o, &t));
+      ref_check_table(t, 4, reached, excluded, times);
+      pd_table_free(t);
+      for (int k = 0; k < 4; k++) free(times[k]);
+      pd_funnel_spec_free(s);
+    }
+  }
+  pd_store_close(st);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+/* Breakdown by acquisition touchpoint names groups after the store's touchpoints,
+ * and group totals add up to the whole funnel (user-level keys). */
+START_TEST(store_breakdown_names) {
+  char *dir = generated_store(3000, 7);
+  pd_store *st = pd_test_open(dir, 0);
+  pd_funnel_spec *s = ref_bench_spec(PD_FUNNEL_DEFAULT, 0);
+  pd_table *all = NULL, *by = NULL;
+  PD_CHECK(pd_funnel_run(st, s, NULL, &all));
+  PD_CHECK(pd_funnel_spec_set_breakdown(s, PD_FUNNEL_BY_ACQ_TOUCHPOINT, PD_PERIOD_DAY, NULL));
+  PD_CHECK(pd_funnel_run(st, s, NULL, &by));
+  ck_assert_int_eq(pd_table_n_rows(by) % 4, 0);
+  int64_t sum[4] = {0};
+  for (size_t r = 0; r < pd_table_n_rows(by); r++) {
+    const char *g = scell(by, r, "group");
+    ck_assert(strncmp(g, "tp", 2) == 0 || strcmp(g, "(none)") == 0);
+    sum[icell(by, r, "step") - 1] += icell(by, r, "users");
+  }
+  for (int k = 0; k < 4; k++) ck_assert_int_eq(sum[k], icell(all, (size_t)k, "users"));
+  ck_assert_str_eq(scell(by, 0, "group"), "tp0");
+  pd_table_free(all);
+  pd_table_free(by);
+  pd_funnel_spec_free(s);
+  pd_store_close(st);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+START_TEST(store_empty) {
+  char *dir = pd_test_tmpdir("empty");
+  pd_store *st = pd_test_open(dir, 1);
+  pd_funnel_spec *s = spec_of("AB", 10, PD_FUNNEL_DEFAULT);
+  pd_table *t = NULL;
+  PD_CHECK(pd_funnel_run(st, s, NULL, &t));
+  ck_assert_int_eq(pd_table_n_rows(t), 2);
+  ck_assert_int_eq(icell(t, 0, "users"), 0);
+  ck_assert_int_eq(icell(t, 1, "users"), 0);
+  pd_table_free(t);
+  pd_funnel_spec_free(s);
+  pd_store_close(st);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
 Suite *funnel_suite(void);
 Suite *funnel_suite(void) {
   Suite *s = suite_create("funnel");
@@ -580,6 +717,9 @@ Suite *funnel_suite(void) {
   TCase *ta = tcase_create("agreement");
   tcase_set_timeout(ta, 300);
   tcase_add_test(ta, agreement_generated);
+  tcase_add_test(ta, store_agreement_100k);
+  tcase_add_test(ta, store_breakdown_names);
+  tcase_add_test(ta, store_empty);
   suite_add_tcase(s, ta);
   return s;
 }

@@ -44,6 +44,9 @@ typedef struct pd__funnel_spec_view {
 } pd__funnel_spec_view;
 void pd__funnel_spec_get_view(const pd_funnel_spec *spec, pd__funnel_spec_view *out);
 
+/* Touchpoint domains of a store by id; *out owned by the caller (free()). */
+pd_status pd__store_domains(pd_store *store, uint8_t **out, size_t *n);
+
 /* Quantile of sorted values, linear interpolation between order statistics. */
 double pd__quantile_sorted(const int64_t *v, size_t n, double q);
 
