@@ -17,6 +17,7 @@
 /* retention, lifecycle */
 /* referral */
 /* clv */
+#include "privdomain/clv.h"
 /* touchpoints, attribution, segments */
 
 #endif

@@ -2,6 +2,7 @@
  * record encoding shared by the log and sealed segments. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "dict.h"
 
@@ -21,12 +22,21 @@ uint64_t pd__get_u64(const unsigned char *p) { return pd__get_u32(p) | ((uint64_
 
 /* ---- growable storage ------------------------------------------------ */
 
+/* Asks for transparent huge pages on the 2 MiB-aligned interior of a
+ * large block that is read at random (names, offsets). */
+static void advise_huge(void *p, size_t size) {
+  const uintptr_t huge = 2u << 20;
+  uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + size) & ~(huge - 1);
+  if (e > a) madvise((void *)a, e - a, MADV_HUGEPAGE);
+}
+
 static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
   if (need <= *cap) return true;
   size_t c = *cap ? *cap : 16;
   while (c < need) c *= 2;
   void *q = realloc(*p, c * elem);
   if (!q) return false;
+  if (c * elem >= (8u << 20)) advise_huge(q, c * elem);
   *p = q;
   *cap = c;
   return true;
@@ -70,6 +80,19 @@ static void names_free(pd__names *n) {
   free(n->len_of);
 }
 
+/* Large tables probed at random: ask for transparent huge pages, since a
+ * TLB miss per lookup (under virtualisation, a double page walk) costs
+ * more than the cache miss itself. */
+static void *pd__alloc_zeroed_huge(size_t size) {
+  const size_t huge = 2u << 20;
+  if (size < huge) return calloc(1, size);
+  void *p = NULL;
+  if (posix_memalign(&p, huge, size) != 0) return NULL;
+  madvise(p, size, MADV_HUGEPAGE);
+  memset(p, 0, size);
+  return p;
+}
+
 /* ---- string map --------------------------------------------------------
  * Open addressing with linear probing; the slot keeps the 32-bit hash so
  * most mismatches cost no string compare. Keys live in pd__names. */
@@ -90,58 +113,52 @@ static uint32_t hash_str(const char *s, size_t len) {
   return (uint32_t)h;
 }
 
-typedef const char *(*key_fn)(const pd__dict *d, uint32_t value, size_t *len);
+/* The arena that holds the key of a map value. */
+typedef const char *(*arena_fn)(const pd__dict *d, uint32_t value);
+static const char *user_arena(const pd__dict *d, uint32_t v) { return v & ALIAS_BIT ? d->aliases.buf : d->user_names.buf; }
+static const char *tp_arena(const pd__dict *d, uint32_t v) { (void)v; return d->tp_names.buf; }
+static const char *type_arena(const pd__dict *d, uint32_t v) { (void)v; return d->type_names.buf; }
 
-static const char *names_key(const pd__names *n, uint32_t i, size_t *len) {
-  *len = n->len_of[i];
-  return pd__names_get(n, i);
-}
-static const char *user_key(const pd__dict *d, uint32_t v, size_t *len) {
-  return v & ALIAS_BIT ? names_key(&d->aliases, v & ~ALIAS_BIT, len) : names_key(&d->user_names, v, len);
-}
-static const char *tp_key(const pd__dict *d, uint32_t v, size_t *len) { return names_key(&d->tp_names, v, len); }
-static const char *type_key(const pd__dict *d, uint32_t v, size_t *len) { return names_key(&d->type_names, v, len); }
+static uint64_t where_of(const pd__names *n, size_t i) { return (n->off[i] << 16) | n->len_of[i]; }
 
-static bool map_find(const pd__dict *d, const pd__strmap *m, key_fn key, const char *s, size_t len, uint32_t h,
+static bool map_find(const pd__dict *d, const pd__strmap *m, arena_fn arena, const char *s, size_t len, uint32_t h,
                      uint32_t *out) {
   if (!m->cap) return false;
   for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-    uint64_t slot = m->slots[i];
-    if (!slot) return false;
-    if ((uint32_t)(slot >> 32) != h) continue;
-    uint32_t v = (uint32_t)slot - 1;
-    size_t klen;
-    const char *k = key(d, v, &klen);
-    if (klen == len && memcmp(k, s, len) == 0) {
+    const pd__slot *slot = &m->slots[i];
+    if (!slot->value1) return false;
+    if (slot->hash != h || (slot->where & 0xFFFF) != len) continue;
+    uint32_t v = slot->value1 - 1;
+    if (memcmp(arena(d, v) + (slot->where >> 16), s, len) == 0) {
       *out = v;
       return true;
     }
   }
 }
 
-static void map_put_slot(pd__strmap *m, uint64_t slot) {
-  for (size_t i = (uint32_t)(slot >> 32) & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
-    if (!m->slots[i]) {
+static void map_put_slot(pd__strmap *m, pd__slot slot) {
+  for (size_t i = slot.hash & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
+    if (!m->slots[i].value1) {
       m->slots[i] = slot;
       return;
     }
 }
 
 /* Inserts a value whose key is known to be absent. */
-static pd_status map_insert(pd__strmap *m, uint32_t h, uint32_t value) {
+static pd_status map_insert(pd__strmap *m, uint32_t h, uint32_t value, uint64_t where) {
   if ((m->n + 1) * 4 > m->cap * 3) { /* keep load <= 3/4 */
     size_t cap = m->cap ? m->cap * 2 : 1024;
-    uint64_t *slots = calloc(cap, sizeof *slots);
+    pd__slot *slots = pd__alloc_zeroed_huge(cap * sizeof *slots);
     if (!slots) return pd__error(PD_ERR_NOMEM, "out of memory");
-    uint64_t *old = m->slots;
+    pd__slot *old = m->slots;
     size_t old_cap = m->cap;
     m->slots = slots;
     m->cap = cap;
     for (size_t i = 0; i < old_cap; i++)
-      if (old[i]) map_put_slot(m, old[i]);
+      if (old[i].value1) map_put_slot(m, old[i]);
     free(old);
   }
-  map_put_slot(m, ((uint64_t)h << 32) | ((uint64_t)value + 1));
+  map_put_slot(m, (pd__slot){h, value + 1, where});
   m->n++;
   return PD_OK;
 }
@@ -151,15 +168,15 @@ static pd_status map_insert(pd__strmap *m, uint32_t h, uint32_t value) {
  * re-seat clusters that wrap around the end of the table. */
 static void map_remove_if(const pd__dict *d, pd__strmap *m, bool (*gone)(const pd__dict *, uint32_t)) {
   for (size_t i = 0; i < m->cap; i++)
-    if (m->slots[i] && gone(d, (uint32_t)m->slots[i] - 1)) {
-      m->slots[i] = 0;
+    if (m->slots[i].value1 && gone(d, m->slots[i].value1 - 1)) {
+      m->slots[i].value1 = 0;
       m->n--;
     }
   for (int pass = 0; pass < 2; pass++)
     for (size_t i = 0; i < m->cap; i++)
-      if (m->slots[i]) {
-        uint64_t slot = m->slots[i];
-        m->slots[i] = 0;
+      if (m->slots[i].value1) {
+        pd__slot slot = m->slots[i];
+        m->slots[i].value1 = 0;
         map_put_slot(m, slot);
       }
 }
@@ -202,11 +219,11 @@ uint32_t pd__dict_canonical(const pd__dict *d, uint32_t u) {
 static pd_status build_user_map(pd__dict *d) {
   if (d->user_map_built) return PD_OK;
   for (uint32_t u = 0; u < d->user_names.n; u++) {
-    pd_status st = map_insert(&d->user_map, hash_str(pd__names_get(&d->user_names, u), d->user_names.len_of[u]), u);
+    pd_status st = map_insert(&d->user_map, hash_str(pd__names_get(&d->user_names, u), d->user_names.len_of[u]), u, where_of(&d->user_names, u));
     if (st != PD_OK) return st;
   }
   for (uint32_t a = 0; a < d->aliases.n; a++) {
-    pd_status st = map_insert(&d->user_map, hash_str(pd__names_get(&d->aliases, a), d->aliases.len_of[a]), a | ALIAS_BIT);
+    pd_status st = map_insert(&d->user_map, hash_str(pd__names_get(&d->aliases, a), d->aliases.len_of[a]), a | ALIAS_BIT, where_of(&d->aliases, a));
     if (st != PD_OK) return st;
   }
   d->user_map_built = true;
@@ -217,17 +234,17 @@ pd_status pd__dict_find_user(pd__dict *d, const char *name, size_t len, uint32_t
   pd_status st = build_user_map(d);
   if (st != PD_OK) return st;
   uint32_t v;
-  if (!map_find(d, &d->user_map, user_key, name, len, hash_str(name, len), &v)) return PD_ERR_NOT_FOUND;
+  if (!map_find(d, &d->user_map, user_arena, name, len, hash_str(name, len), &v)) return PD_ERR_NOT_FOUND;
   *out = pd__dict_canonical(d, v & ALIAS_BIT ? d->alias_user[v & ~ALIAS_BIT] : v);
   return PD_OK;
 }
 
 pd_status pd__dict_find_tp(const pd__dict *d, const char *name, size_t len, uint32_t *out) {
-  return map_find(d, &d->tp_map, tp_key, name, len, hash_str(name, len), out) ? PD_OK : PD_ERR_NOT_FOUND;
+  return map_find(d, &d->tp_map, tp_arena, name, len, hash_str(name, len), out) ? PD_OK : PD_ERR_NOT_FOUND;
 }
 
 pd_status pd__dict_find_type(const pd__dict *d, const char *name, size_t len, uint32_t *out) {
-  return map_find(d, &d->type_map, type_key, name, len, hash_str(name, len), out) ? PD_OK : PD_ERR_NOT_FOUND;
+  return map_find(d, &d->type_map, type_arena, name, len, hash_str(name, len), out) ? PD_OK : PD_ERR_NOT_FOUND;
 }
 
 static pd_status check_name(const char *what, size_t len) {
@@ -242,13 +259,13 @@ pd_status pd__dict_add_user(pd__dict *d, const char *name, size_t len, uint32_t 
   if (d->user_names.n >= ALIAS_BIT - 1) return pd__error(PD_ERR_RANGE, "too many users");
   if ((st = build_user_map(d)) != PD_OK) return st;
   uint32_t h = hash_str(name, len), v;
-  if (map_find(d, &d->user_map, user_key, name, len, h, &v))
+  if (map_find(d, &d->user_map, user_arena, name, len, h, &v))
     return pd__error(PD_ERR_EXISTS, "user \"%.*s\" already exists", (int)len, name);
   uint32_t id = (uint32_t)d->user_names.n;
   if (!grow((void **)&d->canon, &d->cap_users, id + 1, sizeof *d->canon)) return pd__error(PD_ERR_NOMEM, "out of memory");
   if ((st = names_add(&d->user_names, name, len)) != PD_OK) return st;
   d->canon[id] = id;
-  if ((st = map_insert(&d->user_map, h, id)) != PD_OK) {
+  if ((st = map_insert(&d->user_map, h, id, where_of(&d->user_names, id))) != PD_OK) {
     names_truncate(&d->user_names, id);
     return st;
   }
@@ -262,7 +279,7 @@ pd_status pd__dict_add_alias(pd__dict *d, uint32_t user, const char *name, size_
   if (user >= d->user_names.n) return pd__error(PD_ERR_NOT_FOUND, "alias \"%.*s\": no user %u", (int)len, name, user);
   if ((st = build_user_map(d)) != PD_OK) return st;
   uint32_t h = hash_str(name, len), v;
-  if (map_find(d, &d->user_map, user_key, name, len, h, &v)) {
+  if (map_find(d, &d->user_map, user_arena, name, len, h, &v)) {
     uint32_t owner = pd__dict_canonical(d, v & ALIAS_BIT ? d->alias_user[v & ~ALIAS_BIT] : v);
     if (owner == pd__dict_canonical(d, user)) return PD_OK; /* already names this user */
     return pd__error(PD_ERR_EXISTS, "\"%.*s\" already names user %u (merge the users instead)", (int)len, name, owner);
@@ -271,7 +288,7 @@ pd_status pd__dict_add_alias(pd__dict *d, uint32_t user, const char *name, size_
   if (!grow((void **)&d->alias_user, &d->cap_aliases, a + 1, sizeof *d->alias_user)) return pd__error(PD_ERR_NOMEM, "out of memory");
   if ((st = names_add(&d->aliases, name, len)) != PD_OK) return st;
   d->alias_user[a] = user;
-  if ((st = map_insert(&d->user_map, h, a | ALIAS_BIT)) != PD_OK) {
+  if ((st = map_insert(&d->user_map, h, a | ALIAS_BIT, where_of(&d->aliases, a))) != PD_OK) {
     names_truncate(&d->aliases, a);
     return st;
   }
@@ -297,7 +314,7 @@ pd_status pd__dict_set_tp(pd__dict *d, const char *name, size_t len, const pd__t
   pd_status st = check_name("touchpoint", len);
   if (st != PD_OK) return st;
   uint32_t h = hash_str(name, len), id;
-  if (map_find(d, &d->tp_map, tp_key, name, len, h, &id)) {
+  if (map_find(d, &d->tp_map, tp_arena, name, len, h, &id)) {
     if (memcmp(&d->tps[id], tp, sizeof *tp) != 0) {
       if (!grow((void **)&d->tp_undo, &d->cap_tp_undo, d->n_tp_undo + 1, sizeof *d->tp_undo))
         return pd__error(PD_ERR_NOMEM, "out of memory");
@@ -317,7 +334,7 @@ pd_status pd__dict_set_tp(pd__dict *d, const char *name, size_t len, const pd__t
   d->tps[id].domain = tp->domain;
   d->tps[id].carrier = tp->carrier;
   d->tps[id].daily_spend = tp->daily_spend;
-  if ((st = map_insert(&d->tp_map, h, id)) != PD_OK) {
+  if ((st = map_insert(&d->tp_map, h, id, where_of(&d->tp_names, id))) != PD_OK) {
     names_truncate(&d->tp_names, id);
     return st;
   }
@@ -329,14 +346,14 @@ pd_status pd__dict_add_type(pd__dict *d, const char *name, size_t len, uint32_t 
   pd_status st = check_name("event type", len);
   if (st != PD_OK) return st;
   uint32_t h = hash_str(name, len), id;
-  if (map_find(d, &d->type_map, type_key, name, len, h, &id)) {
+  if (map_find(d, &d->type_map, type_arena, name, len, h, &id)) {
     *out = id;
     return PD_OK;
   }
   id = (uint32_t)d->type_names.n;
   if (id > UINT16_MAX) return pd__error(PD_ERR_RANGE, "too many event types (at most 65536)");
   if ((st = names_add(&d->type_names, name, len)) != PD_OK) return st;
-  if ((st = map_insert(&d->type_map, h, id)) != PD_OK) {
+  if ((st = map_insert(&d->type_map, h, id, where_of(&d->type_names, id))) != PD_OK) {
     names_truncate(&d->type_names, id);
     return st;
   }

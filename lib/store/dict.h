@@ -22,9 +22,17 @@ enum {
 #define PD_NAME_MAX 65535
 
 /* A string -> u32 open-addressing hash over names stored elsewhere. */
+/* A slot keeps the key's hash, value, arena offset and length, so a probe
+ * touches the slot and the name bytes only: two cache misses a lookup. */
+typedef struct pd__slot {
+  uint32_t hash;
+  uint32_t value1; /* value + 1; 0 = empty */
+  uint64_t where;  /* (offset in the arena << 16) | length */
+} pd__slot;
+
 typedef struct pd__strmap {
-  uint64_t *slots; /* (hash << 32) | (value + 1); 0 = empty */
-  size_t cap;      /* power of two, or 0 */
+  pd__slot *slots;
+  size_t cap; /* power of two, or 0 */
   size_t n;
 } pd__strmap;
 

@@ -85,6 +85,17 @@ class FunnelPred(Structure):
                 ("domain", c_int), ("min_amount", c_int64)]
 
 
+# clv (clv.h)
+class ClvSummary(Structure):
+    _fields_ = [("size", c_size_t), ("n", c_size_t), ("x", POINTER(c_double)), ("t_x", POINTER(c_double)),
+                ("T", POINTER(c_double)), ("monetary", POINTER(c_double)), ("weight", POINTER(c_double))]
+
+
+class ClvFitOptions(Structure):
+    _fields_ = [("size", c_size_t), ("penalty", c_double), ("start", POINTER(c_double)),
+                ("max_iter", c_int), ("tol", c_double)]
+
+
 def new(struct, **fields):
     """A struct with its leading `size` member set, like the C _INIT macros."""
     s = struct(**fields)
@@ -188,6 +199,30 @@ PROTOTYPES = {
     # retention, lifecycle (issue 4)
     # referral (issue 5)
     # clv (issue 6)
+    "pd_clv_kind_name": (c_char_p, [c_int]),
+    "pd_clv_kind_from_name": (c_int, [c_char_p]),
+    "pd_clv_fit": (STATUS, [c_int, POINTER(ClvSummary), POINTER(ClvFitOptions), OUT_HANDLE]),
+    "pd_clv_model_new": (STATUS, [c_int, POINTER(c_double), c_size_t, OUT_HANDLE]),
+    "pd_clv_model_free": (None, [HANDLE]),
+    "pd_clv_model_kind": (c_int, [HANDLE]),
+    "pd_clv_model_n_params": (c_size_t, [HANDLE]),
+    "pd_clv_model_param_name": (c_char_p, [HANDLE, c_size_t]),
+    "pd_clv_model_param": (c_double, [HANDLE, c_size_t]),
+    "pd_clv_model_stderr": (c_double, [HANDLE, c_size_t]),
+    "pd_clv_model_loglik": (c_double, [HANDLE]),
+    "pd_clv_model_converged": (c_int, [HANDLE]),
+    "pd_clv_model_iterations": (c_int, [HANDLE]),
+    "pd_clv_model_evaluations": (c_int, [HANDLE]),
+    "pd_clv_model_table": (STATUS, [HANDLE, OUT_HANDLE]),
+    "pd_clv_loglik": (STATUS, [HANDLE, POINTER(ClvSummary), POINTER(c_double)]),
+    "pd_clv_expected_purchases": (STATUS, [HANDLE, c_double, POINTER(c_double)]),
+    "pd_clv_predict_purchases": (STATUS, [HANDLE, POINTER(ClvSummary), c_double, POINTER(c_double)]),
+    "pd_clv_predict_alive": (STATUS, [HANDLE, POINTER(ClvSummary), POINTER(c_double)]),
+    "pd_clv_predict_spend": (STATUS, [HANDLE, POINTER(ClvSummary), POINTER(c_double)]),
+    "pd_clv_predict_value": (STATUS, [HANDLE, HANDLE, POINTER(ClvSummary), c_double, c_double, c_double, POINTER(c_double)]),
+    "pd_clv_predict_dert": (STATUS, [HANDLE, POINTER(ClvSummary), c_double, POINTER(c_double)]),
+    "pd_clv_predict_table": (STATUS, [HANDLE, HANDLE, POINTER(ClvSummary), c_double, c_double, c_double,
+                                      c_double, OUT_HANDLE]),
     # touchpoints, attribution, segments (issue 7)
     # report (issue 8)
 }

@@ -35,8 +35,14 @@ int main(void) {
   F(pd_chart_spec, decimals); F(pd_chart_spec, width); F(pd_chart_spec, height);
   F(pd_chart_spec, has_ref); F(pd_chart_spec, ref_value); F(pd_chart_spec, ref_label);
   F(pd_chart_spec, node_col); F(pd_chart_spec, parent_col); F(pd_chart_spec, max_items);
+  /* funnel */
   S(pd_funnel_pred); F(pd_funnel_pred, size); F(pd_funnel_pred, event_type);
   F(pd_funnel_pred, touchpoint); F(pd_funnel_pred, domain); F(pd_funnel_pred, min_amount);
-  /* charts, funnel, retention, referral, clv, touchpoints, report: add structs here */
+  /* clv */
+  S(pd_clv_summary); F(pd_clv_summary, size); F(pd_clv_summary, n); F(pd_clv_summary, x);
+  F(pd_clv_summary, t_x); F(pd_clv_summary, T); F(pd_clv_summary, monetary); F(pd_clv_summary, weight);
+  S(pd_clv_fit_options); F(pd_clv_fit_options, size); F(pd_clv_fit_options, penalty);
+  F(pd_clv_fit_options, start); F(pd_clv_fit_options, max_iter); F(pd_clv_fit_options, tol);
+  /* charts, funnel, retention, referral, touchpoints, report: add structs here */
   return 0;
 }

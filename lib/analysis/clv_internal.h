@@ -1,0 +1,69 @@
+/* Internals shared by the CLV files (lib/analysis/clv_*.c). */
+#ifndef PD_CLV_INTERNAL_H
+#define PD_CLV_INTERNAL_H
+
+#include <stdint.h>
+
+#include "pd_internal.h"
+#include "privdomain/clv.h"
+
+#define PD__CLV_MAX_PARAMS 4
+
+/* A validated summary plus what the likelihoods cache: the distinct x
+ * values (terms that depend on x alone are computed once per value, not
+ * once per row) and the total weight of each. */
+typedef struct pd__clv_data {
+  size_t n;
+  const double *x, *t_x, *T, *m, *w; /* borrowed; w may be NULL */
+  double wsum;                        /* weight of the rows the model uses */
+  size_t nx;
+  double *xs;      /* distinct x, ascending */
+  double *xw;      /* total weight per distinct x (rows the model uses) */
+  uint32_t *xi;    /* row -> index into xs */
+  double *logm;    /* Gamma-Gamma: log monetary per row (NULL otherwise) */
+  double *cache;   /* 8 * nx doubles of scratch for the likelihoods */
+} pd__clv_data;
+
+typedef struct pd__clv_family {
+  pd_clv_kind kind;
+  const char *name;
+  size_t np;
+  const char *names[PD__CLV_MAX_PARAMS];
+  double start[PD__CLV_MAX_PARAMS];
+  /* Weighted log-likelihood sum at natural parameters p. When grad is not
+   * NULL and the family has an analytic gradient, fills d(sum)/d(log p_k);
+   * has_grad == 0 means the caller differentiates numerically. */
+  double (*loglik)(const double *p, const pd__clv_data *d, double *grad);
+  int has_grad;
+  /* Per-customer predictions (continuous or discrete time). */
+  double (*expected)(const double *p, double t);
+  double (*cond_expected)(const double *p, double x, double t_x, double T, double t);
+  double (*alive)(const double *p, double x, double t_x, double T);
+} pd__clv_family;
+
+struct pd_clv_model {
+  const pd__clv_family *fam;
+  double p[PD__CLV_MAX_PARAMS];
+  double se[PD__CLV_MAX_PARAMS];
+  double ll;
+  int converged, iterations, evaluations;
+};
+
+extern const pd__clv_family pd__clv_bgnbd, pd__clv_mbgnbd, pd__clv_pnbd, pd__clv_bgbb, pd__clv_gg;
+
+const pd__clv_family *pd__clv_family_of(pd_clv_kind kind);
+
+/* Validates rows for the family (need_monetary: Gamma-Gamma style checks). */
+pd_status pd__clv_validate(const pd__clv_family *fam, const pd_clv_summary *s, int need_monetary);
+/* Validates and builds the caches; free with pd__clv_data_free(). */
+pd_status pd__clv_data_prepare(const pd__clv_family *fam, const pd_clv_summary *s, pd__clv_data *d);
+void pd__clv_data_free(pd__clv_data *d);
+
+/* Weight of row i. */
+static inline double pd__clv_w(const pd__clv_data *d, size_t i) { return d->w ? d->w[i] : 1.0; }
+
+/* Pareto/NBD pieces shared by P(alive) and DERT: log of the "alive at T"
+ * and "died before T" likelihood parts without the common factor. */
+void pd__pnbd_parts(const double *p, double x, double t_x, double T, double *log_alive, double *log_dead);
+
+#endif

@@ -1,0 +1,335 @@
+/* CLV model handle: summary validation, fitting, accessors. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clv_internal.h"
+#include "optim.h"
+
+const char *pd_clv_kind_name(pd_clv_kind kind) {
+  const pd__clv_family *f = pd__clv_family_of(kind);
+  return f ? f->name : NULL;
+}
+
+pd_clv_kind pd_clv_kind_from_name(const char *name) {
+  static const pd_clv_kind all[] = {PD_CLV_BGNBD, PD_CLV_MBGNBD, PD_CLV_PNBD, PD_CLV_BGBB, PD_CLV_GAMMA_GAMMA};
+  if (!name) return (pd_clv_kind)0;
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    if (strcmp(name, pd_clv_kind_name(all[i])) == 0) return all[i];
+  return (pd_clv_kind)0;
+}
+
+const pd__clv_family *pd__clv_family_of(pd_clv_kind kind) {
+  switch (kind) {
+  case PD_CLV_BGNBD: return &pd__clv_bgnbd;
+  case PD_CLV_MBGNBD: return &pd__clv_mbgnbd;
+  case PD_CLV_PNBD: return &pd__clv_pnbd;
+  case PD_CLV_BGBB: return &pd__clv_bgbb;
+  case PD_CLV_GAMMA_GAMMA: return &pd__clv_gg;
+  }
+  return NULL;
+}
+
+static int whole(double v) { return v == floor(v); }
+
+pd_status pd__clv_validate(const pd__clv_family *fam, const pd_clv_summary *s, int need_monetary) {
+  if (!s || s->size < sizeof(pd_clv_summary)) return pd__error(PD_ERR_INVALID, "clv: summary missing or its size field not set");
+  int gg = fam->kind == PD_CLV_GAMMA_GAMMA, discrete = fam->kind == PD_CLV_BGBB;
+  /* Gamma-Gamma needs only x and the spend; recency and age are checked when given. */
+  if (s->n > 0 && (!s->x || (!gg && (!s->t_x || !s->T))))
+    return pd__error(PD_ERR_INVALID, "clv: summary needs x, t_x and T arrays");
+  if (need_monetary && s->n > 0 && !s->monetary)
+    return pd__error(PD_ERR_INVALID, "clv: %s needs monetary values", fam->name);
+  for (size_t i = 0; i < s->n; i++) {
+    double x = s->x[i], tx = s->t_x ? s->t_x[i] : 0.0, T = s->T ? s->T[i] : 0.0;
+    if (!isfinite(x) || !isfinite(tx) || !isfinite(T))
+      return pd__error(PD_ERR_INVALID, "clv: row %zu: x, t_x and T must be finite numbers", i);
+    if (x < 0 || tx < 0 || T < 0)
+      return pd__error(PD_ERR_INVALID, "clv: row %zu: negative value (x=%g t_x=%g T=%g)", i, x, tx, T);
+    if (!whole(x)) return pd__error(PD_ERR_INVALID, "clv: row %zu: frequency x=%g is not a whole number", i, x);
+    if (s->t_x && s->T) {
+      if (tx > T) return pd__error(PD_ERR_INVALID, "clv: row %zu: recency t_x=%g is greater than T=%g", i, tx, T);
+      if (x == 0 && tx != 0)
+        return pd__error(PD_ERR_INVALID, "clv: row %zu: recency t_x=%g with frequency 0 (must be 0)", i, tx);
+    }
+    if (discrete) {
+      if (!whole(tx) || !whole(T)) return pd__error(PD_ERR_INVALID, "clv: row %zu: BG/BB needs whole t_x and n", i);
+      if (x > tx) return pd__error(PD_ERR_INVALID, "clv: row %zu: BG/BB frequency x=%g exceeds recency %g", i, x, tx);
+    }
+    if (s->weight && !(isfinite(s->weight[i]) && s->weight[i] >= 0))
+      return pd__error(PD_ERR_INVALID, "clv: row %zu: weight must be finite and >= 0", i);
+    if (need_monetary && x > 0 && !(isfinite(s->monetary[i]) && s->monetary[i] > 0))
+      return pd__error(PD_ERR_INVALID, "clv: row %zu: monetary value %g must be > 0 when x > 0", i, s->monetary[i]);
+  }
+  return PD_OK;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+void pd__clv_data_free(pd__clv_data *d) {
+  if (!d) return;
+  free(d->xs);
+  free(d->xw);
+  free(d->xi);
+  free(d->logm);
+  free(d->cache);
+  memset(d, 0, sizeof *d);
+}
+
+pd_status pd__clv_data_prepare(const pd__clv_family *fam, const pd_clv_summary *s, pd__clv_data *d) {
+  memset(d, 0, sizeof *d);
+  int gg = fam->kind == PD_CLV_GAMMA_GAMMA;
+  pd_status st = pd__clv_validate(fam, s, gg);
+  if (st) return st;
+  d->n = s->n;
+  d->x = s->x;
+  d->t_x = s->t_x;
+  d->T = s->T;
+  d->m = s->monetary;
+  d->w = s->weight;
+  size_t n = s->n ? s->n : 1;
+  d->xs = malloc(n * sizeof *d->xs);
+  d->xi = malloc(n * sizeof *d->xi);
+  if (gg) d->logm = malloc(n * sizeof *d->logm);
+  if (!d->xs || !d->xi || (gg && !d->logm)) goto nomem;
+  memcpy(d->xs, s->x, s->n * sizeof *d->xs);
+  qsort(d->xs, s->n, sizeof *d->xs, cmp_double);
+  size_t nx = 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (nx == 0 || d->xs[i] != d->xs[nx - 1]) d->xs[nx++] = d->xs[i];
+  d->nx = nx;
+  d->xw = calloc(nx ? nx : 1, sizeof *d->xw);
+  d->cache = malloc((nx ? nx : 1) * 8 * sizeof *d->cache);
+  if (!d->xw || !d->cache) goto nomem;
+  for (size_t i = 0; i < s->n; i++) {
+    const double *hit = bsearch(&s->x[i], d->xs, nx, sizeof *d->xs, cmp_double);
+    d->xi[i] = (uint32_t)(hit - d->xs);
+    if (gg && s->x[i] == 0) { /* Gamma-Gamma learns from repeat customers only */
+      d->logm[i] = 0.0;
+      continue;
+    }
+    if (gg) d->logm[i] = log(s->monetary[i]);
+    double w = pd__clv_w(d, i);
+    d->xw[d->xi[i]] += w;
+    d->wsum += w;
+  }
+  return PD_OK;
+nomem:
+  pd__clv_data_free(d);
+  return pd__error(PD_ERR_NOMEM, "clv: out of memory for %zu rows", s->n);
+}
+
+/* ---- fitting ---------------------------------------------------------- */
+
+typedef struct fit_ctx {
+  const pd__clv_family *fam;
+  const pd__clv_data *d;
+  double penalty;
+} fit_ctx;
+
+/* Objective in log-parameters: mean negative log-likelihood + L2 penalty. */
+static double objective(const double *th, double *grad, void *vctx) {
+  fit_ctx *c = vctx;
+  size_t np = c->fam->np;
+  double p[PD__CLV_MAX_PARAMS], g[PD__CLV_MAX_PARAMS];
+  for (size_t k = 0; k < np; k++) {
+    if (!(fabs(th[k]) <= 40.0)) return INFINITY; /* e^40: far outside any sane model */
+    p[k] = exp(th[k]);
+  }
+  int analytic = grad && c->fam->has_grad;
+  double ll = c->fam->loglik(p, c->d, analytic ? g : NULL);
+  if (!isfinite(ll)) return INFINITY;
+  double f = -ll / c->d->wsum;
+  for (size_t k = 0; k < np; k++) f += c->penalty * p[k] * p[k];
+  if (grad) {
+    if (analytic) {
+      for (size_t k = 0; k < np; k++) grad[k] = -g[k] / c->d->wsum + 2.0 * c->penalty * p[k] * p[k];
+    } else {
+      pd__numgrad(np, objective, vctx, th, grad);
+    }
+  }
+  return f;
+}
+
+static pd_status model_alloc(const pd__clv_family *fam, pd_clv_model **out) {
+  pd_clv_model *m = calloc(1, sizeof *m);
+  if (!m) return pd__error(PD_ERR_NOMEM, "clv: out of memory");
+  m->fam = fam;
+  m->ll = NAN;
+  for (size_t k = 0; k < PD__CLV_MAX_PARAMS; k++) m->se[k] = NAN;
+  *out = m;
+  return PD_OK;
+}
+
+/* Standard errors: covariance of log-parameters = inverse Hessian of the
+ * total (not mean) objective; delta method back to the natural scale. */
+static void standard_errors(pd_clv_model *m, fit_ctx *c, const double *th) {
+  size_t np = m->fam->np;
+  double H[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS], C[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
+  if (pd__hessian(np, objective, c, th, H) != PD_OK) return;
+  for (size_t i = 0; i < np * np; i++) H[i] *= c->d->wsum;
+  if (pd__spd_inverse(np, H, C) != PD_OK) return;
+  for (size_t k = 0; k < np; k++) m->se[k] = m->p[k] * sqrt(C[k * np + k]);
+}
+
+/* Quasi-Newton can stall at the rounding floor of f short of the gradient
+ * tolerance. Finish with Newton steps on the numerical Hessian and call the
+ * fit converged when the remaining Newton step is negligible. */
+static int newton_polish(fit_ctx *c, double *th, int *evals) {
+  size_t np = c->fam->np;
+  for (int it = 0; it < 5; it++) {
+    double H[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS], Hi[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
+    double g[PD__CLV_MAX_PARAMS], step[PD__CLV_MAX_PARAMS], trial[PD__CLV_MAX_PARAMS];
+    double f0 = objective(th, g, c);
+    *evals += 1 + 2 * (int)np;
+    if (pd__hessian(np, objective, c, th, H) != PD_OK || pd__spd_inverse(np, H, Hi) != PD_OK) return 0;
+    double smax = 0.0;
+    for (size_t i = 0; i < np; i++) {
+      step[i] = 0.0;
+      for (size_t j = 0; j < np; j++) step[i] -= Hi[i * np + j] * g[j];
+      smax = fmax(smax, fabs(step[i]));
+    }
+    if (smax <= 1e-6) return 1; /* relative parameter change below 1e-6 */
+    for (size_t i = 0; i < np; i++) trial[i] = th[i] + step[i];
+    if (!(objective(trial, NULL, c) <= f0)) return 0;
+    memcpy(th, trial, np * sizeof *th);
+  }
+  return 0;
+}
+
+pd_status pd_clv_fit(pd_clv_kind kind, const pd_clv_summary *data, const pd_clv_fit_options *opts,
+                     pd_clv_model **out) {
+  if (!out) return pd__error(PD_ERR_INVALID, "clv_fit: out is NULL");
+  *out = NULL;
+  const pd__clv_family *fam = pd__clv_family_of(kind);
+  if (!fam) return pd__error(PD_ERR_INVALID, "clv_fit: unknown model kind %d", (int)kind);
+  if (opts && opts->size < sizeof(pd_clv_fit_options))
+    return pd__error(PD_ERR_INVALID, "clv_fit: options size field not set (use PD_CLV_FIT_OPTIONS_INIT)");
+  double penalty = opts ? opts->penalty : 0.0;
+  if (!(penalty >= 0 && isfinite(penalty))) return pd__error(PD_ERR_INVALID, "clv_fit: penalty must be >= 0");
+  double th[PD__CLV_MAX_PARAMS];
+  for (size_t k = 0; k < fam->np; k++) {
+    double v = opts && opts->start ? opts->start[k] : fam->start[k];
+    if (!(v > 0 && isfinite(v))) return pd__error(PD_ERR_INVALID, "clv_fit: starting value %zu must be > 0", k);
+    th[k] = log(v);
+  }
+  pd__clv_data d;
+  pd_status st = pd__clv_data_prepare(fam, data, &d);
+  if (st) return st;
+  if (!(d.wsum > 0)) {
+    pd__clv_data_free(&d);
+    return pd__error(PD_ERR_INVALID, "clv_fit: no usable rows (total weight 0%s)",
+                     kind == PD_CLV_GAMMA_GAMMA ? " among customers with x > 0" : "");
+  }
+  fit_ctx c = {fam, &d, penalty};
+  pd__optim_options oo = {opts && opts->max_iter > 0 ? opts->max_iter : 1000, opts && opts->tol > 0 ? opts->tol : 1e-9, 0, 1e-9};
+  pd__optim_result r1 = {0}, r2 = {0};
+  if (!isfinite(objective(th, NULL, &c)) && opts && opts->start)
+    for (size_t k = 0; k < fam->np; k++) th[k] = log(fam->start[k]); /* unusable start: use the default */
+  int evals = 0, iters = 0;
+  st = pd__bfgs(fam->np, objective, &c, th, &oo, &r1);
+  if (st == PD_OK) {
+    evals += r1.evaluations;
+    iters += r1.iterations;
+  }
+  if (st != PD_OK || !r1.converged) {
+    /* Fallback: a simplex search shakes off flat or broken regions, then BFGS polishes. */
+    pd__optim_options no = {20000, 0, 1e-14, 0};
+    pd_status s2 = pd__nelder_mead(fam->np, objective, &c, th, 0.5, &no, &r2);
+    if (s2 == PD_OK) {
+      evals += r2.evaluations;
+      st = pd__bfgs(fam->np, objective, &c, th, &oo, &r1);
+      if (st == PD_OK) {
+        evals += r1.evaluations;
+        iters += r1.iterations;
+      }
+    } else if (st != PD_OK) {
+      st = s2;
+    }
+  }
+  if (st != PD_OK) {
+    pd__clv_data_free(&d);
+    return st;
+  }
+  if (!r1.converged) r1.converged = newton_polish(&c, th, &evals);
+  pd_clv_model *m = NULL;
+  st = model_alloc(fam, &m);
+  if (st) {
+    pd__clv_data_free(&d);
+    return st;
+  }
+  for (size_t k = 0; k < fam->np; k++) m->p[k] = exp(th[k]);
+  m->ll = fam->loglik(m->p, &d, NULL);
+  m->converged = r1.converged;
+  m->iterations = iters;
+  m->evaluations = evals;
+  standard_errors(m, &c, th);
+  pd__clv_data_free(&d);
+  *out = m;
+  return PD_OK;
+}
+
+pd_status pd_clv_model_new(pd_clv_kind kind, const double *params, size_t n_params, pd_clv_model **out) {
+  if (!out) return pd__error(PD_ERR_INVALID, "clv_model_new: out is NULL");
+  *out = NULL;
+  const pd__clv_family *fam = pd__clv_family_of(kind);
+  if (!fam) return pd__error(PD_ERR_INVALID, "clv_model_new: unknown model kind %d", (int)kind);
+  if (!params || n_params != fam->np)
+    return pd__error(PD_ERR_INVALID, "clv_model_new: %s takes %zu parameters", fam->name, fam->np);
+  for (size_t k = 0; k < n_params; k++)
+    if (!(params[k] > 0 && isfinite(params[k])))
+      return pd__error(PD_ERR_INVALID, "clv_model_new: parameter %s must be > 0", fam->names[k]);
+  pd_status st = model_alloc(fam, out);
+  if (st) return st;
+  memcpy((*out)->p, params, n_params * sizeof *params);
+  return PD_OK;
+}
+
+void pd_clv_model_free(pd_clv_model *m) { free(m); }
+
+pd_clv_kind pd_clv_model_kind(const pd_clv_model *m) { return m ? m->fam->kind : (pd_clv_kind)0; }
+size_t pd_clv_model_n_params(const pd_clv_model *m) { return m ? m->fam->np : 0; }
+const char *pd_clv_model_param_name(const pd_clv_model *m, size_t i) {
+  return m && i < m->fam->np ? m->fam->names[i] : NULL;
+}
+double pd_clv_model_param(const pd_clv_model *m, size_t i) { return m && i < m->fam->np ? m->p[i] : NAN; }
+double pd_clv_model_stderr(const pd_clv_model *m, size_t i) { return m && i < m->fam->np ? m->se[i] : NAN; }
+double pd_clv_model_loglik(const pd_clv_model *m) { return m ? m->ll : NAN; }
+int pd_clv_model_converged(const pd_clv_model *m) { return m ? m->converged : 0; }
+int pd_clv_model_iterations(const pd_clv_model *m) { return m ? m->iterations : 0; }
+int pd_clv_model_evaluations(const pd_clv_model *m) { return m ? m->evaluations : 0; }
+
+pd_status pd_clv_model_table(const pd_clv_model *m, pd_table **out) {
+  if (!m || !out) return pd__error(PD_ERR_INVALID, "clv_model_table: NULL argument");
+  pd_table *t = pd__table_new("clv_params");
+  size_t cn = pd__table_add_col(t, "param", PD_TYPE_STRING);
+  size_t cv = pd__table_add_col(t, "value", PD_TYPE_DOUBLE);
+  size_t cs = pd__table_add_col(t, "stderr", PD_TYPE_DOUBLE);
+  for (size_t k = 0; k < m->fam->np; k++) {
+    size_t r = pd__table_add_row(t);
+    pd__table_set_string(t, r, cn, m->fam->names[k]);
+    pd__table_set_double(t, r, cv, m->p[k]);
+    if (isfinite(m->se[k])) pd__table_set_double(t, r, cs, m->se[k]);
+  }
+  size_t r = pd__table_add_row(t);
+  pd__table_set_string(t, r, cn, "loglik");
+  if (isfinite(m->ll)) pd__table_set_double(t, r, cv, m->ll);
+  r = pd__table_add_row(t);
+  pd__table_set_string(t, r, cn, "converged");
+  pd__table_set_double(t, r, cv, m->converged);
+  return pd__table_finish(t, out);
+}
+
+pd_status pd_clv_loglik(const pd_clv_model *m, const pd_clv_summary *data, double *out) {
+  if (!m || !out) return pd__error(PD_ERR_INVALID, "clv_loglik: NULL argument");
+  pd__clv_data d;
+  pd_status st = pd__clv_data_prepare(m->fam, data, &d);
+  if (st) return st;
+  *out = m->fam->loglik(m->p, &d, NULL);
+  pd__clv_data_free(&d);
+  if (isnan(*out)) return pd__error(PD_ERR_NUMERIC, "clv_loglik: likelihood could not be evaluated");
+  return PD_OK;
+}

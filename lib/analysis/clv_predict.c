@@ -1,0 +1,164 @@
+/* Per-customer predictions over summary arrays, and the CLV table. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "clv_internal.h"
+#include "special.h"
+
+static pd_status check_model(const pd_clv_model *m, const char *fn, int need_counts) {
+  if (!m) return pd__error(PD_ERR_INVALID, "%s: model is NULL", fn);
+  if (need_counts && !m->fam->alive)
+    return pd__error(PD_ERR_INVALID, "%s: %s is a spend model, not a purchase-count model", fn, m->fam->name);
+  return PD_OK;
+}
+
+static pd_status check_rows(const pd_clv_model *m, const pd_clv_summary *data, const double *out, const char *fn,
+                            int need_monetary) {
+  if (!out && data && data->n) return pd__error(PD_ERR_INVALID, "%s: out is NULL", fn);
+  pd_status st = pd__clv_validate(m->fam, data, need_monetary);
+  if (st) pd__error_prefix("%s", fn);
+  return st;
+}
+
+static pd_status numeric_guard(const double *out, size_t n, const char *fn) {
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(out[i])) return pd__error(PD_ERR_NUMERIC, "%s: prediction for row %zu is not finite", fn, i);
+  return PD_OK;
+}
+
+pd_status pd_clv_expected_purchases(const pd_clv_model *m, double t_units, double *out) {
+  pd_status st = check_model(m, "clv_expected_purchases", 1);
+  if (st) return st;
+  if (!out || !(t_units >= 0) || !isfinite(t_units))
+    return pd__error(PD_ERR_INVALID, "clv_expected_purchases: t_units must be finite and >= 0");
+  *out = m->fam->expected(m->p, t_units);
+  return numeric_guard(out, 1, "clv_expected_purchases");
+}
+
+pd_status pd_clv_predict_purchases(const pd_clv_model *m, const pd_clv_summary *data, double t_units, double *out) {
+  const char *fn = "clv_predict_purchases";
+  pd_status st = check_model(m, fn, 1);
+  if (st || (st = check_rows(m, data, out, fn, 0))) return st;
+  if (!(t_units >= 0) || !isfinite(t_units)) return pd__error(PD_ERR_INVALID, "%s: t_units must be finite and >= 0", fn);
+  for (size_t i = 0; i < data->n; i++) out[i] = m->fam->cond_expected(m->p, data->x[i], data->t_x[i], data->T[i], t_units);
+  return numeric_guard(out, data->n, fn);
+}
+
+pd_status pd_clv_predict_alive(const pd_clv_model *m, const pd_clv_summary *data, double *out) {
+  const char *fn = "clv_predict_alive";
+  pd_status st = check_model(m, fn, 1);
+  if (st || (st = check_rows(m, data, out, fn, 0))) return st;
+  for (size_t i = 0; i < data->n; i++) out[i] = m->fam->alive(m->p, data->x[i], data->t_x[i], data->T[i]);
+  return numeric_guard(out, data->n, fn);
+}
+
+pd_status pd_clv_predict_spend(const pd_clv_model *gg, const pd_clv_summary *data, double *out) {
+  const char *fn = "clv_predict_spend";
+  if (!gg || gg->fam->kind != PD_CLV_GAMMA_GAMMA) return pd__error(PD_ERR_INVALID, "%s: needs a Gamma-Gamma model", fn);
+  pd_status st = check_rows(gg, data, out, fn, 1);
+  if (st) return st;
+  double p = gg->p[0], q = gg->p[1], v = gg->p[2];
+  if (!(q > 1)) return pd__error(PD_ERR_INVALID, "%s: Gamma-Gamma q = %g <= 1 has no finite mean spend", fn, q);
+  for (size_t i = 0; i < data->n; i++) {
+    double x = data->x[i], mx = x > 0 ? data->monetary[i] : 0.0;
+    /* weighted mean of the population mean p*gamma/(q-1) and the customer's own mean */
+    out[i] = p * (v + x * mx) / (p * x + q - 1.0);
+  }
+  return numeric_guard(out, data->n, fn);
+}
+
+static int continuous(const pd_clv_model *m) {
+  return m->fam->kind == PD_CLV_BGNBD || m->fam->kind == PD_CLV_MBGNBD || m->fam->kind == PD_CLV_PNBD;
+}
+
+pd_status pd_clv_predict_value(const pd_clv_model *m, const pd_clv_model *gg, const pd_clv_summary *data,
+                               double months, double monthly_discount, double units_per_month, double *out) {
+  const char *fn = "clv_predict_value";
+  pd_status st = check_model(m, fn, 1);
+  if (st) return st;
+  if (!continuous(m)) return pd__error(PD_ERR_INVALID, "%s: %s is not a continuous-time model", fn, m->fam->name);
+  if (!(months >= 0 && months <= 1200 && months == floor(months)))
+    return pd__error(PD_ERR_INVALID, "%s: months must be a whole number in [0, 1200]", fn);
+  if (!(monthly_discount > -1 && isfinite(monthly_discount)))
+    return pd__error(PD_ERR_INVALID, "%s: monthly_discount must be > -1", fn);
+  if (!(units_per_month > 0 && isfinite(units_per_month)))
+    return pd__error(PD_ERR_INVALID, "%s: units_per_month must be > 0", fn);
+  if ((st = check_rows(m, data, out, fn, 1))) return st;
+  if ((st = pd_clv_predict_spend(gg, data, out))) return st;
+  for (size_t i = 0; i < data->n; i++) {
+    double spend = out[i], prev = 0.0, v = 0.0;
+    for (double k = 1; k <= months; k += 1.0) {
+      double cur = m->fam->cond_expected(m->p, data->x[i], data->t_x[i], data->T[i], k * units_per_month);
+      v += spend * (cur - prev) / pow(1.0 + monthly_discount, k);
+      prev = cur;
+    }
+    out[i] = v;
+  }
+  return numeric_guard(out, data->n, fn);
+}
+
+pd_status pd_clv_predict_dert(const pd_clv_model *pnbd, const pd_clv_summary *data, double discount_per_unit,
+                              double *out) {
+  const char *fn = "clv_predict_dert";
+  if (!pnbd || pnbd->fam->kind != PD_CLV_PNBD) return pd__error(PD_ERR_INVALID, "%s: needs a Pareto/NBD model", fn);
+  if (!(discount_per_unit > 0 && isfinite(discount_per_unit)))
+    return pd__error(PD_ERR_INVALID, "%s: discount_per_unit must be > 0", fn);
+  pd_status st = check_rows(pnbd, data, out, fn, 0);
+  if (st) return st;
+  const double *p = pnbd->p;
+  double r = p[0], al = p[1], s = p[2], be = p[3];
+  for (size_t i = 0; i < data->n; i++) {
+    double x = data->x[i], T = data->T[i], la, ld;
+    pd__pnbd_parts(p, x, data->t_x[i], T, &la, &ld);
+    double z = discount_per_unit * (be + T);
+    /* P(alive) E[lambda] (beta+T) int_0^inf e^(-z u) (1+u)^(-s) du, the integral = e^z z^(s-1) G(1-s, z) */
+    double li = z + (s - 1.0) * log(z) + pd__log_upper_gamma(1.0 - s, z);
+    out[i] = exp(la - pd__logaddexp(la, ld) + log(r + x) - log(al + T) + log(be + T) + li);
+  }
+  return numeric_guard(out, data->n, fn);
+}
+
+pd_status pd_clv_predict_table(const pd_clv_model *m, const pd_clv_model *gg, const pd_clv_summary *data,
+                               double horizon_units, double months, double monthly_discount, double units_per_month,
+                               pd_table **out) {
+  const char *fn = "clv_predict_table";
+  if (!out) return pd__error(PD_ERR_INVALID, "%s: out is NULL", fn);
+  *out = NULL;
+  pd_status st = check_model(m, fn, 1);
+  if (st || (st = pd__clv_validate(m->fam, data, 0))) return st;
+  size_t n = data->n;
+  int value = gg && data->monetary;
+  double *buf = malloc((n ? n : 1) * 4 * sizeof *buf);
+  if (!buf) return pd__error(PD_ERR_NOMEM, "%s: out of memory", fn);
+  double *alive = buf, *purch = buf + n, *spend = buf + 2 * n, *clv = buf + 3 * n;
+  if ((st = pd_clv_predict_alive(m, data, alive)) || (st = pd_clv_predict_purchases(m, data, horizon_units, purch)) ||
+      (value && ((st = pd_clv_predict_spend(gg, data, spend)) ||
+                 (st = pd_clv_predict_value(m, gg, data, months, monthly_discount, units_per_month, clv))))) {
+    free(buf);
+    return st;
+  }
+  pd_table *t = pd__table_new("clv_predictions");
+  size_t c_row = pd__table_add_col(t, "row", PD_TYPE_INT64);
+  size_t c_x = pd__table_add_col(t, "x", PD_TYPE_DOUBLE);
+  size_t c_tx = pd__table_add_col(t, "t_x", PD_TYPE_DOUBLE);
+  size_t c_T = pd__table_add_col(t, "T", PD_TYPE_DOUBLE);
+  size_t c_al = pd__table_add_col(t, "p_alive", PD_TYPE_DOUBLE);
+  size_t c_p = pd__table_add_col(t, "expected_purchases", PD_TYPE_DOUBLE);
+  size_t c_s = value ? pd__table_add_col(t, "expected_spend", PD_TYPE_DOUBLE) : 0;
+  size_t c_v = value ? pd__table_add_col(t, "clv", PD_TYPE_DOUBLE) : 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t r = pd__table_add_row(t);
+    pd__table_set_int64(t, r, c_row, (int64_t)i);
+    pd__table_set_double(t, r, c_x, data->x[i]);
+    pd__table_set_double(t, r, c_tx, data->t_x[i]);
+    pd__table_set_double(t, r, c_T, data->T[i]);
+    pd__table_set_double(t, r, c_al, alive[i]);
+    pd__table_set_double(t, r, c_p, purch[i]);
+    if (value) {
+      pd__table_set_double(t, r, c_s, spend[i]);
+      pd__table_set_double(t, r, c_v, clv[i]);
+    }
+  }
+  free(buf);
+  return pd__table_finish(t, out);
+}

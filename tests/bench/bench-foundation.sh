@@ -1,0 +1,59 @@
+#!/bin/sh
+# Foundation benchmark (issue 2): with about 20 million events from pd gen,
+#  - CSV ingest throughput (MB/s, events/s) into a fresh store, and compaction time;
+#  - a full scan touching every event's time, type and amount (scan-bench,
+#    best of 5, all cores) as events/s and as a fraction of this machine's
+#    sequential memory read bandwidth measured in the same run (membw);
+#  - DuckDB's load of the same CSV into a table, and the ratio
+#    (ingest + compaction) / DuckDB load (the goal is <= 0.5).
+# Usage: tests/bench/bench-foundation.sh [N_EVENTS]   (default 20000000)
+. "$(dirname "$0")/common.sh"
+N=${1:-20000000}
+pd_bench_setup
+pd_bench_data "$N"
+B=$PD_BENCH_BUILD
+out=$PD_BENCH_CACHE/foundation-$$
+mkdir -p "$out"
+trap 'rm -rf "$out"' EXIT
+csv_bytes=$(stat -c %s "$BENCH_CSV")
+
+# Ingest into a fresh store (durability batch: one fsync at the end, as a bulk
+# load), then compact; both timed from the outside.
+store=$out/store
+t0=$(pd_bench_now)
+"$PD" ingest --batch --quiet "$store" "$BENCH_CSV" --touchpoints "$BENCH_TOUCHPOINTS"
+t1=$(pd_bench_now)
+"$PD" compact --quiet "$store"
+t2=$(pd_bench_now)
+ingest_s=$(pd_bench_secs "$t0" "$t1")
+compact_s=$(pd_bench_secs "$t1" "$t2")
+events=$("$PD" info --format csv "$store" | awk -F, '$1 == "events" { print $2 }')
+[ "$events" = "$BENCH_EVENTS" ] || { echo "ingested $events events, CSV has $BENCH_EVENTS" >&2; exit 1; }
+
+# Memory bandwidth and scan in the same run, all cores.
+"$B/tests/membw" 1024 >"$out/membw"
+"$B/tests/scan-bench" "$store" 0 5 >"$out/scan"
+bw=$(awk '$1 == "membw_gbps" { print $2 }' "$out/membw")
+scan_eps=$(awk '$1 == "scan_events_per_s" { print $2 }' "$out/scan")
+scan_gbps=$(awk '$1 == "scan_gbps" { print $2 }' "$out/scan")
+scan_s=$(awk '$1 == "scan_seconds" { print $2 }' "$out/scan")
+workers=$(awk '$1 == "scan_workers" { print $2 }' "$out/scan")
+rm -rf "$store"
+
+# DuckDB: load the same CSV into a table.
+node "$PD_BENCH_DIR/duckdb-run.mjs" --csv "$BENCH_CSV" >"$out/duckdb"
+duck_s=$(awk '$1 == "duckdb_load_seconds" { print $2 }' "$out/duckdb")
+duck_rows=$(awk '$1 == "duckdb_rows" { print $2 }' "$out/duckdb")
+[ "$duck_rows" = "$BENCH_EVENTS" ] || { echo "DuckDB loaded $duck_rows rows, CSV has $BENCH_EVENTS" >&2; exit 1; }
+
+awk -v bytes="$csv_bytes" -v ev="$events" -v ing="$ingest_s" -v comp="$compact_s" -v bw="$bw" \
+    -v seps="$scan_eps" -v sgbps="$scan_gbps" -v ss="$scan_s" -v w="$workers" -v duck="$duck_s" \
+    -v cores="$(nproc)" 'BEGIN {
+  printf "foundation benchmark: %d events, %.1f MB of CSV, %d cores\n", ev, bytes / 1e6, cores
+  printf "  ingest            %8.2f s   %7.1f MB/s   %10.0f events/s\n", ing, bytes / 1e6 / ing, ev / ing
+  printf "  compaction        %8.2f s\n", comp
+  printf "  ingest+compaction %8.2f s\n", ing + comp
+  printf "  duckdb load       %8.2f s   ratio (ingest+compaction)/duckdb = %.2f (goal <= 0.50)\n", duck, (ing + comp) / duck
+  printf "  scan (%d workers)  %8.3f s   %10.0f events/s   %.2f GB/s of time+type+amount (18 B/event)\n", w, ss, seps, sgbps
+  printf "  memory bandwidth           %.2f GB/s sequential read (%d threads)  -> scan at %.0f%% (goal >= 50%%)\n", bw, cores, 100 * sgbps / bw
+}'
