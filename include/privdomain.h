@@ -12,6 +12,7 @@
 #include "privdomain/scan.h"
 /* charts */
 #include "privdomain/chart.h"
+#include "privdomain/report.h"
 /* funnel, stages */
 #include "privdomain/funnel.h"
 /* retention, lifecycle */

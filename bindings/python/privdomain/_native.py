@@ -85,6 +85,13 @@ class FunnelPred(Structure):
                 ("domain", c_int), ("min_amount", c_int64)]
 
 
+# report (report.h)
+class ReportOptions(Structure):
+    _fields_ = [("size", c_size_t), ("title", c_char_p), ("tz", c_char_p), ("period", c_int),
+                ("currency_symbol", c_char_p), ("rarra", c_int), ("referral_cap", c_int),
+                ("sections", c_char_p), ("threads", c_uint)]
+
+
 # clv (clv.h)
 class ClvSummary(Structure):
     _fields_ = [("size", c_size_t), ("n", c_size_t), ("x", POINTER(c_double)), ("t_x", POINTER(c_double)),
@@ -225,6 +232,9 @@ PROTOTYPES = {
                                       c_double, OUT_HANDLE]),
     # touchpoints, attribution, segments (issue 7)
     # report (issue 8)
+    "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
+    "pd_report_write": (STATUS, [HANDLE, POINTER(ReportOptions), c_char_p]),
+    "pd_report_section_id": (c_char_p, [c_size_t]),
 }
 
 
