@@ -14,6 +14,7 @@
 #include "privdomain/chart.h"
 #include "privdomain/report.h"
 /* funnel, stages */
+#include "privdomain/funnel.h"
 /* retention, lifecycle */
 /* referral */
 /* clv */
