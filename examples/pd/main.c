@@ -17,6 +17,7 @@ static const pd_command commands[] = {
     /* rfm, clv (issue 6) */
     /* touchpoints, attribution, segments (issue 7) */
     /* report (issue 8) */
+    {"report", pd_cmd_report, "write the operator's HTML report of a store"},
     {NULL, NULL, NULL},
 };
 

@@ -54,7 +54,7 @@ grep_in "$T/err" "needs a value"
 expect 2 "$PD" gen --users ten
 grep_in "$T/err" 'expected an integer, got "ten"'
 expect 2 "$PD" gen --start 2024-02-30
-grep_in "$T/err" "expected a date"
+grep_in "$T/err" "pd gen: --start: expected a day 01-29"
 expect 2 "$PD" gen --quiet=yes
 expect 2 "$PD" gen extra-argument
 grep_in "$T/err" 'unexpected argument "extra-argument"'
