@@ -109,6 +109,11 @@ class RfmOptions(Structure):
                 ("threads", c_uint)]
 
 
+class LtvOptions(Structure):
+    _fields_ = [("size", c_size_t), ("tz", c_char_p), ("cohort_period", c_int), ("as_of", c_int64),
+                ("threads", c_uint)]
+
+
 def new(struct, **fields):
     """A struct with its leading `size` member set, like the C _INIT macros."""
     s = struct(**fields)
@@ -239,6 +244,9 @@ PROTOTYPES = {
     "pd_rfm_from_arrays": (STATUS, [c_size_t, POINTER(c_uint32), POINTER(c_int64), POINTER(c_int64),
                                     POINTER(RfmOptions), OUT_HANDLE]),
     "pd_rfm_from_store": (STATUS, [HANDLE, POINTER(RfmOptions), OUT_HANDLE]),
+    "pd_clv_summary_from_table": (STATUS, [HANDLE, POINTER(ClvSummary), POINTER(POINTER(c_double))]),
+    "pd_ltv_history": (STATUS, [HANDLE, POINTER(LtvOptions), OUT_HANDLE, OUT_HANDLE, OUT_HANDLE]),
+    "pd_ltv_dormant": (STATUS, [HANDLE, HANDLE, c_double, OUT_HANDLE, OUT_HANDLE]),
     # touchpoints, attribution, segments (issue 7)
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
