@@ -85,6 +85,12 @@ class FunnelPred(Structure):
                 ("domain", c_int), ("min_amount", c_int64)]
 
 
+class StageOptions(Structure):
+    _fields_ = [("size", c_size_t), ("from_ms", c_int64), ("to_ms", c_int64), ("prev_from_ms", c_int64),
+                ("order", c_int), ("activation_days", c_int), ("retention_days", c_int),
+                ("threads", c_uint)]
+
+
 # report (report.h)
 class ReportOptions(Structure):
     _fields_ = [("size", c_size_t), ("title", c_char_p), ("tz", c_char_p), ("period", c_int),
@@ -203,6 +209,10 @@ PROTOTYPES = {
     "pd_funnel_partial_merge": (STATUS, [HANDLE, HANDLE]),
     "pd_funnel_partial_finish": (STATUS, [HANDLE, HANDLE, OUT_HANDLE]),
     "pd_funnel_run": (STATUS, [HANDLE, HANDLE, POINTER(ScanOptions), OUT_HANDLE]),
+    "pd_stage_period_parse": (STATUS, [c_char_p, c_char_p, POINTER(c_int64), POINTER(c_int64),
+                                       POINTER(c_int64)]),
+    "pd_stage_order_parse": (STATUS, [c_char_p, POINTER(c_int)]),
+    "pd_stage_report": (STATUS, [HANDLE, POINTER(StageOptions), OUT_HANDLE]),
     # retention, lifecycle (issue 4)
     # referral (issue 5)
     # clv (issue 6)
