@@ -19,6 +19,7 @@
 /* referral */
 /* clv */
 #include "privdomain/clv.h"
+#include "privdomain/rfm.h"
 /* touchpoints, attribution, segments */
 
 #endif
