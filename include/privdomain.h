@@ -20,6 +20,7 @@
 /* referral */
 /* clv */
 #include "privdomain/clv.h"
+#include "privdomain/rfm.h"
 /* touchpoints, attribution, segments */
 
 #endif

@@ -109,6 +109,12 @@ class ClvFitOptions(Structure):
                 ("max_iter", c_int), ("tol", c_double)]
 
 
+class RfmOptions(Structure):
+    _fields_ = [("size", c_size_t), ("tz", c_char_p), ("period", c_int), ("period_multiple", c_uint),
+                ("unit_days", c_double), ("calibration_end", c_int64), ("holdout_end", c_int64),
+                ("threads", c_uint)]
+
+
 def new(struct, **fields):
     """A struct with its leading `size` member set, like the C _INIT macros."""
     s = struct(**fields)
@@ -240,6 +246,9 @@ PROTOTYPES = {
     "pd_clv_predict_dert": (STATUS, [HANDLE, POINTER(ClvSummary), c_double, POINTER(c_double)]),
     "pd_clv_predict_table": (STATUS, [HANDLE, HANDLE, POINTER(ClvSummary), c_double, c_double, c_double,
                                       c_double, OUT_HANDLE]),
+    "pd_rfm_from_arrays": (STATUS, [c_size_t, POINTER(c_uint32), POINTER(c_int64), POINTER(c_int64),
+                                    POINTER(RfmOptions), OUT_HANDLE]),
+    "pd_rfm_from_store": (STATUS, [HANDLE, POINTER(RfmOptions), OUT_HANDLE]),
     # touchpoints, attribution, segments (issue 7)
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),

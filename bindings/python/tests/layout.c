@@ -49,6 +49,9 @@ int main(void) {
   F(pd_clv_summary, t_x); F(pd_clv_summary, T); F(pd_clv_summary, monetary); F(pd_clv_summary, weight);
   S(pd_clv_fit_options); F(pd_clv_fit_options, size); F(pd_clv_fit_options, penalty);
   F(pd_clv_fit_options, start); F(pd_clv_fit_options, max_iter); F(pd_clv_fit_options, tol);
+  S(pd_rfm_options); F(pd_rfm_options, size); F(pd_rfm_options, tz); F(pd_rfm_options, period);
+  F(pd_rfm_options, period_multiple); F(pd_rfm_options, unit_days); F(pd_rfm_options, calibration_end);
+  F(pd_rfm_options, holdout_end); F(pd_rfm_options, threads);
   /* charts, funnel, retention, referral, touchpoints, report: add structs here */
   return 0;
 }
