@@ -76,7 +76,7 @@ class ChartSpec(Structure):
                 ("format", c_int), ("currency_symbol", c_char_p), ("decimals", c_int),
                 ("width", c_int), ("height", c_int), ("has_ref", c_int), ("ref_value", c_double),
                 ("ref_label", c_char_p), ("node_col", c_char_p), ("parent_col", c_char_p),
-                ("max_items", c_size_t)]
+                ("max_items", c_size_t), ("highlight_col", c_char_p), ("highlight_label", c_char_p)]
 
 
 # funnel, stages (funnel.h, stages.h)
