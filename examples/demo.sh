@@ -27,4 +27,10 @@ step "pd info"
 "$PD" info "$STORE"
 
 # Reports of the analysis areas follow, one block each (funnel, retention,
-# referral, clv, touchpoints, report).
+# referral, clv, touchpoints; the report last). The store is $STORE.
+# report (issue 8): the operator's report of a generated business, last
+report_store=build/demo/report-store
+rm -rf "$report_store" && mkdir -p build/demo
+build/examples/pd gen --users 20000 --months 6 --store "$report_store" --quiet
+build/examples/pd report "$report_store" --out build/demo/report.html --tz Asia/Shanghai --quiet
+echo "report: $(pwd)/build/demo/report.html"

@@ -12,7 +12,9 @@
 #include "privdomain/scan.h"
 /* charts */
 #include "privdomain/chart.h"
+#include "privdomain/report.h"
 /* funnel, stages */
+#include "privdomain/funnel.h"
 /* retention, lifecycle */
 /* referral */
 /* clv */

@@ -79,6 +79,19 @@ class ChartSpec(Structure):
                 ("max_items", c_size_t)]
 
 
+# funnel, stages (funnel.h, stages.h)
+class FunnelPred(Structure):
+    _fields_ = [("size", c_size_t), ("event_type", c_uint32), ("touchpoint", c_uint32),
+                ("domain", c_int), ("min_amount", c_int64)]
+
+
+# report (report.h)
+class ReportOptions(Structure):
+    _fields_ = [("size", c_size_t), ("title", c_char_p), ("tz", c_char_p), ("period", c_int),
+                ("currency_symbol", c_char_p), ("rarra", c_int), ("referral_cap", c_int),
+                ("sections", c_char_p), ("threads", c_uint)]
+
+
 # clv (clv.h)
 class ClvSummary(Structure):
     _fields_ = [("size", c_size_t), ("n", c_size_t), ("x", POINTER(c_double)), ("t_x", POINTER(c_double)),
@@ -172,6 +185,24 @@ PROTOTYPES = {
     "pd_chart_write": (STATUS, [HANDLE, POINTER(ChartSpec), c_char_p]),
     "pd_chart_format_value": (c_size_t, [c_double, c_int, c_char_p, c_int, c_char_p, c_size_t]),
     # funnel, stages (issue 3)
+    "pd_funnel_spec_new": (STATUS, [OUT_HANDLE]),
+    "pd_funnel_spec_free": (None, [HANDLE]),
+    "pd_funnel_spec_add_step": (STATUS, [HANDLE, POINTER(FunnelPred), c_char_p]),
+    "pd_funnel_spec_add_exclusion": (STATUS, [HANDLE, POINTER(FunnelPred), c_uint, c_uint]),
+    "pd_funnel_spec_set_window": (STATUS, [HANDLE, c_int64]),
+    "pd_funnel_spec_set_mode": (STATUS, [HANDLE, c_int]),
+    "pd_funnel_spec_set_breakdown": (STATUS, [HANDLE, c_int, c_int, c_char_p]),
+    "pd_funnel_spec_set_domains": (STATUS, [HANDLE, c_char_p, c_size_t]),
+    "pd_funnel_spec_n_steps": (c_size_t, [HANDLE]),
+    "pd_funnel_parse_window": (STATUS, [c_char_p, POINTER(c_int64)]),
+    "pd_funnel_parse_mode": (STATUS, [c_char_p, POINTER(c_int)]),
+    "pd_funnel_mode_name": (c_char_p, [c_int]),
+    "pd_funnel_partial_new": (STATUS, [HANDLE, OUT_HANDLE]),
+    "pd_funnel_partial_free": (None, [HANDLE]),
+    "pd_funnel_partial_add": (STATUS, [HANDLE, POINTER(UserEvents)]),
+    "pd_funnel_partial_merge": (STATUS, [HANDLE, HANDLE]),
+    "pd_funnel_partial_finish": (STATUS, [HANDLE, HANDLE, OUT_HANDLE]),
+    "pd_funnel_run": (STATUS, [HANDLE, HANDLE, POINTER(ScanOptions), OUT_HANDLE]),
     # retention, lifecycle (issue 4)
     # referral (issue 5)
     # clv (issue 6)
@@ -201,6 +232,9 @@ PROTOTYPES = {
                                       c_double, OUT_HANDLE]),
     # touchpoints, attribution, segments (issue 7)
     # report (issue 8)
+    "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
+    "pd_report_write": (STATUS, [HANDLE, POINTER(ReportOptions), c_char_p]),
+    "pd_report_section_id": (c_char_p, [c_size_t]),
 }
 
 

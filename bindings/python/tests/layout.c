@@ -35,6 +35,12 @@ int main(void) {
   F(pd_chart_spec, decimals); F(pd_chart_spec, width); F(pd_chart_spec, height);
   F(pd_chart_spec, has_ref); F(pd_chart_spec, ref_value); F(pd_chart_spec, ref_label);
   F(pd_chart_spec, node_col); F(pd_chart_spec, parent_col); F(pd_chart_spec, max_items);
+  /* funnel */
+  S(pd_funnel_pred); F(pd_funnel_pred, size); F(pd_funnel_pred, event_type);
+  F(pd_funnel_pred, touchpoint); F(pd_funnel_pred, domain); F(pd_funnel_pred, min_amount);
+  S(pd_report_options); F(pd_report_options, size); F(pd_report_options, title); F(pd_report_options, tz);
+  F(pd_report_options, period); F(pd_report_options, currency_symbol); F(pd_report_options, rarra);
+  F(pd_report_options, referral_cap); F(pd_report_options, sections); F(pd_report_options, threads);
   /* clv */
   S(pd_clv_summary); F(pd_clv_summary, size); F(pd_clv_summary, n); F(pd_clv_summary, x);
   F(pd_clv_summary, t_x); F(pd_clv_summary, T); F(pd_clv_summary, monetary); F(pd_clv_summary, weight);
