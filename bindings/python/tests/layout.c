@@ -35,6 +35,7 @@ int main(void) {
   F(pd_chart_spec, decimals); F(pd_chart_spec, width); F(pd_chart_spec, height);
   F(pd_chart_spec, has_ref); F(pd_chart_spec, ref_value); F(pd_chart_spec, ref_label);
   F(pd_chart_spec, node_col); F(pd_chart_spec, parent_col); F(pd_chart_spec, max_items);
+  F(pd_chart_spec, highlight_col); F(pd_chart_spec, highlight_label);
   /* funnel */
   S(pd_funnel_pred); F(pd_funnel_pred, size); F(pd_funnel_pred, event_type);
   F(pd_funnel_pred, touchpoint); F(pd_funnel_pred, domain); F(pd_funnel_pred, min_amount);
