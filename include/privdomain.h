@@ -15,6 +15,7 @@
 #include "privdomain/report.h"
 /* funnel, stages */
 #include "privdomain/funnel.h"
+#include "privdomain/stages.h"
 /* retention, lifecycle */
 /* referral */
 /* clv */

@@ -8,10 +8,13 @@
 static const pd_command commands[] = {
     /* foundation (issue 2) */
     {"gen", pd_cmd_gen, "generate a synthetic private-domain business (CSV or store)"},
+    {"ingest", pd_cmd_ingest, "append CSV, TSV or JSON Lines files (plain or .gz) to a store"},
     {"info", pd_cmd_info, "what is in a store: users, events by type, touchpoints, time range, bytes"},
     {"compact", pd_cmd_compact, "seal the log into a sorted, memory-mapped segment"},
     {"export", pd_cmd_export, "write every event of a store as CSV"},
     /* funnel, stages (issue 3) */
+    {"funnel", pd_cmd_funnel, "users through an ordered funnel: conversion, drop-off, time to convert"},
+    {"stages", pd_cmd_stages, "AARRR / RARRA stage report for a period"},
     /* retention, lifecycle, stickiness (issue 4) */
     /* referral (issue 5) */
     /* rfm, clv (issue 6) */

@@ -76,13 +76,19 @@ class ChartSpec(Structure):
                 ("format", c_int), ("currency_symbol", c_char_p), ("decimals", c_int),
                 ("width", c_int), ("height", c_int), ("has_ref", c_int), ("ref_value", c_double),
                 ("ref_label", c_char_p), ("node_col", c_char_p), ("parent_col", c_char_p),
-                ("max_items", c_size_t)]
+                ("max_items", c_size_t), ("highlight_col", c_char_p), ("highlight_label", c_char_p)]
 
 
 # funnel, stages (funnel.h, stages.h)
 class FunnelPred(Structure):
     _fields_ = [("size", c_size_t), ("event_type", c_uint32), ("touchpoint", c_uint32),
                 ("domain", c_int), ("min_amount", c_int64)]
+
+
+class StageOptions(Structure):
+    _fields_ = [("size", c_size_t), ("from_ms", c_int64), ("to_ms", c_int64), ("prev_from_ms", c_int64),
+                ("order", c_int), ("activation_days", c_int), ("retention_days", c_int),
+                ("threads", c_uint)]
 
 
 # report (report.h)
@@ -214,6 +220,10 @@ PROTOTYPES = {
     "pd_funnel_partial_merge": (STATUS, [HANDLE, HANDLE]),
     "pd_funnel_partial_finish": (STATUS, [HANDLE, HANDLE, OUT_HANDLE]),
     "pd_funnel_run": (STATUS, [HANDLE, HANDLE, POINTER(ScanOptions), OUT_HANDLE]),
+    "pd_stage_period_parse": (STATUS, [c_char_p, c_char_p, POINTER(c_int64), POINTER(c_int64),
+                                       POINTER(c_int64)]),
+    "pd_stage_order_parse": (STATUS, [c_char_p, POINTER(c_int)]),
+    "pd_stage_report": (STATUS, [HANDLE, POINTER(StageOptions), OUT_HANDLE]),
     # retention, lifecycle (issue 4)
     # referral (issue 5)
     # clv (issue 6)
@@ -262,6 +272,14 @@ def _missing(name, path):
     return call
 
 
+def check_version(v, path):
+    """ImportError unless pd_version_number() v is ABI_MAJOR.x and at least MIN_VERSION."""
+    if v // 10000 != ABI_MAJOR or v < MIN_VERSION:
+        raise ImportError("privdomain: %s is version %d.%d.%d; these bindings need %d.x >= %d.%d.%d"
+                          % (path, v // 10000, v // 100 % 100, v % 100, ABI_MAJOR,
+                             MIN_VERSION // 10000, MIN_VERSION // 100 % 100, MIN_VERSION % 100))
+
+
 def load(path=None):
     """Opens the library: $PRIVDOMAIN_LIBRARY if set, else by SONAME."""
     path = path or os.environ.get("PRIVDOMAIN_LIBRARY") or SONAME
@@ -272,11 +290,7 @@ def load(path=None):
                           "PRIVDOMAIN_LIBRARY to the library's path" % (path, e)) from e
     version = cdll.pd_version_number
     version.restype, version.argtypes = c_int, []
-    v = version()
-    if v // 10000 != ABI_MAJOR or v < MIN_VERSION:
-        raise ImportError("privdomain: %s is version %d.%d.%d; these bindings need %d.x >= %d.%d.%d"
-                          % (path, v // 10000, v // 100 % 100, v % 100, ABI_MAJOR,
-                             MIN_VERSION // 10000, MIN_VERSION // 100 % 100, MIN_VERSION % 100))
+    check_version(version(), path)
     for name, (restype, argtypes) in PROTOTYPES.items():
         try:
             fn = getattr(cdll, name)

@@ -35,9 +35,13 @@ int main(void) {
   F(pd_chart_spec, decimals); F(pd_chart_spec, width); F(pd_chart_spec, height);
   F(pd_chart_spec, has_ref); F(pd_chart_spec, ref_value); F(pd_chart_spec, ref_label);
   F(pd_chart_spec, node_col); F(pd_chart_spec, parent_col); F(pd_chart_spec, max_items);
+  F(pd_chart_spec, highlight_col); F(pd_chart_spec, highlight_label);
   /* funnel */
   S(pd_funnel_pred); F(pd_funnel_pred, size); F(pd_funnel_pred, event_type);
   F(pd_funnel_pred, touchpoint); F(pd_funnel_pred, domain); F(pd_funnel_pred, min_amount);
+  S(pd_stage_options); F(pd_stage_options, size); F(pd_stage_options, from_ms); F(pd_stage_options, to_ms);
+  F(pd_stage_options, prev_from_ms); F(pd_stage_options, order); F(pd_stage_options, activation_days);
+  F(pd_stage_options, retention_days); F(pd_stage_options, threads);
   S(pd_report_options); F(pd_report_options, size); F(pd_report_options, title); F(pd_report_options, tz);
   F(pd_report_options, period); F(pd_report_options, currency_symbol); F(pd_report_options, rarra);
   F(pd_report_options, referral_cap); F(pd_report_options, sections); F(pd_report_options, threads);
