@@ -1,6 +1,7 @@
 /* CLV model handle: summary validation, fitting, accessors. */
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "clv_internal.h"
@@ -304,7 +305,9 @@ int pd_clv_model_evaluations(const pd_clv_model *m) { return m ? m->evaluations 
 
 pd_status pd_clv_model_table(const pd_clv_model *m, pd_table **out) {
   if (!m || !out) return pd__error(PD_ERR_INVALID, "clv_model_table: NULL argument");
-  pd_table *t = pd__table_new("clv_params");
+  char name[32];
+  snprintf(name, sizeof name, "clv_params_%s", m->fam->name);
+  pd_table *t = pd__table_new(name);
   size_t cn = pd__table_add_col(t, "param", PD_TYPE_STRING);
   size_t cv = pd__table_add_col(t, "value", PD_TYPE_DOUBLE);
   size_t cs = pd__table_add_col(t, "stderr", PD_TYPE_DOUBLE);
