@@ -21,6 +21,7 @@
 /* clv */
 #include "privdomain/clv.h"
 #include "privdomain/rfm.h"
+#include "privdomain/ltv.h"
 /* touchpoints, attribution, segments */
 
 #endif

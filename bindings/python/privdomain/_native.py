@@ -76,7 +76,7 @@ class ChartSpec(Structure):
                 ("format", c_int), ("currency_symbol", c_char_p), ("decimals", c_int),
                 ("width", c_int), ("height", c_int), ("has_ref", c_int), ("ref_value", c_double),
                 ("ref_label", c_char_p), ("node_col", c_char_p), ("parent_col", c_char_p),
-                ("max_items", c_size_t)]
+                ("max_items", c_size_t), ("highlight_col", c_char_p), ("highlight_label", c_char_p)]
 
 
 # funnel, stages (funnel.h, stages.h)
@@ -112,6 +112,11 @@ class ClvFitOptions(Structure):
 class RfmOptions(Structure):
     _fields_ = [("size", c_size_t), ("tz", c_char_p), ("period", c_int), ("period_multiple", c_uint),
                 ("unit_days", c_double), ("calibration_end", c_int64), ("holdout_end", c_int64),
+                ("threads", c_uint)]
+
+
+class LtvOptions(Structure):
+    _fields_ = [("size", c_size_t), ("tz", c_char_p), ("cohort_period", c_int), ("as_of", c_int64),
                 ("threads", c_uint)]
 
 
@@ -249,6 +254,9 @@ PROTOTYPES = {
     "pd_rfm_from_arrays": (STATUS, [c_size_t, POINTER(c_uint32), POINTER(c_int64), POINTER(c_int64),
                                     POINTER(RfmOptions), OUT_HANDLE]),
     "pd_rfm_from_store": (STATUS, [HANDLE, POINTER(RfmOptions), OUT_HANDLE]),
+    "pd_clv_summary_from_table": (STATUS, [HANDLE, POINTER(ClvSummary), POINTER(POINTER(c_double))]),
+    "pd_ltv_history": (STATUS, [HANDLE, POINTER(LtvOptions), OUT_HANDLE, OUT_HANDLE, OUT_HANDLE]),
+    "pd_ltv_dormant": (STATUS, [HANDLE, HANDLE, c_double, OUT_HANDLE, OUT_HANDLE]),
     # touchpoints, attribution, segments (issue 7)
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
@@ -264,6 +272,14 @@ def _missing(name, path):
     return call
 
 
+def check_version(v, path):
+    """ImportError unless pd_version_number() v is ABI_MAJOR.x and at least MIN_VERSION."""
+    if v // 10000 != ABI_MAJOR or v < MIN_VERSION:
+        raise ImportError("privdomain: %s is version %d.%d.%d; these bindings need %d.x >= %d.%d.%d"
+                          % (path, v // 10000, v // 100 % 100, v % 100, ABI_MAJOR,
+                             MIN_VERSION // 10000, MIN_VERSION // 100 % 100, MIN_VERSION % 100))
+
+
 def load(path=None):
     """Opens the library: $PRIVDOMAIN_LIBRARY if set, else by SONAME."""
     path = path or os.environ.get("PRIVDOMAIN_LIBRARY") or SONAME
@@ -274,11 +290,7 @@ def load(path=None):
                           "PRIVDOMAIN_LIBRARY to the library's path" % (path, e)) from e
     version = cdll.pd_version_number
     version.restype, version.argtypes = c_int, []
-    v = version()
-    if v // 10000 != ABI_MAJOR or v < MIN_VERSION:
-        raise ImportError("privdomain: %s is version %d.%d.%d; these bindings need %d.x >= %d.%d.%d"
-                          % (path, v // 10000, v // 100 % 100, v % 100, ABI_MAJOR,
-                             MIN_VERSION // 10000, MIN_VERSION // 100 % 100, MIN_VERSION % 100))
+    check_version(version(), path)
     for name, (restype, argtypes) in PROTOTYPES.items():
         try:
             fn = getattr(cdll, name)
