@@ -199,5 +199,6 @@ int pd_cmd_export(int argc, char **argv);
 /* rfm, clv (issue 6) */
 /* touchpoints, attribution, segments (issue 7) */
 /* report (issue 8) */
+int pd_cmd_report(int argc, char **argv);
 
 #endif
