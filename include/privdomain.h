@@ -15,6 +15,7 @@
 /* funnel, stages */
 /* retention, lifecycle */
 /* referral */
+#include "privdomain/referral.h"
 /* clv */
 #include "privdomain/clv.h"
 /* touchpoints, attribution, segments */
