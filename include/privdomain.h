@@ -12,12 +12,16 @@
 #include "privdomain/scan.h"
 /* charts */
 #include "privdomain/chart.h"
+#include "privdomain/report.h"
 /* funnel, stages */
+#include "privdomain/funnel.h"
+#include "privdomain/stages.h"
 /* retention, lifecycle */
 /* referral */
 #include "privdomain/referral.h"
 /* clv */
 #include "privdomain/clv.h"
+#include "privdomain/rfm.h"
 /* touchpoints, attribution, segments */
 
 #endif

@@ -85,16 +85,6 @@ int pd_cli_parse_period(const char *text, pd_period *out) {
   return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = (unsigned)(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int64_t)doe - 719468;
-}
-
 static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
   z += 719468;
   const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -107,103 +97,9 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
   *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-static int digits(const char **p, int n, int *out) {
-  int v = 0;
-  for (int i = 0; i < n; i++) {
-    if (!isdigit((unsigned char)(*p)[i])) return -1;
-    v = v * 10 + ((*p)[i] - '0');
-  }
-  *p += n;
-  *out = v;
-  return 0;
-}
-
-static int is_utc_name(const char *tz) {
-  return !tz || !*tz || strcmp(tz, "UTC") == 0 || strcmp(tz, "Etc/UTC") == 0;
-}
-
-/* Local wall-clock ms -> UTC in zone tz, through the C library's zone
- * reader (the tool is single-threaded while it parses options). */
-static int local_to_utc(int64_t local_ms, const char *tz, int64_t *out) {
-  char path[512];
-  if (strstr(tz, "..") || tz[0] == '/') return -1;
-  snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
-  if (access(path, R_OK) != 0) return -1;
-  int64_t days = local_ms >= 0 ? local_ms / PD_CLI_DAY_MS : -((-local_ms + PD_CLI_DAY_MS - 1) / PD_CLI_DAY_MS);
-  int64_t rest = local_ms - days * PD_CLI_DAY_MS;
-  int64_t y;
-  unsigned m, d;
-  civil_from_days(days, &y, &m, &d);
-  struct tm tm = {0};
-  tm.tm_year = (int)(y - 1900);
-  tm.tm_mon = (int)m - 1;
-  tm.tm_mday = (int)d;
-  tm.tm_hour = (int)(rest / PD_CLI_HOUR_MS);
-  tm.tm_min = (int)(rest % PD_CLI_HOUR_MS / PD_CLI_MINUTE_MS);
-  tm.tm_sec = (int)(rest % PD_CLI_MINUTE_MS / 1000);
-  tm.tm_isdst = -1;
-  char *old = getenv("TZ");
-  char *saved = old ? strdup(old) : NULL;
-  setenv("TZ", tz, 1);
-  tzset();
-  time_t t = mktime(&tm);
-  if (saved) setenv("TZ", saved, 1);
-  else unsetenv("TZ");
-  tzset();
-  free(saved);
-  *out = (int64_t)t * 1000 + rest % 1000;
-  return 0;
-}
-
 int pd_cli_parse_time(const char *text, const char *tz, int64_t *out_ms) {
-  const char *p = text;
-  int y, mo, d, h = 0, mi = 0, s = 0, ms = 0;
-  if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d)) return -1;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31) return -1;
-  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap)) return -1;
-  if (*p == 'T' || *p == ' ') {
-    p++;
-    if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi)) return -1;
-    if (*p == ':') {
-      p++;
-      if (digits(&p, 2, &s)) return -1;
-      if (*p == '.') {
-        p++;
-        int n = 0, scale = 100;
-        while (isdigit((unsigned char)*p)) {
-          if (n < 3) ms += (*p - '0') * scale;
-          scale /= 10;
-          n++;
-          p++;
-        }
-        if (!n) return -1;
-      }
-    }
-    if (h > 23 || mi > 59 || s > 60) return -1;
-  }
-  int64_t local = days_from_civil(y, (unsigned)mo, (unsigned)d) * PD_CLI_DAY_MS + h * PD_CLI_HOUR_MS +
-                  mi * PD_CLI_MINUTE_MS + s * PD_CLI_SECOND_MS + ms;
-  if (*p == 'Z' && p[1] == '\0') {
-    *out_ms = local;
-    return 0;
-  }
-  if (*p == '+' || *p == '-') {
-    int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
-    if (digits(&p, 2, &oh)) return -1;
-    if (*p == ':') p++;
-    if (*p && digits(&p, 2, &om)) return -1;
-    if (*p || oh > 23 || om > 59) return -1;
-    *out_ms = local - sign * (oh * PD_CLI_HOUR_MS + om * PD_CLI_MINUTE_MS);
-    return 0;
-  }
-  if (*p) return -1;
-  if (is_utc_name(tz)) {
-    *out_ms = local;
-    return 0;
-  }
-  return local_to_utc(local, tz, out_ms);
+  /* The library's own reader, so dates mean what ingest reads them as. */
+  return pd_time_parse(text, strlen(text), tz, out_ms) == PD_OK ? 0 : -1;
 }
 
 char *pd_cli_format_time(int64_t ms, char *buf) {
@@ -415,15 +311,16 @@ int pd_cli_parse(const pd_cli_spec *spec, int argc, char **argv, pd_cli_args *ou
     int r = set_value(spec, o, value, &pending[o - spec->opts]);
     if (r != 0) rc = r;
   }
-  if (rc == PD_CLI_CONTINUE) { /* dates, now that --tz is known */
+  if (rc == PD_CLI_CONTINUE) { /* the zone, then dates read in it */
     const char *tz = NULL;
+    int64_t ignored;
     for (size_t k = 0; k < n_opts; k++)
       if (strcmp(spec->opts[k].name, "tz") == 0 && spec->opts[k].kind == PD_CLI_STRING)
         tz = *(const char **)spec->opts[k].dest;
+    if (tz && pd_cli_parse_time("1970-01-01", tz, &ignored)) rc = pd_cli_usage_error(spec, "--tz: %s", pd_last_error());
     for (size_t k = 0; k < n_opts && rc == PD_CLI_CONTINUE; k++)
       if (pending[k] && pd_cli_parse_time(pending[k], tz, (int64_t *)spec->opts[k].dest))
-        rc = pd_cli_usage_error(spec, "--%s: expected a date such as 2024-03-01 or 2024-03-01T08:00:00Z%s%s%s, got \"%s\"",
-                                spec->opts[k].name, tz ? " (in zone " : "", tz ? tz : "", tz ? ")" : "", pending[k]);
+        rc = pd_cli_usage_error(spec, "--%s: %s", spec->opts[k].name, pd_last_error());
   }
   free(pending);
   if (rc != PD_CLI_CONTINUE) return rc;

@@ -62,7 +62,7 @@ typedef enum pd_cli_kind {
   PD_CLI_DOUBLE,   /* double * */
   PD_CLI_DURATION, /* int64_t * milliseconds: 7d, 12h, 30m, 2w, 45s, 1d12h */
   PD_CLI_TIME,     /* int64_t * ms UTC: 2024-03-01[ 08:00[:00]] read in the --tz
-                      zone, or ISO 8601 with Z / an offset */
+                      zone, ISO 8601 with Z / an offset, or epoch s/ms */
   PD_CLI_FORMAT,   /* pd_format *: table|csv|json */
   PD_CLI_PERIOD,   /* pd_period *: day|week|week_sunday|month */
   PD_CLI_CHOICE,   /* int *: index of the argument in `choices` ("a|b|c") */
@@ -111,8 +111,8 @@ typedef struct pd_cli_args {
 
 /* Parses argv (argv[0] is the command name) against spec, storing values
  * into each option's dest (defaults are whatever dest held before).
- * PD_CLI_TIME options are converted after all options are read, in the
- * zone of the option named "tz" when there is one.
+ * An option named "tz" (PD_CLI_OPT_TZ) is checked to be a known zone, and
+ * PD_CLI_TIME options are converted after all options are read, in it.
  * Returns PD_CLI_CONTINUE to go on, PD_EXIT_OK after printing --help or
  * --version, PD_EXIT_USAGE after printing a usage error on stderr. */
 int pd_cli_parse(const pd_cli_spec *spec, int argc, char **argv, pd_cli_args *out);
@@ -132,9 +132,10 @@ int pd_cli_usage_error(const pd_cli_spec *spec, const char *fmt, ...) __attribut
 int pd_cli_parse_duration(const char *text, int64_t *out_ms);
 int pd_cli_parse_format(const char *text, pd_format *out);
 int pd_cli_parse_period(const char *text, pd_period *out);
-/* "2024-03-01", "2024-03-01 08:00[:00[.123]]" or with 'T', read as local
- * time in tz (NULL/""/"UTC" = UTC); a trailing Z or +08:00 / -0500 offset
- * wins over tz. Returns -1 on a malformed date or an unknown zone. */
+/* A date or time as ingest reads it (pd_time_parse): ISO 8601 with Z or an
+ * offset, "YYYY-MM-DD[ HH:MM[:SS[.fff]]]" in zone tz (NULL = UTC), epoch
+ * seconds or ms. Returns -1 (message in pd_last_error()) when malformed or
+ * the zone is unknown. */
 int pd_cli_parse_time(const char *text, const char *tz, int64_t *out_ms);
 
 /* Formatting. buf of at least 32 bytes; returns buf. */
@@ -198,5 +199,6 @@ int pd_cmd_export(int argc, char **argv);
 /* rfm, clv (issue 6) */
 /* touchpoints, attribution, segments (issue 7) */
 /* report (issue 8) */
+int pd_cmd_report(int argc, char **argv);
 
 #endif

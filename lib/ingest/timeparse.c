@@ -202,7 +202,7 @@ static GMutex zone_lock;
 static pd__tz **zones;
 static size_t n_zones, cap_zones;
 
-static pd_status cached_zone(const char *name, const pd__tz **out) {
+pd_status pd__tz_cached(const char *name, const pd__tz **out) {
   pd_status st = PD_OK;
   g_mutex_lock(&zone_lock);
   size_t i = 0;
@@ -236,7 +236,7 @@ pd_status pd_time_parse(const char *text, size_t len, const char *tz, int64_t *o
   if (!text || !out_ms) return pd__error(PD_ERR_INVALID, "pd_time_parse: text and out_ms must not be NULL");
   const pd__tz *zone = NULL;
   if (tz && *tz && strcmp(tz, "UTC") != 0 && strcmp(tz, "Etc/UTC") != 0) { /* the names pd__tz_open reads as UTC */
-    pd_status st = cached_zone(tz, &zone);
+    pd_status st = pd__tz_cached(tz, &zone);
     if (st != PD_OK) return st;
   }
   pd__timeparse tp;

@@ -26,6 +26,11 @@ void pd__timeparse_init(pd__timeparse *tp, const pd__tz *tz);
  * and leaves *out_ms alone. */
 pd_status pd__timeparse_run(pd__timeparse *tp, const char *text, size_t len, int64_t *out_ms);
 
+/* A zone loaded once per process and kept (borrowed, valid until exit).
+ * name must not be a UTC name (NULL, "", "UTC", "Etc/UTC": use no zone).
+ * Thread-safe. PD_ERR_INVALID for an unknown zone. */
+pd_status pd__tz_cached(const char *name, const pd__tz **out);
+
 /* Renders text for a "got ..." message: double-quoted, control bytes and
  * quotes escaped, cut at about `max` bytes with "...". buf gets at most
  * size-1 bytes plus NUL. Returns buf. */

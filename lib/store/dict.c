@@ -247,14 +247,15 @@ pd_status pd__dict_find_type(const pd__dict *d, const char *name, size_t len, ui
   return map_find(d, &d->type_map, type_arena, name, len, hash_str(name, len), out) ? PD_OK : PD_ERR_NOT_FOUND;
 }
 
-static pd_status check_name(const char *what, size_t len) {
+static pd_status check_name(const char *what, const char *name, size_t len) {
   if (len == 0) return pd__error(PD_ERR_INVALID, "empty %s name", what);
+  if (memchr(name, '\0', len)) return pd__error(PD_ERR_INVALID, "%s name contains a NUL byte", what);
   if (len > PD_NAME_MAX) return pd__error(PD_ERR_RANGE, "%s name longer than %d bytes", what, PD_NAME_MAX);
   return PD_OK;
 }
 
 pd_status pd__dict_add_user(pd__dict *d, const char *name, size_t len, uint32_t *out) {
-  pd_status st = check_name("user", len);
+  pd_status st = check_name("user", name, len);
   if (st != PD_OK) return st;
   if (d->user_names.n >= ALIAS_BIT - 1) return pd__error(PD_ERR_RANGE, "too many users");
   if ((st = build_user_map(d)) != PD_OK) return st;
@@ -274,7 +275,7 @@ pd_status pd__dict_add_user(pd__dict *d, const char *name, size_t len, uint32_t 
 }
 
 pd_status pd__dict_add_alias(pd__dict *d, uint32_t user, const char *name, size_t len) {
-  pd_status st = check_name("alias", len);
+  pd_status st = check_name("alias", name, len);
   if (st != PD_OK) return st;
   if (user >= d->user_names.n) return pd__error(PD_ERR_NOT_FOUND, "alias \"%.*s\": no user %u", (int)len, name, user);
   if ((st = build_user_map(d)) != PD_OK) return st;
@@ -311,7 +312,7 @@ pd_status pd__dict_merge(pd__dict *d, uint32_t keep, uint32_t merged) {
 }
 
 pd_status pd__dict_set_tp(pd__dict *d, const char *name, size_t len, const pd__touchpoint *tp, uint32_t *out) {
-  pd_status st = check_name("touchpoint", len);
+  pd_status st = check_name("touchpoint", name, len);
   if (st != PD_OK) return st;
   uint32_t h = hash_str(name, len), id;
   if (map_find(d, &d->tp_map, tp_arena, name, len, h, &id)) {
@@ -343,7 +344,7 @@ pd_status pd__dict_set_tp(pd__dict *d, const char *name, size_t len, const pd__t
 }
 
 pd_status pd__dict_add_type(pd__dict *d, const char *name, size_t len, uint32_t *out) {
-  pd_status st = check_name("event type", len);
+  pd_status st = check_name("event type", name, len);
   if (st != PD_OK) return st;
   uint32_t h = hash_str(name, len), id;
   if (map_find(d, &d->type_map, type_arena, name, len, h, &id)) {

@@ -95,6 +95,25 @@ class ReferralUserInfo(Structure):
                 ("touchpoint", c_uint32), ("invites", c_uint32), ("purchaser", c_int), ("has_events", c_int)]
 
 
+# funnel, stages (funnel.h, stages.h)
+class FunnelPred(Structure):
+    _fields_ = [("size", c_size_t), ("event_type", c_uint32), ("touchpoint", c_uint32),
+                ("domain", c_int), ("min_amount", c_int64)]
+
+
+class StageOptions(Structure):
+    _fields_ = [("size", c_size_t), ("from_ms", c_int64), ("to_ms", c_int64), ("prev_from_ms", c_int64),
+                ("order", c_int), ("activation_days", c_int), ("retention_days", c_int),
+                ("threads", c_uint)]
+
+
+# report (report.h)
+class ReportOptions(Structure):
+    _fields_ = [("size", c_size_t), ("title", c_char_p), ("tz", c_char_p), ("period", c_int),
+                ("currency_symbol", c_char_p), ("rarra", c_int), ("referral_cap", c_int),
+                ("sections", c_char_p), ("threads", c_uint)]
+
+
 # clv (clv.h)
 class ClvSummary(Structure):
     _fields_ = [("size", c_size_t), ("n", c_size_t), ("x", POINTER(c_double)), ("t_x", POINTER(c_double)),
@@ -104,6 +123,12 @@ class ClvSummary(Structure):
 class ClvFitOptions(Structure):
     _fields_ = [("size", c_size_t), ("penalty", c_double), ("start", POINTER(c_double)),
                 ("max_iter", c_int), ("tol", c_double)]
+
+
+class RfmOptions(Structure):
+    _fields_ = [("size", c_size_t), ("tz", c_char_p), ("period", c_int), ("period_multiple", c_uint),
+                ("unit_days", c_double), ("calibration_end", c_int64), ("holdout_end", c_int64),
+                ("threads", c_uint)]
 
 
 def new(struct, **fields):
@@ -188,6 +213,28 @@ PROTOTYPES = {
     "pd_chart_write": (STATUS, [HANDLE, POINTER(ChartSpec), c_char_p]),
     "pd_chart_format_value": (c_size_t, [c_double, c_int, c_char_p, c_int, c_char_p, c_size_t]),
     # funnel, stages (issue 3)
+    "pd_funnel_spec_new": (STATUS, [OUT_HANDLE]),
+    "pd_funnel_spec_free": (None, [HANDLE]),
+    "pd_funnel_spec_add_step": (STATUS, [HANDLE, POINTER(FunnelPred), c_char_p]),
+    "pd_funnel_spec_add_exclusion": (STATUS, [HANDLE, POINTER(FunnelPred), c_uint, c_uint]),
+    "pd_funnel_spec_set_window": (STATUS, [HANDLE, c_int64]),
+    "pd_funnel_spec_set_mode": (STATUS, [HANDLE, c_int]),
+    "pd_funnel_spec_set_breakdown": (STATUS, [HANDLE, c_int, c_int, c_char_p]),
+    "pd_funnel_spec_set_domains": (STATUS, [HANDLE, c_char_p, c_size_t]),
+    "pd_funnel_spec_n_steps": (c_size_t, [HANDLE]),
+    "pd_funnel_parse_window": (STATUS, [c_char_p, POINTER(c_int64)]),
+    "pd_funnel_parse_mode": (STATUS, [c_char_p, POINTER(c_int)]),
+    "pd_funnel_mode_name": (c_char_p, [c_int]),
+    "pd_funnel_partial_new": (STATUS, [HANDLE, OUT_HANDLE]),
+    "pd_funnel_partial_free": (None, [HANDLE]),
+    "pd_funnel_partial_add": (STATUS, [HANDLE, POINTER(UserEvents)]),
+    "pd_funnel_partial_merge": (STATUS, [HANDLE, HANDLE]),
+    "pd_funnel_partial_finish": (STATUS, [HANDLE, HANDLE, OUT_HANDLE]),
+    "pd_funnel_run": (STATUS, [HANDLE, HANDLE, POINTER(ScanOptions), OUT_HANDLE]),
+    "pd_stage_period_parse": (STATUS, [c_char_p, c_char_p, POINTER(c_int64), POINTER(c_int64),
+                                       POINTER(c_int64)]),
+    "pd_stage_order_parse": (STATUS, [c_char_p, POINTER(c_int)]),
+    "pd_stage_report": (STATUS, [HANDLE, POINTER(StageOptions), OUT_HANDLE]),
     # retention, lifecycle (issue 4)
     # referral (issue 5)
     "pd_referral_run": (STATUS, [HANDLE, POINTER(ReferralOptions), OUT_HANDLE]),
@@ -228,8 +275,14 @@ PROTOTYPES = {
     "pd_clv_predict_dert": (STATUS, [HANDLE, POINTER(ClvSummary), c_double, POINTER(c_double)]),
     "pd_clv_predict_table": (STATUS, [HANDLE, HANDLE, POINTER(ClvSummary), c_double, c_double, c_double,
                                       c_double, OUT_HANDLE]),
+    "pd_rfm_from_arrays": (STATUS, [c_size_t, POINTER(c_uint32), POINTER(c_int64), POINTER(c_int64),
+                                    POINTER(RfmOptions), OUT_HANDLE]),
+    "pd_rfm_from_store": (STATUS, [HANDLE, POINTER(RfmOptions), OUT_HANDLE]),
     # touchpoints, attribution, segments (issue 7)
     # report (issue 8)
+    "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
+    "pd_report_write": (STATUS, [HANDLE, POINTER(ReportOptions), c_char_p]),
+    "pd_report_section_id": (c_char_p, [c_size_t]),
 }
 
 
@@ -238,6 +291,14 @@ def _missing(name, path):
         raise NotImplementedError("%s does not export %s (library too old?)" % (path, name))
     call.__name__ = name
     return call
+
+
+def check_version(v, path):
+    """ImportError unless pd_version_number() v is ABI_MAJOR.x and at least MIN_VERSION."""
+    if v // 10000 != ABI_MAJOR or v < MIN_VERSION:
+        raise ImportError("privdomain: %s is version %d.%d.%d; these bindings need %d.x >= %d.%d.%d"
+                          % (path, v // 10000, v // 100 % 100, v % 100, ABI_MAJOR,
+                             MIN_VERSION // 10000, MIN_VERSION // 100 % 100, MIN_VERSION % 100))
 
 
 def load(path=None):
@@ -250,11 +311,7 @@ def load(path=None):
                           "PRIVDOMAIN_LIBRARY to the library's path" % (path, e)) from e
     version = cdll.pd_version_number
     version.restype, version.argtypes = c_int, []
-    v = version()
-    if v // 10000 != ABI_MAJOR or v < MIN_VERSION:
-        raise ImportError("privdomain: %s is version %d.%d.%d; these bindings need %d.x >= %d.%d.%d"
-                          % (path, v // 10000, v // 100 % 100, v % 100, ABI_MAJOR,
-                             MIN_VERSION // 10000, MIN_VERSION // 100 % 100, MIN_VERSION % 100))
+    check_version(version(), path)
     for name, (restype, argtypes) in PROTOTYPES.items():
         try:
             fn = getattr(cdll, name)

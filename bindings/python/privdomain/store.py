@@ -345,6 +345,13 @@ class Store:
 
     # ---- report (issue 8) ----
 
+    def report(self, path=None, **options):
+        """The operator's HTML report: writes path (returned) or returns the HTML when path is
+        None. Options: title, tz, period (day, week, week_sunday, month), currency_symbol,
+        rarra, referral_cap, sections (list of ids, see privdomain.report.sections()), threads."""
+        from .report import report
+        return report(self, path, **options)
+
 
 class _Callback:
     """A Python function as a C callback for one call: its truthy result stops the

@@ -35,6 +35,15 @@ int main(void) {
   F(pd_chart_spec, decimals); F(pd_chart_spec, width); F(pd_chart_spec, height);
   F(pd_chart_spec, has_ref); F(pd_chart_spec, ref_value); F(pd_chart_spec, ref_label);
   F(pd_chart_spec, node_col); F(pd_chart_spec, parent_col); F(pd_chart_spec, max_items);
+  /* funnel */
+  S(pd_funnel_pred); F(pd_funnel_pred, size); F(pd_funnel_pred, event_type);
+  F(pd_funnel_pred, touchpoint); F(pd_funnel_pred, domain); F(pd_funnel_pred, min_amount);
+  S(pd_stage_options); F(pd_stage_options, size); F(pd_stage_options, from_ms); F(pd_stage_options, to_ms);
+  F(pd_stage_options, prev_from_ms); F(pd_stage_options, order); F(pd_stage_options, activation_days);
+  F(pd_stage_options, retention_days); F(pd_stage_options, threads);
+  S(pd_report_options); F(pd_report_options, size); F(pd_report_options, title); F(pd_report_options, tz);
+  F(pd_report_options, period); F(pd_report_options, currency_symbol); F(pd_report_options, rarra);
+  F(pd_report_options, referral_cap); F(pd_report_options, sections); F(pd_report_options, threads);
   /* clv */
   S(pd_clv_summary); F(pd_clv_summary, size); F(pd_clv_summary, n); F(pd_clv_summary, x);
   F(pd_clv_summary, t_x); F(pd_clv_summary, T); F(pd_clv_summary, monetary); F(pd_clv_summary, weight);
@@ -53,6 +62,9 @@ int main(void) {
   F(pd_referral_user_info, revenue); F(pd_referral_user_info, descendants_revenue);
   F(pd_referral_user_info, acquired); F(pd_referral_user_info, touchpoint); F(pd_referral_user_info, invites);
   F(pd_referral_user_info, purchaser); F(pd_referral_user_info, has_events);
+  S(pd_rfm_options); F(pd_rfm_options, size); F(pd_rfm_options, tz); F(pd_rfm_options, period);
+  F(pd_rfm_options, period_multiple); F(pd_rfm_options, unit_days); F(pd_rfm_options, calibration_end);
+  F(pd_rfm_options, holdout_end); F(pd_rfm_options, threads);
   /* charts, funnel, retention, referral, touchpoints, report: add structs here */
   return 0;
 }

@@ -57,3 +57,30 @@ class TestChart(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(have("pd_report_html", "pd_store_open"), "library has no report yet")
+class TestReport(unittest.TestCase):
+    def test_report(self):
+        from privdomain import Store, report
+        with tempfile.TemporaryDirectory() as d:
+            with Store(os.path.join(d, "s.pds"), create=True) as store:
+                store.define_touchpoint("企业微信", domain="private", carrier="wecom")
+                store.append("u1", "acquire", 1709481600000, touchpoint="企业微信")
+                store.append("u1", "purchase", 1709481600000 + 86400000, amount="12.34")
+                store.commit()
+                html = store.report(tz="Asia/Shanghai", title="周报")
+                self.assertTrue(html.startswith("<!DOCTYPE html>"))
+                self.assertIn("<title>周报</title>", html)
+                for s in report.sections():
+                    self.assertIn('<section class="pd-section" id="%s">' % s, html)
+                self.assertIn("¥12.34", html)
+                out = os.path.join(d, "r.html")
+                self.assertEqual(store.report(out, sections=["overview"]), out)
+                with open(out, encoding="utf-8") as f:
+                    text = f.read()
+                self.assertIn('id="overview"', text)
+                self.assertNotIn('id="activity"', text)
+                with self.assertRaises(Exception):
+                    store.report(sections=["nope"])
+            gc.collect()

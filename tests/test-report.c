@@ -1,0 +1,265 @@
+/* The HTML report on a small hand-built store: every section present,
+ * well-formed (the page is also valid XML), self-contained, hand-worked
+ * activity and first-touch figures in two time zones, options, errors. */
+#include <check.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pd_internal.h"
+
+#define DAY INT64_C(86400000)
+#define HOUR INT64_C(3600000)
+/* 2024-03-04 00:00 in Asia/Shanghai (a Monday, ISO week 10) */
+#define T0 INT64_C(1709481600000)
+
+static char *dir;
+static pd_store *store;
+
+static void append(pd_writer *w, uint32_t user, uint32_t type, int64_t t, uint32_t tp, int64_t amount) {
+  pd_event e = {t, user, type, tp, PD_NONE, amount};
+  ck_assert_int_eq(pd_writer_append(w, &e), PD_OK);
+}
+
+/* u1: acquire via 企业微信客服 (W10), purchase 100.00 (W10), purchase 50.00
+ *     and refund 20.00 (W11);
+ * u2: acquire via the ad (W10), visit in W12;
+ * u3: no touchpoint, visit and purchase 3.00 in W11;
+ * u4: acquire via 企业微信客服 at Monday 00:30 Shanghai = Sunday 16:30 UTC
+ *     (W10 in Shanghai, W09 in UTC). */
+static void setup(void) {
+  dir = g_dir_make_tmp("pd-report-XXXXXX", NULL);
+  ck_assert_ptr_nonnull(dir);
+  char *path = g_build_filename(dir, "shop", NULL);
+  pd_store_options o = PD_STORE_OPTIONS_INIT;
+  o.create = 1;
+  ck_assert_int_eq(pd_store_open(&store, path, &o), PD_OK);
+  g_free(path);
+}
+
+static void fill(void) {
+  pd_writer *w;
+  ck_assert_int_eq(pd_writer_open(&w, store), PD_OK);
+  pd_touchpoint_def wecom = PD_TOUCHPOINT_DEF_INIT, ad = PD_TOUCHPOINT_DEF_INIT;
+  wecom.name = "企业微信客服";
+  wecom.domain = PD_DOMAIN_PRIVATE;
+  wecom.carrier = PD_CARRIER_WECOM;
+  wecom.daily_spend = 5000;
+  ad.name = "抖音<广告>&";
+  ad.domain = PD_DOMAIN_PUBLIC;
+  ad.carrier = PD_CARRIER_FEED_AD;
+  ad.daily_spend = 200000;
+  uint32_t tp0, tp1, u[5];
+  ck_assert_int_eq(pd_writer_touchpoint(w, &wecom, &tp0), PD_OK);
+  ck_assert_int_eq(pd_writer_touchpoint(w, &ad, &tp1), PD_OK);
+  for (int i = 1; i <= 4; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "u%d", i);
+    ck_assert_int_eq(pd_writer_user(w, name, &u[i]), PD_OK);
+  }
+  append(w, u[1], PD_EV_ACQUIRE, T0 + HOUR, tp0, 0);
+  append(w, u[1], PD_EV_PURCHASE, T0 + 2 * DAY, tp0, 10000);
+  append(w, u[1], PD_EV_PURCHASE, T0 + 8 * DAY, PD_NONE, 5000);
+  append(w, u[1], PD_EV_REFUND, T0 + 9 * DAY, PD_NONE, 2000);
+  append(w, u[2], PD_EV_ACQUIRE, T0 + 3 * DAY, tp1, 0);
+  append(w, u[2], PD_EV_VISIT, T0 + 15 * DAY, PD_NONE, 0);
+  append(w, u[3], PD_EV_VISIT, T0 + 7 * DAY + HOUR, PD_NONE, 0);
+  append(w, u[3], PD_EV_PURCHASE, T0 + 7 * DAY + 2 * HOUR, PD_NONE, 300);
+  append(w, u[4], PD_EV_ACQUIRE, T0 + HOUR / 2, tp0, 0);
+  ck_assert_int_eq(pd_writer_commit(w), PD_OK);
+  pd_writer_close(w);
+}
+
+static void teardown(void) {
+  pd_store_close(store);
+  store = NULL;
+  char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+  g_free(cmd);
+  g_free(dir);
+}
+
+static char *report(const char *tz, const char *sections) {
+  pd_report_options o = PD_REPORT_OPTIONS_INIT;
+  o.tz = tz;
+  o.sections = sections;
+  o.threads = 2;
+  o.title = "周报 <test> & \"co\"";
+  char *html = NULL;
+  pd_status st = pd_report_html(store, &o, &html);
+  ck_assert_msg(st == PD_OK, "pd_report_html: %s", pd_last_error());
+  return html;
+}
+
+/* The page parses as XML (it is written as polyglot markup); returns the
+ * ids of its <section> elements joined by ','. */
+static void on_start(GMarkupParseContext *ctx, const char *name, const char **an, const char **av, gpointer ud,
+                     GError **err) {
+  (void)ctx;
+  (void)err;
+  GString *ids = ud;
+  if (strcmp(name, "section") != 0) return;
+  for (int i = 0; an[i]; i++)
+    if (strcmp(an[i], "id") == 0) g_string_append_printf(ids, "%s,", av[i]);
+}
+
+static GString *parse_page(const char *html) {
+  ck_assert(g_str_has_prefix(html, "<!DOCTYPE html>\n"));
+  GMarkupParser parser = {on_start, NULL, NULL, NULL, NULL};
+  GString *ids = g_string_new("");
+  GMarkupParseContext *ctx = g_markup_parse_context_new(&parser, 0, ids, NULL);
+  GError *err = NULL;
+  const char *body = html + strlen("<!DOCTYPE html>\n");
+  gboolean ok = g_markup_parse_context_parse(ctx, body, -1, &err) && g_markup_parse_context_end_parse(ctx, &err);
+  ck_assert_msg(ok, "report is not well formed: %s", err ? err->message : "?");
+  g_markup_parse_context_free(ctx);
+  return ids;
+}
+
+static void assert_self_contained(const char *html) {
+  ck_assert(strstr(html, "<script") == NULL);
+  ck_assert(strstr(html, "@import") == NULL);
+  ck_assert(strstr(html, "url(") == NULL);
+  ck_assert(strstr(html, "src=") == NULL);
+  /* the only URL is the SVG namespace */
+  for (const char *p = html; (p = strstr(p, "http")); p++)
+    ck_assert_msg(g_str_has_prefix(p, "http://www.w3.org/2000/svg"), "external reference: %.60s", p);
+}
+
+START_TEST(every_section_present) {
+  fill();
+  char *html = report("Asia/Shanghai", NULL);
+  GString *ids = parse_page(html);
+  GString *want = g_string_new("");
+  for (size_t i = 0; pd_report_section_id(i); i++) g_string_append_printf(want, "%s,", pd_report_section_id(i));
+  ck_assert_str_eq(ids->str, want->str);
+  ck_assert(strstr(want->str, "overview,") != NULL);
+  ck_assert_ptr_null(pd_report_section_id(1000));
+  assert_self_contained(html);
+  ck_assert(strstr(html, "class=\"pd-error\"") == NULL);
+  ck_assert(strstr(html, "<title>周报 &lt;test&gt; &amp; &quot;co&quot;</title>") != NULL);
+  ck_assert(strstr(html, "抖音&lt;广告&gt;&amp;") != NULL); /* Chinese names end to end, escaped */
+  ck_assert(strstr(html, "Asia/Shanghai") != NULL);
+  g_string_free(ids, TRUE);
+  g_string_free(want, TRUE);
+  pd_free(html);
+}
+END_TEST
+
+#define NUM "<td class=\"pd-num\">"
+#define ROW(p, a, n, e, r) "<tr><td>" p "</td>" NUM a "</td>" NUM n "</td>" NUM e "</td>" NUM r "</td></tr>"
+
+START_TEST(activity_figures) {
+  fill();
+  char *html = report("Asia/Shanghai", "activity");
+  /* week, active, new, events, net revenue (worked by hand above) */
+  ck_assert(strstr(html, ROW("2024-W10", "3", "3", "4", "\xC2\xA5" "100.00")) != NULL);
+  ck_assert(strstr(html, ROW("2024-W11", "2", "1", "4", "\xC2\xA5" "33.00")) != NULL);
+  ck_assert(strstr(html, ROW("2024-W12", "1", "0", "1", "\xC2\xA5" "0.00")) != NULL);
+  ck_assert(strstr(html, "2024-W09") == NULL);
+  ck_assert(strstr(html, "id=\"overview\"") == NULL); /* only the requested section */
+  pd_free(html);
+  /* in UTC every boundary moves 8 hours later: u1's and u4's first events
+   * fall on Sunday (W09) and u3's Sunday-evening visit and purchase into W10 */
+  html = report(NULL, "activity");
+  ck_assert(strstr(html, ROW("2024-W09", "2", "2", "2", "\xC2\xA5" "0.00")) != NULL);
+  ck_assert(strstr(html, ROW("2024-W10", "3", "2", "4", "\xC2\xA5" "103.00")) != NULL);
+  ck_assert(strstr(html, ROW("2024-W11", "1", "0", "2", "\xC2\xA5" "30.00")) != NULL);
+  pd_free(html);
+}
+END_TEST
+
+START_TEST(touchpoint_figures) {
+  fill();
+  char *html = report("Asia/Shanghai", "touchpoints");
+  /* 企业微信客服: u1 and u4, net 100+50-20 = 130.00, 65.00 per user */
+  ck_assert(strstr(html, "<tr><td>企业微信客服</td><td>private</td><td>wecom</td>" NUM "2</td>" NUM
+                         "\xC2\xA5" "130.00</td>" NUM "\xC2\xA5" "65.00</td>" NUM "\xC2\xA5" "50.00</td></tr>") != NULL);
+  ck_assert(strstr(html, "<tr><td>抖音&lt;广告&gt;&amp;</td><td>public</td><td>feed_ad</td>" NUM "1</td>") != NULL);
+  ck_assert(strstr(html, "<tr><td>(no touchpoint)</td><td>\xE2\x80\x93</td><td>\xE2\x80\x93</td>" NUM "1</td>" NUM
+                         "\xC2\xA5" "3.00</td>") != NULL);
+  pd_free(html);
+}
+END_TEST
+
+START_TEST(funnel_section) {
+  fill();
+  char *html = report("Asia/Shanghai", "funnel");
+  /* u1, u2 and u4 acquire; nobody activates, so the funnel stops at step 1 */
+  ck_assert(strstr(html, "<tr><td>Acquired 获客</td>" NUM "3</td>") != NULL);
+  ck_assert(strstr(html, "<tr><td>Activated 激活</td>" NUM "0</td>" NUM "0.0%</td>" NUM "0.0%</td>" NUM "3</td>") != NULL);
+  ck_assert(strstr(html, "3 (100.0%)") != NULL); /* the funnel chart */
+  ck_assert(strstr(html, "class=\"pd-error\"") == NULL);
+  pd_free(html);
+}
+END_TEST
+
+START_TEST(empty_store) {
+  char *html = report(NULL, NULL);
+  GString *ids = parse_page(html);
+  ck_assert(strstr(ids->str, "activity,") != NULL);
+  ck_assert(strstr(html, "no data") != NULL);
+  ck_assert(strstr(html, "class=\"pd-error\"") == NULL);
+  g_string_free(ids, TRUE);
+  pd_free(html);
+}
+END_TEST
+
+START_TEST(options_and_errors) {
+  fill();
+  pd_report_options o = PD_REPORT_OPTIONS_INIT;
+  char *html = (char *)1;
+  o.sections = "overview,nope";
+  ck_assert_int_eq(pd_report_html(store, &o, &html), PD_ERR_INVALID);
+  ck_assert_ptr_null(html);
+  ck_assert(strstr(pd_last_error(), "nope") != NULL);
+  o.sections = NULL;
+  o.tz = "Mars/Olympus";
+  ck_assert_int_eq(pd_report_html(store, &o, &html), PD_ERR_INVALID);
+  o.tz = NULL;
+  o.period = (pd_period)42;
+  ck_assert_int_eq(pd_report_html(store, &o, &html), PD_ERR_INVALID);
+  ck_assert_int_eq(pd_report_html(NULL, NULL, &html), PD_ERR_INVALID);
+  /* NULL options: defaults */
+  ck_assert_int_eq(pd_report_html(store, NULL, &html), PD_OK);
+  ck_assert(strstr(html, "Private-domain report") != NULL);
+  pd_free(html);
+  /* write: to a file, atomically; an impossible path is an I/O error */
+  char *path = g_build_filename(dir, "report.html", NULL);
+  ck_assert_int_eq(pd_report_write(store, NULL, path), PD_OK);
+  char *text;
+  gsize len;
+  ck_assert(g_file_get_contents(path, &text, &len, NULL));
+  ck_assert(g_str_has_prefix(text, "<!DOCTYPE html>"));
+  ck_assert(g_str_has_suffix(text, "</html>\n"));
+  g_free(text);
+  g_free(path);
+  ck_assert_int_eq(pd_report_write(store, NULL, "/nonexistent-dir/r.html"), PD_ERR_IO);
+  /* a monthly report in RARRA order says so */
+  o.period = PD_PERIOD_MONTH;
+  o.rarra = 1;
+  ck_assert_int_eq(pd_report_html(store, &o, &html), PD_OK);
+  ck_assert(strstr(html, "RARRA") != NULL);
+  ck_assert(strstr(html, "<td>2024-03</td>") != NULL);
+  pd_free(html);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("report");
+  TCase *tc = tcase_create("report");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, every_section_present);
+  tcase_add_test(tc, activity_figures);
+  tcase_add_test(tc, touchpoint_figures);
+  tcase_add_test(tc, funnel_section);
+  tcase_add_test(tc, empty_store);
+  tcase_add_test(tc, options_and_errors);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
