@@ -16,10 +16,12 @@
 #include "privdomain/report.h"
 /* funnel, stages */
 #include "privdomain/funnel.h"
+#include "privdomain/stages.h"
 /* retention, lifecycle */
 /* referral */
 /* clv */
 #include "privdomain/clv.h"
+#include "privdomain/rfm.h"
 /* touchpoints, attribution, segments */
 
 #endif

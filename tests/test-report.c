@@ -183,6 +183,18 @@ START_TEST(touchpoint_figures) {
 }
 END_TEST
 
+START_TEST(funnel_section) {
+  fill();
+  char *html = report("Asia/Shanghai", "funnel");
+  /* u1, u2 and u4 acquire; nobody activates, so the funnel stops at step 1 */
+  ck_assert(strstr(html, "<tr><td>Acquired 获客</td>" NUM "3</td>") != NULL);
+  ck_assert(strstr(html, "<tr><td>Activated 激活</td>" NUM "0</td>" NUM "0.0%</td>" NUM "0.0%</td>" NUM "3</td>") != NULL);
+  ck_assert(strstr(html, "3 (100.0%)") != NULL); /* the funnel chart */
+  ck_assert(strstr(html, "class=\"pd-error\"") == NULL);
+  pd_free(html);
+}
+END_TEST
+
 START_TEST(empty_store) {
   char *html = report(NULL, NULL);
   GString *ids = parse_page(html);
@@ -241,6 +253,7 @@ int main(void) {
   tcase_add_test(tc, every_section_present);
   tcase_add_test(tc, activity_figures);
   tcase_add_test(tc, touchpoint_figures);
+  tcase_add_test(tc, funnel_section);
   tcase_add_test(tc, empty_store);
   tcase_add_test(tc, options_and_errors);
   suite_add_tcase(s, tc);

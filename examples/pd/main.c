@@ -8,6 +8,7 @@
 static const pd_command commands[] = {
     /* foundation (issue 2) */
     {"gen", pd_cmd_gen, "generate a synthetic private-domain business (CSV or store)"},
+    {"ingest", pd_cmd_ingest, "append CSV, TSV or JSON Lines files (plain or .gz) to a store"},
     {"info", pd_cmd_info, "what is in a store: users, events by type, touchpoints, time range, bytes"},
     {"compact", pd_cmd_compact, "seal the log into a sorted, memory-mapped segment"},
     {"export", pd_cmd_export, "write every event of a store as CSV"},

@@ -95,7 +95,7 @@ pd_status pd__clv_data_prepare(const pd__clv_family *fam, const pd_clv_summary *
   d->xi = malloc(n * sizeof *d->xi);
   if (gg) d->logm = malloc(n * sizeof *d->logm);
   if (!d->xs || !d->xi || (gg && !d->logm)) goto nomem;
-  memcpy(d->xs, s->x, s->n * sizeof *d->xs);
+  if (s->n) memcpy(d->xs, s->x, s->n * sizeof *d->xs);
   qsort(d->xs, s->n, sizeof *d->xs, cmp_double);
   size_t nx = 0;
   for (size_t i = 0; i < s->n; i++)

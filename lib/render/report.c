@@ -23,6 +23,8 @@ typedef struct section {
 static const section sections[] = {
     {"overview", "Overview", "What is in the store: users, events, time span, touchpoints.", pd__report_overview},
     {"activity", "Activity", "Active users, new users and net revenue per period.", pd__report_activity},
+    {"funnel", "Funnel", "How many acquired users activate, buy once and buy again, and where they drop off.",
+     pd__report_funnel},
     {"touchpoints", "Touchpoints", "Where users come from and what each touchpoint costs.", pd__report_touchpoints},
 };
 #define N_SECTIONS (sizeof sections / sizeof sections[0])

@@ -533,6 +533,13 @@ static void draw_vertical(chart *c) {
     }
   } else {
     double inner = band * 0.72;
+    /* value labels over bars: on every bar or on none, never a few */
+    double slot = kind == PD_CHART_GROUPED_BAR ? inner / (double)c->n_ser : inner + band * 0.25;
+    bool labels = !stacked;
+    for (size_t i = 0; i < n * c->n_ser && labels; i++) {
+      fmt_value(c, c->v[i], buf, sizeof buf);
+      if (pd__text_width(buf, 10) + 2 > slot) labels = false;
+    }
     for (size_t i = 0; i < n; i++) {
       double x0 = left + band * i + (band - inner) / 2;
       double pos = 0, neg = 0;
@@ -560,7 +567,7 @@ static void draw_vertical(chart *c) {
           char attrs[80];
           snprintf(attrs, sizeof attrs, "font-size=\"10\" fill=\"%s\"", text_on(fill));
           pd__svg_text(c->b, x + wdt / 2, ytop + hgt / 2 + 3.5, "middle", attrs, buf);
-        } else if (!stacked && tw + 2 <= wdt + band * 0.25 && (kind == PD_CHART_BAR || wdt >= tw)) {
+        } else if (labels) {
           double ty = v >= 0 ? ytop - 4 : ytop + hgt + 11;
           pd__svg_text(c->b, x + wdt / 2, ty, "middle", "font-size=\"10\" fill=\"#333333\"", buf);
         }

@@ -85,6 +85,12 @@ class FunnelPred(Structure):
                 ("domain", c_int), ("min_amount", c_int64)]
 
 
+class StageOptions(Structure):
+    _fields_ = [("size", c_size_t), ("from_ms", c_int64), ("to_ms", c_int64), ("prev_from_ms", c_int64),
+                ("order", c_int), ("activation_days", c_int), ("retention_days", c_int),
+                ("threads", c_uint)]
+
+
 # report (report.h)
 class ReportOptions(Structure):
     _fields_ = [("size", c_size_t), ("title", c_char_p), ("tz", c_char_p), ("period", c_int),
@@ -101,6 +107,12 @@ class ClvSummary(Structure):
 class ClvFitOptions(Structure):
     _fields_ = [("size", c_size_t), ("penalty", c_double), ("start", POINTER(c_double)),
                 ("max_iter", c_int), ("tol", c_double)]
+
+
+class RfmOptions(Structure):
+    _fields_ = [("size", c_size_t), ("tz", c_char_p), ("period", c_int), ("period_multiple", c_uint),
+                ("unit_days", c_double), ("calibration_end", c_int64), ("holdout_end", c_int64),
+                ("threads", c_uint)]
 
 
 def new(struct, **fields):
@@ -203,6 +215,10 @@ PROTOTYPES = {
     "pd_funnel_partial_merge": (STATUS, [HANDLE, HANDLE]),
     "pd_funnel_partial_finish": (STATUS, [HANDLE, HANDLE, OUT_HANDLE]),
     "pd_funnel_run": (STATUS, [HANDLE, HANDLE, POINTER(ScanOptions), OUT_HANDLE]),
+    "pd_stage_period_parse": (STATUS, [c_char_p, c_char_p, POINTER(c_int64), POINTER(c_int64),
+                                       POINTER(c_int64)]),
+    "pd_stage_order_parse": (STATUS, [c_char_p, POINTER(c_int)]),
+    "pd_stage_report": (STATUS, [HANDLE, POINTER(StageOptions), OUT_HANDLE]),
     # retention, lifecycle (issue 4)
     # referral (issue 5)
     # clv (issue 6)
@@ -230,6 +246,9 @@ PROTOTYPES = {
     "pd_clv_predict_dert": (STATUS, [HANDLE, POINTER(ClvSummary), c_double, POINTER(c_double)]),
     "pd_clv_predict_table": (STATUS, [HANDLE, HANDLE, POINTER(ClvSummary), c_double, c_double, c_double,
                                       c_double, OUT_HANDLE]),
+    "pd_rfm_from_arrays": (STATUS, [c_size_t, POINTER(c_uint32), POINTER(c_int64), POINTER(c_int64),
+                                    POINTER(RfmOptions), OUT_HANDLE]),
+    "pd_rfm_from_store": (STATUS, [HANDLE, POINTER(RfmOptions), OUT_HANDLE]),
     # touchpoints, attribution, segments (issue 7)
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
@@ -245,6 +264,14 @@ def _missing(name, path):
     return call
 
 
+def check_version(v, path):
+    """ImportError unless pd_version_number() v is ABI_MAJOR.x and at least MIN_VERSION."""
+    if v // 10000 != ABI_MAJOR or v < MIN_VERSION:
+        raise ImportError("privdomain: %s is version %d.%d.%d; these bindings need %d.x >= %d.%d.%d"
+                          % (path, v // 10000, v // 100 % 100, v % 100, ABI_MAJOR,
+                             MIN_VERSION // 10000, MIN_VERSION // 100 % 100, MIN_VERSION % 100))
+
+
 def load(path=None):
     """Opens the library: $PRIVDOMAIN_LIBRARY if set, else by SONAME."""
     path = path or os.environ.get("PRIVDOMAIN_LIBRARY") or SONAME
@@ -255,11 +282,7 @@ def load(path=None):
                           "PRIVDOMAIN_LIBRARY to the library's path" % (path, e)) from e
     version = cdll.pd_version_number
     version.restype, version.argtypes = c_int, []
-    v = version()
-    if v // 10000 != ABI_MAJOR or v < MIN_VERSION:
-        raise ImportError("privdomain: %s is version %d.%d.%d; these bindings need %d.x >= %d.%d.%d"
-                          % (path, v // 10000, v // 100 % 100, v % 100, ABI_MAJOR,
-                             MIN_VERSION // 10000, MIN_VERSION // 100 % 100, MIN_VERSION % 100))
+    check_version(version(), path)
     for name, (restype, argtypes) in PROTOTYPES.items():
         try:
             fn = getattr(cdll, name)

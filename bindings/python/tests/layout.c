@@ -38,6 +38,9 @@ int main(void) {
   /* funnel */
   S(pd_funnel_pred); F(pd_funnel_pred, size); F(pd_funnel_pred, event_type);
   F(pd_funnel_pred, touchpoint); F(pd_funnel_pred, domain); F(pd_funnel_pred, min_amount);
+  S(pd_stage_options); F(pd_stage_options, size); F(pd_stage_options, from_ms); F(pd_stage_options, to_ms);
+  F(pd_stage_options, prev_from_ms); F(pd_stage_options, order); F(pd_stage_options, activation_days);
+  F(pd_stage_options, retention_days); F(pd_stage_options, threads);
   S(pd_report_options); F(pd_report_options, size); F(pd_report_options, title); F(pd_report_options, tz);
   F(pd_report_options, period); F(pd_report_options, currency_symbol); F(pd_report_options, rarra);
   F(pd_report_options, referral_cap); F(pd_report_options, sections); F(pd_report_options, threads);
@@ -46,6 +49,9 @@ int main(void) {
   F(pd_clv_summary, t_x); F(pd_clv_summary, T); F(pd_clv_summary, monetary); F(pd_clv_summary, weight);
   S(pd_clv_fit_options); F(pd_clv_fit_options, size); F(pd_clv_fit_options, penalty);
   F(pd_clv_fit_options, start); F(pd_clv_fit_options, max_iter); F(pd_clv_fit_options, tol);
+  S(pd_rfm_options); F(pd_rfm_options, size); F(pd_rfm_options, tz); F(pd_rfm_options, period);
+  F(pd_rfm_options, period_multiple); F(pd_rfm_options, unit_days); F(pd_rfm_options, calibration_end);
+  F(pd_rfm_options, holdout_end); F(pd_rfm_options, threads);
   /* charts, funnel, retention, referral, touchpoints, report: add structs here */
   return 0;
 }
