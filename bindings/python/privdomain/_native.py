@@ -65,7 +65,7 @@ ScanFn = CFUNCTYPE(c_int, c_void_p, c_uint, POINTER(UserEvents))
 
 class ScanOptions(Structure):
     _fields_ = [("size", c_size_t), ("threads", c_uint), ("user_begin", c_uint32),
-                ("user_end", c_uint32)]
+                ("user_end", c_uint32), ("users", c_void_p)]
 
 
 # charts (chart.h)
@@ -192,6 +192,25 @@ PROTOTYPES = {
     # foundation: scan.h
     "pd_scan_workers": (c_uint, [POINTER(ScanOptions)]),
     "pd_scan": (STATUS, [HANDLE, POINTER(ScanOptions), ScanFn, c_void_p]),
+    # foundation: tags.h
+    "pd_writer_tag": (STATUS, [HANDLE, c_uint32, c_char_p]),
+    "pd_writer_untag": (STATUS, [HANDLE, c_uint32, c_char_p]),
+    "pd_writer_tag_set": (STATUS, [HANDLE, c_char_p, HANDLE]),
+    "pd_store_n_tags": (c_uint32, [HANDLE]),
+    "pd_store_tag_name": (c_char_p, [HANDLE, c_uint32]),
+    "pd_store_find_tag": (STATUS, [HANDLE, c_char_p, POINTER(c_uint32)]),
+    "pd_store_user_has_tag": (c_int, [HANDLE, c_uint32, c_uint32]),
+    "pd_store_tags": (STATUS, [HANDLE, OUT_HANDLE]),
+    "pd_userset_new": (STATUS, [OUT_HANDLE, HANDLE]),
+    "pd_userset_from_tag": (STATUS, [OUT_HANDLE, HANDLE, c_char_p]),
+    "pd_userset_free": (None, [HANDLE]),
+    "pd_userset_add": (None, [HANDLE, c_uint32]),
+    "pd_userset_remove": (None, [HANDLE, c_uint32]),
+    "pd_userset_contains": (c_int, [HANDLE, c_uint32]),
+    "pd_userset_count": (c_uint64, [HANDLE]),
+    "pd_userset_and": (None, [HANDLE, HANDLE]),
+    "pd_userset_or": (None, [HANDLE, HANDLE]),
+    "pd_userset_andnot": (None, [HANDLE, HANDLE]),
     # charts (issues 2-8)
     "pd_chart_svg": (STATUS, [HANDLE, POINTER(ChartSpec), POINTER(c_void_p)]),
     "pd_chart_write": (STATUS, [HANDLE, POINTER(ChartSpec), c_char_p]),

@@ -27,7 +27,7 @@ int main(void) {
   F(pd_user_events, type); F(pd_user_events, touchpoint); F(pd_user_events, referrer);
   F(pd_user_events, amount);
   S(pd_scan_options); F(pd_scan_options, size); F(pd_scan_options, threads);
-  F(pd_scan_options, user_begin); F(pd_scan_options, user_end);
+  F(pd_scan_options, user_begin); F(pd_scan_options, user_end); F(pd_scan_options, users);
   S(pd_chart_spec); F(pd_chart_spec, size); F(pd_chart_spec, kind); F(pd_chart_spec, title);
   F(pd_chart_spec, subtitle); F(pd_chart_spec, label_col); F(pd_chart_spec, value_cols);
   F(pd_chart_spec, series_col); F(pd_chart_spec, note_col); F(pd_chart_spec, x_title);
