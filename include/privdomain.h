@@ -22,6 +22,7 @@
 /* clv */
 #include "privdomain/clv.h"
 #include "privdomain/rfm.h"
+#include "privdomain/ltv.h"
 /* touchpoints, attribution, segments */
 
 #endif

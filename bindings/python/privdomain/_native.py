@@ -76,7 +76,7 @@ class ChartSpec(Structure):
                 ("format", c_int), ("currency_symbol", c_char_p), ("decimals", c_int),
                 ("width", c_int), ("height", c_int), ("has_ref", c_int), ("ref_value", c_double),
                 ("ref_label", c_char_p), ("node_col", c_char_p), ("parent_col", c_char_p),
-                ("max_items", c_size_t)]
+                ("max_items", c_size_t), ("highlight_col", c_char_p), ("highlight_label", c_char_p)]
 
 
 # funnel, stages (funnel.h, stages.h)
@@ -112,6 +112,11 @@ class ClvFitOptions(Structure):
 class RfmOptions(Structure):
     _fields_ = [("size", c_size_t), ("tz", c_char_p), ("period", c_int), ("period_multiple", c_uint),
                 ("unit_days", c_double), ("calibration_end", c_int64), ("holdout_end", c_int64),
+                ("threads", c_uint)]
+
+
+class LtvOptions(Structure):
+    _fields_ = [("size", c_size_t), ("tz", c_char_p), ("cohort_period", c_int), ("as_of", c_int64),
                 ("threads", c_uint)]
 
 
@@ -268,6 +273,9 @@ PROTOTYPES = {
     "pd_rfm_from_arrays": (STATUS, [c_size_t, POINTER(c_uint32), POINTER(c_int64), POINTER(c_int64),
                                     POINTER(RfmOptions), OUT_HANDLE]),
     "pd_rfm_from_store": (STATUS, [HANDLE, POINTER(RfmOptions), OUT_HANDLE]),
+    "pd_clv_summary_from_table": (STATUS, [HANDLE, POINTER(ClvSummary), POINTER(POINTER(c_double))]),
+    "pd_ltv_history": (STATUS, [HANDLE, POINTER(LtvOptions), OUT_HANDLE, OUT_HANDLE, OUT_HANDLE]),
+    "pd_ltv_dormant": (STATUS, [HANDLE, HANDLE, c_double, OUT_HANDLE, OUT_HANDLE]),
     # touchpoints, attribution, segments (issue 7)
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),

@@ -365,6 +365,21 @@ class Store:
 
     # ---- funnel, stages (issue 3) ----
 
+    def funnel(self, steps, window="7d", mode="default", breakdown=None, tz=None, exclude=(),
+               threads=0):
+        """Users through an ordered funnel (see privdomain.funnel.funnel): a Table with one row
+        per step (and group when breakdown is set)."""
+        from . import funnel
+        return funnel.funnel(self, steps, window=window, mode=mode, breakdown=breakdown, tz=tz,
+                             exclude=exclude, threads=threads)
+
+    def stages(self, period, tz=None, order="aarrr", activation_days=7, retention_days=7,
+               threads=0):
+        """The AARRR / RARRA stage report for a period (see privdomain.funnel.stages)."""
+        from . import funnel
+        return funnel.stages(self, period, tz=tz, order=order, activation_days=activation_days,
+                             retention_days=retention_days, threads=threads)
+
     # ---- retention, lifecycle (issue 4) ----
 
     # ---- referral (issue 5) ----
