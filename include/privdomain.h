@@ -9,6 +9,7 @@
 #include "privdomain/store.h"
 #include "privdomain/writer.h"
 #include "privdomain/ingest.h"
+#include "privdomain/tags.h"
 #include "privdomain/scan.h"
 /* charts */
 #include "privdomain/chart.h"
@@ -22,6 +23,7 @@
 /* clv */
 #include "privdomain/clv.h"
 #include "privdomain/rfm.h"
+#include "privdomain/ltv.h"
 /* touchpoints, attribution, segments */
 
 #endif

@@ -27,7 +27,7 @@ int main(void) {
   F(pd_user_events, type); F(pd_user_events, touchpoint); F(pd_user_events, referrer);
   F(pd_user_events, amount);
   S(pd_scan_options); F(pd_scan_options, size); F(pd_scan_options, threads);
-  F(pd_scan_options, user_begin); F(pd_scan_options, user_end);
+  F(pd_scan_options, user_begin); F(pd_scan_options, user_end); F(pd_scan_options, users);
   S(pd_chart_spec); F(pd_chart_spec, size); F(pd_chart_spec, kind); F(pd_chart_spec, title);
   F(pd_chart_spec, subtitle); F(pd_chart_spec, label_col); F(pd_chart_spec, value_cols);
   F(pd_chart_spec, series_col); F(pd_chart_spec, note_col); F(pd_chart_spec, x_title);
@@ -35,6 +35,7 @@ int main(void) {
   F(pd_chart_spec, decimals); F(pd_chart_spec, width); F(pd_chart_spec, height);
   F(pd_chart_spec, has_ref); F(pd_chart_spec, ref_value); F(pd_chart_spec, ref_label);
   F(pd_chart_spec, node_col); F(pd_chart_spec, parent_col); F(pd_chart_spec, max_items);
+  F(pd_chart_spec, highlight_col); F(pd_chart_spec, highlight_label);
   /* funnel */
   S(pd_funnel_pred); F(pd_funnel_pred, size); F(pd_funnel_pred, event_type);
   F(pd_funnel_pred, touchpoint); F(pd_funnel_pred, domain); F(pd_funnel_pred, min_amount);
@@ -65,6 +66,8 @@ int main(void) {
   S(pd_rfm_options); F(pd_rfm_options, size); F(pd_rfm_options, tz); F(pd_rfm_options, period);
   F(pd_rfm_options, period_multiple); F(pd_rfm_options, unit_days); F(pd_rfm_options, calibration_end);
   F(pd_rfm_options, holdout_end); F(pd_rfm_options, threads);
+  S(pd_ltv_options); F(pd_ltv_options, size); F(pd_ltv_options, tz); F(pd_ltv_options, cohort_period);
+  F(pd_ltv_options, as_of); F(pd_ltv_options, threads);
   /* charts, funnel, retention, referral, touchpoints, report: add structs here */
   return 0;
 }
