@@ -194,6 +194,8 @@ int pd_cmd_info(int argc, char **argv);
 int pd_cmd_compact(int argc, char **argv);
 int pd_cmd_export(int argc, char **argv);
 /* funnel, stages (issue 3) */
+int pd_cmd_funnel(int argc, char **argv);
+int pd_cmd_stages(int argc, char **argv);
 /* retention, lifecycle, stickiness (issue 4) */
 /* referral (issue 5) */
 /* rfm, clv (issue 6) */

@@ -13,6 +13,8 @@ static const pd_command commands[] = {
     {"compact", pd_cmd_compact, "seal the log into a sorted, memory-mapped segment"},
     {"export", pd_cmd_export, "write every event of a store as CSV"},
     /* funnel, stages (issue 3) */
+    {"funnel", pd_cmd_funnel, "users through an ordered funnel: conversion, drop-off, time to convert"},
+    {"stages", pd_cmd_stages, "AARRR / RARRA stage report for a period"},
     /* retention, lifecycle, stickiness (issue 4) */
     /* referral (issue 5) */
     /* rfm, clv (issue 6) */

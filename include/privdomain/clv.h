@@ -119,6 +119,13 @@ PD_API pd_status pd_clv_model_table(const pd_clv_model *m, pd_table **out);
 /* Weighted log-likelihood of `data` at the model's parameters. */
 PD_API pd_status pd_clv_loglik(const pd_clv_model *m, const pd_clv_summary *data, double *out);
 
+/* Points *out at copies of the frequency, recency, T and (when present)
+ * monetary_value columns of an RFM table (see privdomain/rfm.h), so it can
+ * be fitted and predicted on; row i of the summary is row i of the table.
+ * *storage receives the copies: owned by the caller, free with pd_free()
+ * once *out is no longer used. */
+PD_API pd_status pd_clv_summary_from_table(const pd_table *rfm, pd_clv_summary *out, double **storage);
+
 /* ---- predictions. `out` is caller memory with data->n doubles. ---- */
 
 /* Expected purchases of a new customer in the first t_units after the

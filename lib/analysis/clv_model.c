@@ -333,3 +333,30 @@ pd_status pd_clv_loglik(const pd_clv_model *m, const pd_clv_summary *data, doubl
   if (isnan(*out)) return pd__error(PD_ERR_NUMERIC, "clv_loglik: likelihood could not be evaluated");
   return PD_OK;
 }
+
+pd_status pd_clv_summary_from_table(const pd_table *rfm, pd_clv_summary *out, double **storage) {
+  if (!rfm || !out || !storage) return pd__error(PD_ERR_INVALID, "clv_summary_from_table: NULL argument");
+  *storage = NULL;
+  static const char *const names[] = {"frequency", "recency", "T", "monetary_value"};
+  long cols[4];
+  for (int k = 0; k < 4; k++) {
+    cols[k] = pd_table_col_index(rfm, names[k]);
+    if (cols[k] >= 0 && pd_table_col_type(rfm, (size_t)cols[k]) != PD_TYPE_DOUBLE) cols[k] = -1;
+    if (cols[k] < 0 && k < 3)
+      return pd__error(PD_ERR_NOT_FOUND, "clv_summary_from_table: table has no double column '%s'", names[k]);
+  }
+  size_t n = pd_table_n_rows(rfm), ncol = cols[3] >= 0 ? 4 : 3;
+  double *buf = malloc((n ? n : 1) * ncol * sizeof *buf);
+  if (!buf) return pd__error(PD_ERR_NOMEM, "clv_summary_from_table: out of memory");
+  for (size_t k = 0; k < ncol; k++)
+    for (size_t i = 0; i < n; i++) buf[k * n + i] = pd_table_get_double(rfm, i, (size_t)cols[k]);
+  pd_clv_summary s = PD_CLV_SUMMARY_INIT;
+  s.n = n;
+  s.x = buf;
+  s.t_x = buf + n;
+  s.T = buf + 2 * n;
+  s.monetary = ncol == 4 ? buf + 3 * n : NULL;
+  *out = s;
+  *storage = buf;
+  return PD_OK;
+}

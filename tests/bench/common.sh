@@ -39,28 +39,36 @@ pd_bench_setup() {
   fi
 }
 
-# pd_bench_data N_EVENTS: generates about N_EVENTS events once (CSV) and a
-# compacted store of them, both cached under $PD_BENCH_CACHE by size and seed.
-pd_bench_data() {
-  n=${1:?pd_bench_data N_EVENTS}
+# pd_bench_csv N_EVENTS: generates about N_EVENTS events once as CSV (plus
+# touchpoints.csv), cached under $PD_BENCH_CACHE by size and seed; sets
+# BENCH_CSV, BENCH_TOUCHPOINTS, BENCH_USERS, BENCH_EVENTS, BENCH_STORE (path
+# only) and BENCH_DIR.
+pd_bench_csv() {
+  n=${1:?pd_bench_csv N_EVENTS}
   BENCH_USERS=$(( (n + PD_BENCH_EVENTS_PER_USER - 1) / PD_BENCH_EVENTS_PER_USER ))
-  dir=$PD_BENCH_CACHE/u$BENCH_USERS-s$PD_BENCH_SEED
-  mkdir -p "$dir"
-  BENCH_CSV=$dir/events.csv
-  BENCH_TOUCHPOINTS=$dir/touchpoints.csv
-  BENCH_STORE=$dir/store
-  if [ ! -f "$dir/csv.done" ]; then
+  BENCH_DIR=$PD_BENCH_CACHE/u$BENCH_USERS-s$PD_BENCH_SEED
+  mkdir -p "$BENCH_DIR"
+  BENCH_CSV=$BENCH_DIR/events.csv
+  BENCH_TOUCHPOINTS=$BENCH_DIR/touchpoints.csv
+  BENCH_STORE=$BENCH_DIR/store
+  if [ ! -f "$BENCH_DIR/csv.done" ]; then
     pd_bench_log "pd gen --users $BENCH_USERS --seed $PD_BENCH_SEED -> $BENCH_CSV"
     "$PD" gen --users "$BENCH_USERS" --seed "$PD_BENCH_SEED" --out "$BENCH_CSV" >&2
-    touch "$dir/csv.done"
+    echo $(($(wc -l <"$BENCH_CSV") - 1)) >"$BENCH_DIR/csv.done"
   fi
-  if [ ! -f "$dir/store.done" ]; then
+  BENCH_EVENTS=$(cat "$BENCH_DIR/csv.done")
+  export BENCH_CSV BENCH_TOUCHPOINTS BENCH_STORE BENCH_USERS BENCH_EVENTS BENCH_DIR
+}
+
+# pd_bench_data N_EVENTS: pd_bench_csv, then a compacted store of those
+# events in $BENCH_STORE (built once, cached).
+pd_bench_data() {
+  pd_bench_csv "$@"
+  if [ ! -f "$BENCH_DIR/store.done" ]; then
     rm -rf "$BENCH_STORE"
     pd_bench_log "pd ingest + compact -> $BENCH_STORE"
-    "$PD" ingest --batch --quiet "$BENCH_STORE" "$BENCH_CSV" --touchpoints "$BENCH_TOUCHPOINTS" >&2
+    "$PD" ingest --quiet "$BENCH_STORE" "$BENCH_CSV" --touchpoints "$BENCH_TOUCHPOINTS" >&2
     "$PD" compact --quiet "$BENCH_STORE" >&2
-    touch "$dir/store.done"
+    touch "$BENCH_DIR/store.done"
   fi
-  BENCH_EVENTS=$(($(wc -l <"$BENCH_CSV") - 1))
-  export BENCH_CSV BENCH_TOUCHPOINTS BENCH_STORE BENCH_USERS BENCH_EVENTS
 }
