@@ -72,12 +72,48 @@ static int cmp_double(const void *a, const void *b) {
 
 void pd__clv_data_free(pd__clv_data *d) {
   if (!d) return;
+  free(d->Ts);
+  free(d->txs);
+  free(d->Ti);
+  free(d->txi);
+  free(d->Tcache);
   free(d->xs);
   free(d->xw);
   free(d->xi);
   free(d->logm);
   free(d->cache);
   memset(d, 0, sizeof *d);
+}
+
+/* Distinct values of v[0..n) when there are at most n / 4 of them:
+ * *vals (ascending) and *idx (row -> value). Returns 0 and leaves both NULL
+ * when there are more, -1 when out of memory. */
+static int distinct(const double *v, size_t n, double **vals, uint32_t **idx, size_t *nv) {
+  *vals = NULL;
+  *idx = NULL;
+  *nv = 0;
+  if (n < 64) return 0;
+  double *s = malloc(n * sizeof *s);
+  if (!s) return -1;
+  memcpy(s, v, n * sizeof *s);
+  qsort(s, n, sizeof *s, cmp_double);
+  size_t k = 0;
+  for (size_t i = 0; i < n && k <= n / 4; i++)
+    if (k == 0 || s[i] != s[k - 1]) s[k++] = s[i];
+  if (k > n / 4) {
+    free(s);
+    return 0;
+  }
+  uint32_t *ix = malloc(n * sizeof *ix);
+  if (!ix) {
+    free(s);
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++) ix[i] = (uint32_t)((const double *)bsearch(&v[i], s, k, sizeof *s, cmp_double) - s);
+  *vals = s;
+  *idx = ix;
+  *nv = k;
+  return 0;
 }
 
 pd_status pd__clv_data_prepare(const pd__clv_family *fam, const pd_clv_summary *s, pd__clv_data *d) {
@@ -102,6 +138,21 @@ pd_status pd__clv_data_prepare(const pd__clv_family *fam, const pd_clv_summary *
   for (size_t i = 0; i < s->n; i++)
     if (nx == 0 || d->xs[i] != d->xs[nx - 1]) d->xs[nx++] = d->xs[i];
   d->nx = nx;
+  if (!gg && fam->kind != PD_CLV_BGBB) {
+    if (distinct(s->T, s->n, &d->Ts, &d->Ti, &d->nT) || distinct(s->t_x, s->n, &d->txs, &d->txi, &d->ntx)) goto nomem;
+    if (d->Ts && d->txs) {
+      d->Tcache = malloc(2 * (d->nT + d->ntx) * sizeof *d->Tcache);
+      if (!d->Tcache) goto nomem;
+    } else { /* both or neither */
+      free(d->Ts);
+      free(d->Ti);
+      free(d->txs);
+      free(d->txi);
+      d->Ts = d->txs = NULL;
+      d->Ti = d->txi = NULL;
+      d->nT = d->ntx = 0;
+    }
+  }
   d->xw = calloc(nx ? nx : 1, sizeof *d->xw);
   d->cache = malloc((nx ? nx : 1) * 8 * sizeof *d->cache);
   if (!d->xw || !d->cache) goto nomem;
@@ -167,10 +218,13 @@ static pd_status model_alloc(const pd__clv_family *fam, pd_clv_model **out) {
 
 /* Standard errors: covariance of log-parameters = inverse Hessian of the
  * total (not mean) objective; delta method back to the natural scale. */
-static void standard_errors(pd_clv_model *m, fit_ctx *c, const double *th) {
+static void standard_errors(pd_clv_model *m, fit_ctx *c, const double *th, const double *H_at_th) {
   size_t np = m->fam->np;
   double H[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS], C[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
-  if (pd__hessian(np, objective, c, th, H) != PD_OK) return;
+  if (H_at_th)
+    memcpy(H, H_at_th, np * np * sizeof *H);
+  else if (pd__hessian(np, objective, c, th, H) != PD_OK)
+    return;
   for (size_t i = 0; i < np * np; i++) H[i] *= c->d->wsum;
   if (pd__spd_inverse(np, H, C) != PD_OK) return;
   for (size_t k = 0; k < np; k++) m->se[k] = m->p[k] * sqrt(C[k * np + k]);
@@ -179,10 +233,11 @@ static void standard_errors(pd_clv_model *m, fit_ctx *c, const double *th) {
 /* Quasi-Newton can stall at the rounding floor of f short of the gradient
  * tolerance. Finish with Newton steps on the numerical Hessian and call the
  * fit converged when the remaining Newton step is negligible. */
-static int newton_polish(fit_ctx *c, double *th, int *evals) {
+static int newton_polish(fit_ctx *c, double *th, int *evals, double *H, int *h_valid) {
   size_t np = c->fam->np;
+  *h_valid = 0;
   for (int it = 0; it < 5; it++) {
-    double H[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS], Hi[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
+    double Hi[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
     double g[PD__CLV_MAX_PARAMS], step[PD__CLV_MAX_PARAMS], trial[PD__CLV_MAX_PARAMS];
     double f0 = objective(th, g, c);
     *evals += 1 + 2 * (int)np;
@@ -193,7 +248,10 @@ static int newton_polish(fit_ctx *c, double *th, int *evals) {
       for (size_t j = 0; j < np; j++) step[i] -= Hi[i * np + j] * g[j];
       smax = fmax(smax, fabs(step[i]));
     }
-    if (smax <= 1e-6) return 1; /* relative parameter change below 1e-6 */
+    if (smax <= 1e-6) { /* relative parameter change below 1e-6; H is at th */
+      *h_valid = 1;
+      return 1;
+    }
     for (size_t i = 0; i < np; i++) trial[i] = th[i] + step[i];
     if (!(objective(trial, NULL, c) <= f0)) return 0;
     memcpy(th, trial, np * sizeof *th);
@@ -257,7 +315,9 @@ pd_status pd_clv_fit(pd_clv_kind kind, const pd_clv_summary *data, const pd_clv_
   }
   /* Always polish: a few Newton steps make the estimate exact to ~1e-6
    * relative whatever the quasi-Newton test accepted. */
-  r1.converged = newton_polish(&c, th, &evals) || r1.converged;
+  double H[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
+  int h_valid = 0;
+  r1.converged = newton_polish(&c, th, &evals, H, &h_valid) || r1.converged;
   pd_clv_model *m = NULL;
   st = model_alloc(fam, &m);
   if (st) {
@@ -269,7 +329,7 @@ pd_status pd_clv_fit(pd_clv_kind kind, const pd_clv_summary *data, const pd_clv_
   m->converged = r1.converged;
   m->iterations = iters;
   m->evaluations = evals;
-  standard_errors(m, &c, th);
+  standard_errors(m, &c, th, h_valid ? H : NULL); /* the polish's Hessian when it is at th */
   pd__clv_data_free(&d);
   *out = m;
   return PD_OK;
