@@ -883,7 +883,9 @@ START_TEST(conservation_and_monotonicity) {
     pd_clv_summary one = one_row(&f, &tx, &T);
     ck_assert_int_eq(pd_clv_predict_purchases(bg, &one, 13.0, &e), PD_OK);
     ck_assert_int_eq(pd_clv_predict_alive(bg, &one, &al), PD_OK);
-    ck_assert(pd_table_get_double(t, r, 3) == e && pd_table_get_double(t, r, 4) == al);
+    /* the table sums the series directly, predictions use per-x coefficients */
+    ck_close(pd_table_get_double(t, r, 3), e, 1e-12);
+    ck_assert(pd_table_get_double(t, r, 4) == al);
   }
   ck_assert_str_eq(pd_table_get_string(t, 0, 0), "38.0");
   pd_table_free(t);

@@ -236,9 +236,28 @@ static int discounted_fast(const double *p, int mod, const pd_clv_summary *s, co
     }
     double alive = exp(-pd__logaddexp(0.0, log_dead_odds(p, x, s->t_x[i], T, mod)));
     double lead = (a + b + x - 1 + mod) / (a - 1) * alive;
-    for (size_t k = 0; k < nt; k++) acc[k] = c[nterms - 1];
-    for (size_t n = nterms - 1; n-- > 0;)
-      for (size_t k = 0; k < nt; k++) acc[k] = acc[k] * zw[k] + c[n];
+    /* terms needed at this T (its largest z), then Horner; up to 12
+     * horizons in fixed-size locals so the compiler keeps them in registers */
+    double zt = 0.0;
+    for (size_t k = 0; k < nt; k++) zt = fmax(zt, zw[k]);
+    size_t nn = (size_t)ceil(log(1e-18) / log(zt > 0 ? zt : 0.5)) + 8;
+    if (nn > nterms) nn = nterms;
+    if (nt <= 12) {
+      double h[12], zz[12];
+      for (size_t k = 0; k < 12; k++) {
+        zz[k] = k < nt ? zw[k] : 0.0;
+        h[k] = c[nn - 1];
+      }
+      for (size_t n = nn - 1; n-- > 0;) {
+        double cn = c[n];
+        for (size_t k = 0; k < 12; k++) h[k] = h[k] * zz[k] + cn;
+      }
+      for (size_t k = 0; k < nt; k++) acc[k] = h[k];
+    } else {
+      for (size_t k = 0; k < nt; k++) acc[k] = c[nn - 1];
+      for (size_t n = nn - 1; n-- > 0;)
+        for (size_t k = 0; k < nt; k++) acc[k] = acc[k] * zw[k] + c[n];
+    }
     double prev = 0.0, v = 0.0;
     for (size_t k = 0; k < nt; k++) {
       double cur = t[k] > 0 ? lead * (1.0 - zw[nt + k] * acc[k]) : 0.0;

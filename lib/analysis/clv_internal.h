@@ -17,7 +17,7 @@ typedef struct pd__clv_data {
   const double *x, *t_x, *T, *m, *w; /* borrowed; w may be NULL */
   double wsum;                        /* weight of the rows the model uses */
   size_t nx;
-  double *xs;      /* distinct x, ascending */
+  double *xs;      /* distinct x, in order of first appearance */
   double *xw;      /* total weight per distinct x (rows the model uses) */
   uint32_t *xi;    /* row -> index into xs */
   double *logm;    /* Gamma-Gamma: log monetary per row (NULL otherwise) */
@@ -26,9 +26,10 @@ typedef struct pd__clv_data {
    * have at most a few thousand): logs of alpha + value are then computed
    * once per value. NULL when not worth it. */
   size_t nT, ntx;
-  double *Ts, *txs;      /* distinct values, ascending */
+  double *Ts, *txs;      /* distinct values */
   uint32_t *Ti, *txi;    /* row -> index */
   double *Tcache;        /* 2 * (nT + ntx) doubles of scratch */
+  double *own;           /* x, t_x, T, w of merged identical rows (then n, x... point here) */
 } pd__clv_data;
 
 typedef struct pd__clv_family {

@@ -65,10 +65,6 @@ pd_status pd__clv_validate(const pd__clv_family *fam, const pd_clv_summary *s, i
   return PD_OK;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 void pd__clv_data_free(pd__clv_data *d) {
   if (!d) return;
@@ -77,6 +73,7 @@ void pd__clv_data_free(pd__clv_data *d) {
   free(d->Ti);
   free(d->txi);
   free(d->Tcache);
+  free(d->own);
   free(d->xs);
   free(d->xw);
   free(d->xi);
@@ -85,34 +82,162 @@ void pd__clv_data_free(pd__clv_data *d) {
   memset(d, 0, sizeof *d);
 }
 
-/* Distinct values of v[0..n) when there are at most n / 4 of them:
- * *vals (ascending) and *idx (row -> value). Returns 0 and leaves both NULL
- * when there are more, -1 when out of memory. */
-static int distinct(const double *v, size_t n, double **vals, uint32_t **idx, size_t *nv) {
+/* Open-addressing map from 64-bit keys to dense indexes 0, 1, 2... in
+ * order of first appearance (hashing beats sorting a million doubles). */
+typedef struct u64map {
+  uint64_t *keys;
+  uint32_t *vals; /* UINT32_MAX = empty slot */
+  size_t cap, n;
+} u64map;
+
+static uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+  return z ^ (z >> 31);
+}
+
+static void map_free(u64map *m) {
+  free(m->keys);
+  free(m->vals);
+  memset(m, 0, sizeof *m);
+}
+
+static int map_alloc(u64map *m, size_t cap) {
+  m->keys = malloc(cap * sizeof *m->keys);
+  m->vals = malloc(cap * sizeof *m->vals);
+  m->cap = cap;
+  m->n = 0;
+  if (!m->keys || !m->vals) return -1;
+  memset(m->vals, 0xff, cap * sizeof *m->vals);
+  return 0;
+}
+
+/* Index of key, adding it when new. -1 (as SIZE_MAX) when out of memory. */
+static size_t map_put(u64map *m, uint64_t key) {
+  if (2 * (m->n + 1) > m->cap) { /* grow to keep the load below one half */
+    u64map big;
+    if (map_alloc(&big, m->cap ? 2 * m->cap : 64)) {
+      map_free(&big);
+      return SIZE_MAX;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+      if (m->vals[i] != UINT32_MAX) {
+        size_t h = mix64(m->keys[i]) & (big.cap - 1);
+        while (big.vals[h] != UINT32_MAX) h = (h + 1) & (big.cap - 1);
+        big.keys[h] = m->keys[i];
+        big.vals[h] = m->vals[i];
+      }
+    big.n = m->n;
+    map_free(m);
+    *m = big;
+  }
+  size_t h = mix64(key) & (m->cap - 1);
+  while (m->vals[h] != UINT32_MAX) {
+    if (m->keys[h] == key) return m->vals[h];
+    h = (h + 1) & (m->cap - 1);
+  }
+  m->keys[h] = key;
+  m->vals[h] = (uint32_t)m->n;
+  return m->n++;
+}
+
+static uint64_t bits(double v) {
+  uint64_t u;
+  v = v == 0 ? 0.0 : v; /* -0 and +0 are one value */
+  memcpy(&u, &v, sizeof u);
+  return u;
+}
+
+/* Distinct values of v[0..n): *vals (first-appearance order) and *idx
+ * (row -> value). With limit, gives up (0, both NULL) beyond `limit`
+ * values. -1 when out of memory. */
+static int distinct(const double *v, size_t n, size_t limit, double **vals, uint32_t **idx, size_t *nv) {
   *vals = NULL;
   *idx = NULL;
   *nv = 0;
-  if (n < 64) return 0;
-  double *s = malloc(n * sizeof *s);
-  if (!s) return -1;
-  memcpy(s, v, n * sizeof *s);
-  qsort(s, n, sizeof *s, cmp_double);
-  size_t k = 0;
-  for (size_t i = 0; i < n && k <= n / 4; i++)
-    if (k == 0 || s[i] != s[k - 1]) s[k++] = s[i];
-  if (k > n / 4) {
-    free(s);
-    return 0;
+  u64map m = {0};
+  uint32_t *ix = malloc((n ? n : 1) * sizeof *ix);
+  if (!ix) return -1;
+  for (size_t i = 0; i < n; i++) {
+    size_t k = map_put(&m, bits(v[i]));
+    if (k == SIZE_MAX) {
+      free(ix);
+      map_free(&m);
+      return -1;
+    }
+    if (m.n > limit) {
+      free(ix);
+      map_free(&m);
+      return 0;
+    }
+    ix[i] = (uint32_t)k;
   }
-  uint32_t *ix = malloc(n * sizeof *ix);
-  if (!ix) {
-    free(s);
+  double *s = malloc((m.n ? m.n : 1) * sizeof *s);
+  if (!s) {
+    free(ix);
+    map_free(&m);
     return -1;
   }
-  for (size_t i = 0; i < n; i++) ix[i] = (uint32_t)((const double *)bsearch(&v[i], s, k, sizeof *s, cmp_double) - s);
+  for (size_t i = 0; i < n; i++) s[ix[i]] = v[i];
   *vals = s;
   *idx = ix;
-  *nv = k;
+  *nv = m.n;
+  map_free(&m);
+  return 0;
+}
+
+/* Summaries in whole days repeat: merges identical (x, t_x, T) rows into
+ * one weighted row when that removes at least a quarter of them. */
+static int compress_rows(pd__clv_data *d) {
+  if (d->nx >= (1u << 21) || d->nT >= (1u << 21) || d->ntx >= (1u << 21)) return 0;
+  u64map m = {0};
+  uint32_t *row = malloc(d->n * sizeof *row);
+  if (!row) return -1;
+  for (size_t i = 0; i < d->n; i++) {
+    size_t k = map_put(&m, (uint64_t)d->xi[i] << 42 | (uint64_t)d->Ti[i] << 21 | d->txi[i]);
+    if (k == SIZE_MAX) {
+      free(row);
+      map_free(&m);
+      return -1;
+    }
+    row[i] = (uint32_t)k;
+  }
+  size_t nu = m.n;
+  map_free(&m);
+  if (4 * nu > 3 * d->n) {
+    free(row);
+    return 0;
+  }
+  double *own = calloc(4 * (nu ? nu : 1), sizeof *own);
+  uint32_t *ui = malloc(3 * (nu ? nu : 1) * sizeof *ui);
+  if (!own || !ui) {
+    free(own);
+    free(ui);
+    free(row);
+    return -1;
+  }
+  double *ux = own, *utx = own + nu, *uT = own + 2 * nu, *uw = own + 3 * nu;
+  for (size_t i = 0; i < d->n; i++) {
+    uint32_t k = row[i];
+    ux[k] = d->x[i];
+    utx[k] = d->t_x[i];
+    uT[k] = d->T[i];
+    uw[k] += pd__clv_w(d, i);
+    ui[k] = d->xi[i];
+    ui[nu + k] = d->Ti[i];
+    ui[2 * nu + k] = d->txi[i];
+  }
+  free(row);
+  memcpy(d->xi, ui, nu * sizeof *ui);
+  memcpy(d->Ti, ui + nu, nu * sizeof *ui);
+  memcpy(d->txi, ui + 2 * nu, nu * sizeof *ui);
+  free(ui);
+  d->own = own;
+  d->x = ux;
+  d->t_x = utx;
+  d->T = uT;
+  d->w = uw;
+  d->n = nu;
   return 0;
 }
 
@@ -128,21 +253,30 @@ pd_status pd__clv_data_prepare(const pd__clv_family *fam, const pd_clv_summary *
   d->m = s->monetary;
   d->w = s->weight;
   size_t n = s->n ? s->n : 1;
-  d->xs = malloc(n * sizeof *d->xs);
-  d->xi = malloc(n * sizeof *d->xi);
-  if (gg) d->logm = malloc(n * sizeof *d->logm);
-  if (!d->xs || !d->xi || (gg && !d->logm)) goto nomem;
-  if (s->n) memcpy(d->xs, s->x, s->n * sizeof *d->xs);
-  qsort(d->xs, s->n, sizeof *d->xs, cmp_double);
-  size_t nx = 0;
-  for (size_t i = 0; i < s->n; i++)
-    if (nx == 0 || d->xs[i] != d->xs[nx - 1]) d->xs[nx++] = d->xs[i];
-  d->nx = nx;
-  if (!gg && fam->kind != PD_CLV_BGBB) {
-    if (distinct(s->T, s->n, &d->Ts, &d->Ti, &d->nT) || distinct(s->t_x, s->n, &d->txs, &d->txi, &d->ntx)) goto nomem;
+  if (gg && !(d->logm = malloc(n * sizeof *d->logm))) goto nomem;
+  if (distinct(s->x, s->n, SIZE_MAX, &d->xs, &d->xi, &d->nx)) goto nomem;
+  if (!d->xs && !(d->xs = malloc(sizeof *d->xs))) goto nomem;
+  size_t nx = d->nx;
+  d->xw = calloc(nx ? nx : 1, sizeof *d->xw);
+  d->cache = malloc((nx ? nx : 1) * 8 * sizeof *d->cache);
+  if (!d->xw || !d->cache) goto nomem;
+  for (size_t i = 0; i < s->n; i++) {
+    if (gg && s->x[i] == 0) { /* Gamma-Gamma learns from repeat customers only */
+      d->logm[i] = 0.0;
+      continue;
+    }
+    if (gg) d->logm[i] = log(s->monetary[i]);
+    double w = pd__clv_w(d, i);
+    d->xw[d->xi[i]] += w;
+    d->wsum += w;
+  }
+  if (!gg && fam->kind != PD_CLV_BGBB && s->n >= 64) {
+    if (distinct(s->T, s->n, s->n / 4, &d->Ts, &d->Ti, &d->nT) ||
+        distinct(s->t_x, s->n, s->n / 4, &d->txs, &d->txi, &d->ntx))
+      goto nomem;
     if (d->Ts && d->txs) {
       d->Tcache = malloc(2 * (d->nT + d->ntx) * sizeof *d->Tcache);
-      if (!d->Tcache) goto nomem;
+      if (!d->Tcache || compress_rows(d)) goto nomem;
     } else { /* both or neither */
       free(d->Ts);
       free(d->Ti);
@@ -152,21 +286,6 @@ pd_status pd__clv_data_prepare(const pd__clv_family *fam, const pd_clv_summary *
       d->Ti = d->txi = NULL;
       d->nT = d->ntx = 0;
     }
-  }
-  d->xw = calloc(nx ? nx : 1, sizeof *d->xw);
-  d->cache = malloc((nx ? nx : 1) * 8 * sizeof *d->cache);
-  if (!d->xw || !d->cache) goto nomem;
-  for (size_t i = 0; i < s->n; i++) {
-    const double *hit = bsearch(&s->x[i], d->xs, nx, sizeof *d->xs, cmp_double);
-    d->xi[i] = (uint32_t)(hit - d->xs);
-    if (gg && s->x[i] == 0) { /* Gamma-Gamma learns from repeat customers only */
-      d->logm[i] = 0.0;
-      continue;
-    }
-    if (gg) d->logm[i] = log(s->monetary[i]);
-    double w = pd__clv_w(d, i);
-    d->xw[d->xi[i]] += w;
-    d->wsum += w;
   }
   return PD_OK;
 nomem:

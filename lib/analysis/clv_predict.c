@@ -41,7 +41,10 @@ pd_status pd_clv_predict_purchases(const pd_clv_model *m, const pd_clv_summary *
   pd_status st = check_model(m, fn, 1);
   if (st || (st = check_rows(m, data, out, fn, 0))) return st;
   if (!(t_units >= 0) || !isfinite(t_units)) return pd__error(PD_ERR_INVALID, "%s: t_units must be finite and >= 0", fn);
-  for (size_t i = 0; i < data->n; i++) out[i] = m->fam->cond_expected(m->p, data->x[i], data->t_x[i], data->T[i], t_units);
+  const double one = 1.0; /* BG/NBD, MBG/NBD: the power-series fast path, one horizon, no discount */
+  if (!(t_units > 0 && pd__bgnbd_discounted(m, data, &t_units, &one, 1, out) == 0))
+    for (size_t i = 0; i < data->n; i++)
+      out[i] = m->fam->cond_expected(m->p, data->x[i], data->t_x[i], data->T[i], t_units);
   return numeric_guard(out, data->n, fn);
 }
 
