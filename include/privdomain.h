@@ -16,6 +16,7 @@
 /* funnel, stages */
 #include "privdomain/funnel.h"
 /* retention, lifecycle */
+#include "privdomain/retention.h"
 /* referral */
 /* clv */
 #include "privdomain/clv.h"
