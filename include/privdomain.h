@@ -19,6 +19,7 @@
 #include "privdomain/stages.h"
 /* retention, lifecycle */
 /* referral */
+#include "privdomain/referral.h"
 /* clv */
 #include "privdomain/clv.h"
 #include "privdomain/rfm.h"

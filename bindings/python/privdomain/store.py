@@ -384,6 +384,15 @@ class Store:
 
     # ---- referral (issue 5) ----
 
+    def referral(self, **kwargs):
+        """The referral forest and its metrics (privdomain.referral.Referral): max_depth=2,
+        by=None|"period"|"touchpoint"|"domain", period="month", tz=None,
+        acquire_attributes=True, cost_begin/cost_end (ms, aware datetime or text),
+        projection_cycles=10, projection_seed=None (= roots), top_n=20, max_examples=20,
+        tree_nodes=400, threads=0."""
+        from .referral import Referral
+        return Referral(self, **kwargs)
+
     # ---- clv (issue 6) ----
 
     # ---- touchpoints, attribution, segments (issue 7) ----
