@@ -9,17 +9,22 @@
 #include "privdomain/store.h"
 #include "privdomain/writer.h"
 #include "privdomain/ingest.h"
+#include "privdomain/tags.h"
 #include "privdomain/scan.h"
 /* charts */
 #include "privdomain/chart.h"
 #include "privdomain/report.h"
 /* funnel, stages */
 #include "privdomain/funnel.h"
+#include "privdomain/stages.h"
 /* retention, lifecycle */
 #include "privdomain/retention.h"
 /* referral */
+#include "privdomain/referral.h"
 /* clv */
 #include "privdomain/clv.h"
+#include "privdomain/rfm.h"
+#include "privdomain/ltv.h"
 /* touchpoints, attribution, segments */
 
 #endif

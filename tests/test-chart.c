@@ -281,6 +281,32 @@ START_TEST(bar_values_and_units) {
 }
 END_TEST
 
+START_TEST(highlighted_bars) {
+  pd_table *t = wide();
+  for (int k = PD_CHART_BAR; k <= PD_CHART_HBAR; k++) {
+    pd_chart_spec spec = PD_CHART_SPEC_INIT;
+    spec.kind = (pd_chart_kind)k;
+    spec.value_cols = "users";
+    spec.highlight_col = "buyers"; /* nonzero: 企业微信, 公众号, NASTY; null and 0 are not */
+    spec.highlight_label = "超过上限 beyond cap";
+    char *svg = render(t, &spec);
+    parsed p = parse_svg(svg);
+    ck_assert(strstr(p.text->str, "|超过上限 beyond cap|") != NULL);
+    int alert = 0;
+    for (const char *q = svg; (q = strstr(q, "fill=\"#d62728\"><title>")); q++) alert++;
+    ck_assert_int_eq(alert, 3);
+    ck_assert(strstr(svg, "fill=\"#d62728\"><title>直播间") == NULL);
+    parsed_free(&p);
+    pd_free(svg);
+    spec.highlight_col = "nope";
+    ck_assert_int_eq(pd_chart_svg(t, &spec, &svg), PD_ERR_NOT_FOUND);
+    spec.highlight_col = "touchpoint";
+    ck_assert_int_eq(pd_chart_svg(t, &spec, &svg), PD_ERR_INVALID);
+  }
+  pd_table_free(t);
+}
+END_TEST
+
 START_TEST(stacked_negative_and_null) {
   pd_table *t = wide();
   pd_chart_spec spec = PD_CHART_SPEC_INIT;
@@ -626,6 +652,7 @@ int main(void) {
   tcase_add_test(tc, text_width);
   tcase_add_test(tc, every_kind_well_formed);
   tcase_add_test(tc, bar_values_and_units);
+  tcase_add_test(tc, highlighted_bars);
   tcase_add_test(tc, stacked_negative_and_null);
   tcase_add_test(tc, line_breaks_on_nan);
   tcase_add_test(tc, heatmap_pivot);

@@ -8,13 +8,19 @@
 static const pd_command commands[] = {
     /* foundation (issue 2) */
     {"gen", pd_cmd_gen, "generate a synthetic private-domain business (CSV or store)"},
+    {"ingest", pd_cmd_ingest, "append CSV, TSV or JSON Lines files (plain or .gz) to a store"},
     {"info", pd_cmd_info, "what is in a store: users, events by type, touchpoints, time range, bytes"},
     {"compact", pd_cmd_compact, "seal the log into a sorted, memory-mapped segment"},
     {"export", pd_cmd_export, "write every event of a store as CSV"},
     /* funnel, stages (issue 3) */
+    {"funnel", pd_cmd_funnel, "users through an ordered funnel: conversion, drop-off, time to convert"},
+    {"stages", pd_cmd_stages, "AARRR / RARRA stage report for a period"},
     /* retention, lifecycle, stickiness (issue 4) */
     /* referral (issue 5) */
     /* rfm, clv (issue 6) */
+    {"rfm", pd_cmd_rfm, "per-customer RFM summary (frequency, recency, T, monetary value)"},
+    {"clv", pd_cmd_clv, "fit BG/NBD, Pareto/NBD or MBG/NBD + Gamma-Gamma; P(alive), CLV per customer"},
+    {"ltv", pd_cmd_ltv, "historical value by acquisition touchpoint and cohort; LTV:CAC"},
     /* touchpoints, attribution, segments (issue 7) */
     /* report (issue 8) */
     {"report", pd_cmd_report, "write the operator's HTML report of a store"},

@@ -84,12 +84,16 @@ typedef struct pd_chart_spec {
   const char *parent_col;  /* TREE: parent id column, NULL: "parent" */
   size_t max_items;        /* most rows/nodes drawn (0: 60 categories, 400 nodes);
                               the rest is summarised in a note */
+  const char *highlight_col; /* BAR, HBAR: a numeric column; rows where it is
+                              nonzero are drawn in the alert colour (e.g. the
+                              referral depths beyond the compliance cap), or NULL */
+  const char *highlight_label; /* legend of the highlighted bars, or NULL */
 } pd_chart_spec;
 
 #define PD_CHART_SPEC_INIT                                                                  \
   {                                                                                         \
     sizeof(pd_chart_spec), PD_CHART_BAR, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,    \
-        PD_VALUE_AUTO, NULL, -1, 0, 0, 0, 0.0, NULL, NULL, NULL, 0                         \
+        PD_VALUE_AUTO, NULL, -1, 0, 0, 0, 0.0, NULL, NULL, NULL, 0, NULL, NULL             \
   }
 
 /* Draws `t` as an SVG document (UTF-8, starting with "<svg").

@@ -39,11 +39,15 @@ void pd__report_fmt(const pd__report *r, double v, pd_value_format f, char *buf,
 const char *pd__report_period_name(const pd__report *r);
 /* A row count of info-like tables: the int64 `value` of the row whose
  * string column `key` equals key, or -1. */
+/* A duration in ms for people: "45 s", "12 min", "3.2 h", "2.1 d"; NaN "–". */
+void pd__report_duration(double ms, char *buf, size_t size);
 int64_t pd__report_lookup(const pd_table *t, const char *key_col, const char *key, const char *value_col);
 
 /* ---- sections (one function each) ---- */
 pd_status pd__report_overview(pd__report *r);
 pd_status pd__report_activity(pd__report *r);
 pd_status pd__report_touchpoints(pd__report *r);
+pd_status pd__report_funnel(pd__report *r);      /* report_funnel.c */
+pd_status pd__report_stages(pd__report *r);      /* report_stages.c */
 
 #endif

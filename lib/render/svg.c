@@ -85,6 +85,7 @@ typedef struct chart {
   char **ser;   /* series names */
   double *v;    /* n_cat x n_ser, NaN for null */
   size_t dropped; /* categories beyond max_items */
+  bool *hl;       /* n_cat: drawn in the alert colour, or NULL */
   const char *value_name; /* for the default value-axis title */
   const char *label_name;
 } chart;
@@ -99,6 +100,7 @@ static void chart_free(chart *c) {
   free(c->note);
   free(c->ser);
   free(c->v);
+  free(c->hl);
 }
 
 static pd_status find_col(const pd_table *t, const char *name, const char *what, long *out) {
@@ -211,6 +213,16 @@ static pd_status chart_load(chart *c, const pd_table *t) {
     if (!c->cat || !c->ser || !c->v || (note >= 0 && !c->note)) return pd__error(PD_ERR_NOMEM, "chart: out of memory");
     for (size_t j = 0; j < nv; j++)
       if (!(c->ser[j] = strdup(pd_table_col_name(t, (size_t)vals[j])))) return pd__error(PD_ERR_NOMEM, "chart: out of memory");
+    if (s->highlight_col) {
+      long hc;
+      if ((st = find_col(t, s->highlight_col, "highlight", &hc))) return st;
+      if (!numeric(t, hc)) return pd__error(PD_ERR_INVALID, "chart: highlight column \"%s\" is not numeric", s->highlight_col);
+      if (!(c->hl = calloc(c->n_cat + 1, sizeof *c->hl))) return pd__error(PD_ERR_NOMEM, "chart: out of memory");
+      for (size_t i = 0; i < c->n_cat; i++) {
+        double h = cell_value(t, i, hc);
+        c->hl[i] = isfinite(h) && h != 0;
+      }
+    }
     for (size_t i = 0; i < c->n_cat; i++) {
       if (!(c->cat[i] = dup_text(t, i, label))) return pd__error(PD_ERR_NOMEM, "chart: out of memory");
       if (c->note && !(c->note[i] = dup_note(t, i, note))) return pd__error(PD_ERR_NOMEM, "chart: out of memory");
@@ -420,6 +432,21 @@ static double legend(chart *c, double y, bool draw) {
   return rows * 18 + 4;
 }
 
+/* A one-entry legend for highlighted bars, right-aligned; returns its height. */
+static double highlight_legend(chart *c, double y) {
+  bool any = false;
+  for (size_t i = 0; c->hl && i < c->n_cat; i++) any = any || c->hl[i];
+  if (!any) return 0;
+  const char *label = c->s.highlight_label ? c->s.highlight_label : c->s.highlight_col;
+  char fit[256];
+  pd__text_fit(label, FONT, c->w / 2, fit, sizeof fit);
+  double tw = pd__text_width(fit, FONT);
+  double x = c->w - 16 - tw - 16;
+  pd__buf_printf(c->b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" rx=\"2\" fill=\"" ALERT "\"/>", x, y);
+  pd__svg_text(c->b, x + 16, y + 10.5, "start", "fill=\"#333333\"", fit);
+  return 18;
+}
+
 static void note_dropped(chart *c) {
   if (!c->dropped) return;
   char msg[160];
@@ -452,6 +479,7 @@ static void draw_vertical(chart *c) {
 
   double top = pd__svg_begin(c->b, c->w, c->h, c->s.title, c->s.subtitle);
   double leg = legend(c, top + 2, true);
+  if (leg == 0) leg = highlight_legend(c, top + 2);
   top += leg + 12;
   double tick_w = 0;
   for (double v = sc.lo; v <= sc.hi + sc.step * 1e-6; v += sc.step) {
@@ -533,6 +561,13 @@ static void draw_vertical(chart *c) {
     }
   } else {
     double inner = band * 0.72;
+    /* value labels over bars: on every bar or on none, never a few */
+    double slot = kind == PD_CHART_GROUPED_BAR ? inner / (double)c->n_ser : inner + band * 0.25;
+    bool labels = !stacked;
+    for (size_t i = 0; i < n * c->n_ser && labels; i++) {
+      fmt_value(c, c->v[i], buf, sizeof buf);
+      if (pd__text_width(buf, 10) + 2 > slot) labels = false;
+    }
     for (size_t i = 0; i < n; i++) {
       double x0 = left + band * i + (band - inner) / 2;
       double pos = 0, neg = 0;
@@ -549,7 +584,7 @@ static void draw_vertical(chart *c) {
         }
         double y1 = Y(base + v), y0 = Y(base);
         double ytop = y1 < y0 ? y1 : y0, hgt = fabs(y0 - y1);
-        const char *fill = c->n_ser == 1 ? palette[0] : series_color(j);
+        const char *fill = c->n_ser == 1 ? (c->hl && c->hl[i] ? ALERT : palette[0]) : series_color(j);
         pd__buf_printf(c->b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">", x, ytop,
                        wdt > 1 ? wdt - (kind == PD_CHART_GROUPED_BAR ? 1 : 0) : 1, hgt, fill);
         tooltip(c, c->cat[i], c->n_ser > 1 ? c->ser[j] : NULL, v);
@@ -560,7 +595,7 @@ static void draw_vertical(chart *c) {
           char attrs[80];
           snprintf(attrs, sizeof attrs, "font-size=\"10\" fill=\"%s\"", text_on(fill));
           pd__svg_text(c->b, x + wdt / 2, ytop + hgt / 2 + 3.5, "middle", attrs, buf);
-        } else if (!stacked && tw + 2 <= wdt + band * 0.25 && (kind == PD_CHART_BAR || wdt >= tw)) {
+        } else if (labels) {
           double ty = v >= 0 ? ytop - 4 : ytop + hgt + 11;
           pd__svg_text(c->b, x + wdt / 2, ty, "middle", "font-size=\"10\" fill=\"#333333\"", buf);
         }
@@ -609,7 +644,8 @@ static void draw_hbar(chart *c) {
   double hi, lo = value_range(c, false, &hi);
   scale sc = make_scale(c, lo, hi);
   char buf[512], title[256];
-  double top = pd__svg_begin(c->b, c->w, c->h, c->s.title, c->s.subtitle) + 10;
+  double top = pd__svg_begin(c->b, c->w, c->h, c->s.title, c->s.subtitle);
+  top += highlight_legend(c, top + 2) + 10;
   double labw = label_column_width(c, FONT, c->w * 0.32);
   double notew = note_column_width(c, SMALL);
   double left = 12 + 18 + labw + notew + 10;
@@ -653,7 +689,8 @@ static void draw_hbar(chart *c) {
     if (!isfinite(v)) continue;
     double x0 = X(0), x1 = X(v);
     pd__buf_printf(c->b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">",
-                   x0 < x1 ? x0 : x1, y + rowh * 0.15, fabs(x1 - x0), rowh * 0.7, palette[0]);
+                   x0 < x1 ? x0 : x1, y + rowh * 0.15, fabs(x1 - x0), rowh * 0.7,
+                   c->hl && c->hl[i] ? ALERT : palette[0]);
     tooltip(c, c->cat[i], NULL, v);
     pd__buf_puts(c->b, "</rect>");
     if (font > 0) {

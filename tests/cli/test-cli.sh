@@ -148,5 +148,63 @@ grep_in "$T/out" "^events_in_log,0,"
 expect 0 "$PD" export "$T/gs"
 same "$T/exp.csv" "$T/out" "export after compaction"
 
+# ---- ingest -------------------------------------------------------------
+expect 2 "$PD" ingest
+expect 2 "$PD" ingest "$T/st"
+grep_in "$T/err" "no input FILE"
+expect 2 "$PD" ingest "$T/st" "$T/a/ev.csv" --rejects "$T/rej"
+grep_in "$T/err" "needs --lenient"
+expect 2 "$PD" ingest "$T/st" "$T/a/ev.csv" --tz Nowhere/Atlantis
+grep_in "$T/err" "pd ingest: --tz: unknown time zone"
+expect 2 "$PD" ingest "$T/st" "$T/a/ev.csv" --input-format xls
+expect 1 "$PD" ingest "$T/st" "$T/no-such-file.csv"
+grep_in "$T/err" "^pd ingest: .*no-such-file.csv"
+# gen -> ingest -> info agrees with the CSV; the store equals gen --store's
+expect 0 "$PD" ingest "$T/st" "$T/a/ev.csv" --touchpoints "$T/a/touchpoints.csv"
+grep_in "$T/out" "ingested $(($(wc -l <"$T/a/ev.csv") - 1)) rows"
+expect 0 "$PD" info --format csv "$T/st"
+cp "$T/out" "$T/info.csv"
+eq "$(info users)" 2000 "ingest: info users"
+eq "$(info events)" "$(($(wc -l <"$T/a/ev.csv") - 1))" "ingest: info events"
+eq "$(info touchpoints)" "$(($(wc -l <"$T/a/touchpoints.csv") - 1))" "ingest: info touchpoints"
+for e in acquire activate visit message_send message_open purchase refund invite referral_signup member_join stored_value churn; do
+  eq "$(info "events:$e")" "$(grep -c ",$e," "$T/a/ev.csv")" "ingest: info events:$e"
+done
+expect 0 "$PD" export "$T/st" -o "$T/exp2.csv" -t "$T/exp2-tp.csv"
+same "$T/exp.csv" "$T/exp2.csv" "export of ingested CSV vs of gen --store"
+same "$T/a/touchpoints.csv" "$T/exp2-tp.csv" "touchpoints after ingest"
+# export -> re-ingest round trip (after compaction, into a fresh store)
+expect 0 "$PD" compact "$T/st"
+expect 0 "$PD" ingest -q "$T/st2" "$T/exp2.csv" --touchpoints "$T/exp2-tp.csv"
+expect 0 "$PD" export "$T/st2" -o "$T/exp3.csv" -t "$T/exp3-tp.csv"
+same "$T/exp2.csv" "$T/exp3.csv" "export -> ingest -> export"
+same "$T/exp2-tp.csv" "$T/exp3-tp.csv" "touchpoints round trip"
+# strict: a bad row fails the file with file:line:column, nothing committed
+before=$("$PD" info --format csv "$T/st2" | awk -F, '$1 == "events" { print $2 }')
+printf 'ts,user,event,touchpoint,amount,referrer\n2024-03-01T08:00:00Z,zz1,visit,,,\n2024-03-01T09:00:00Z,zz1,purchase,,12.345,\n' >"$T/bad.csv"
+expect 1 "$PD" ingest "$T/st2" "$T/bad.csv"
+grep_in "$T/err" "^pd ingest: .*bad.csv:3:"
+after=$("$PD" info --format csv "$T/st2" | awk -F, '$1 == "events" { print $2 }')
+eq "$after" "$before" "strict ingest committed nothing"
+# lenient: the good row commits, the bad one goes to the rejects file
+expect 0 "$PD" ingest "$T/st2" "$T/bad.csv" --lenient --rejects "$T/rejects.txt"
+grep_in "$T/out" "1 committed, 1 rejected"
+grep_in "$T/err" "1 rows rejected"
+grep_in "$T/rejects.txt" "12.345"
+after=$("$PD" info --format csv "$T/st2" | awk -F, '$1 == "events" { print $2 }')
+eq "$after" "$((before + 1))" "lenient ingest committed the good row"
+# progress bar: only when stderr is a terminal
+expect 0 "$PD" ingest -q "$T/st4" "$T/a/ev.csv"
+eq "$(cat "$T/err")" "" "no progress output when stderr is not a terminal"
+if command -v script >/dev/null; then
+  script -qec "'$PD' ingest -q '$T/st5' '$T/a/ev.csv'" /dev/null </dev/null | tr '\r' '\n' >"$T/tty" 2>&1
+  grep_in "$T/tty" "ev.csv \[#*\] 100%"
+fi
+# local times in a zone
+printf 'when,who,what\n2024-03-01 08:00:00,tz1,visit\n' >"$T/local.csv"
+expect 0 "$PD" ingest -q "$T/st3" "$T/local.csv" --tz Asia/Shanghai --col-ts when --col-user who --col-event what
+expect 0 "$PD" export "$T/st3"
+grep_in "$T/out" "^2024-03-01T00:00:00Z,tz1,visit,,,$"
+
 echo "cli tests: $n passed, $fails failed"
 [ "$fails" = 0 ]

@@ -65,7 +65,7 @@ ScanFn = CFUNCTYPE(c_int, c_void_p, c_uint, POINTER(UserEvents))
 
 class ScanOptions(Structure):
     _fields_ = [("size", c_size_t), ("threads", c_uint), ("user_begin", c_uint32),
-                ("user_end", c_uint32)]
+                ("user_end", c_uint32), ("users", c_void_p)]
 
 
 # charts (chart.h)
@@ -76,13 +76,35 @@ class ChartSpec(Structure):
                 ("format", c_int), ("currency_symbol", c_char_p), ("decimals", c_int),
                 ("width", c_int), ("height", c_int), ("has_ref", c_int), ("ref_value", c_double),
                 ("ref_label", c_char_p), ("node_col", c_char_p), ("parent_col", c_char_p),
-                ("max_items", c_size_t)]
+                ("max_items", c_size_t), ("highlight_col", c_char_p), ("highlight_label", c_char_p)]
+
+
+# referral (referral.h)
+class ReferralOptions(Structure):
+    _fields_ = [("size", c_size_t), ("threads", c_uint), ("max_depth", c_int), ("by", c_int),
+                ("period", c_int), ("tz", c_char_p), ("acquire_attributes", c_int),
+                ("cost_begin", c_int64), ("cost_end", c_int64), ("projection_cycles", c_uint),
+                ("projection_seed", c_double), ("top_n", c_size_t), ("max_examples", c_size_t),
+                ("tree_nodes", c_size_t)]
+
+
+class ReferralUserInfo(Structure):
+    _fields_ = [("size", c_size_t), ("referrer", c_uint32), ("attributed", c_uint32), ("root", c_uint32),
+                ("depth", c_uint32), ("direct_referees", c_uint32), ("descendants", c_uint32),
+                ("revenue", c_int64), ("descendants_revenue", c_int64), ("acquired", c_int64),
+                ("touchpoint", c_uint32), ("invites", c_uint32), ("purchaser", c_int), ("has_events", c_int)]
 
 
 # funnel, stages (funnel.h, stages.h)
 class FunnelPred(Structure):
     _fields_ = [("size", c_size_t), ("event_type", c_uint32), ("touchpoint", c_uint32),
                 ("domain", c_int), ("min_amount", c_int64)]
+
+
+class StageOptions(Structure):
+    _fields_ = [("size", c_size_t), ("from_ms", c_int64), ("to_ms", c_int64), ("prev_from_ms", c_int64),
+                ("order", c_int), ("activation_days", c_int), ("retention_days", c_int),
+                ("threads", c_uint)]
 
 
 # retention, lifecycle, stickiness (retention.h)
@@ -121,6 +143,17 @@ class ClvSummary(Structure):
 class ClvFitOptions(Structure):
     _fields_ = [("size", c_size_t), ("penalty", c_double), ("start", POINTER(c_double)),
                 ("max_iter", c_int), ("tol", c_double)]
+
+
+class RfmOptions(Structure):
+    _fields_ = [("size", c_size_t), ("tz", c_char_p), ("period", c_int), ("period_multiple", c_uint),
+                ("unit_days", c_double), ("calibration_end", c_int64), ("holdout_end", c_int64),
+                ("threads", c_uint)]
+
+
+class LtvOptions(Structure):
+    _fields_ = [("size", c_size_t), ("tz", c_char_p), ("cohort_period", c_int), ("as_of", c_int64),
+                ("threads", c_uint)]
 
 
 def new(struct, **fields):
@@ -200,6 +233,25 @@ PROTOTYPES = {
     # foundation: scan.h
     "pd_scan_workers": (c_uint, [POINTER(ScanOptions)]),
     "pd_scan": (STATUS, [HANDLE, POINTER(ScanOptions), ScanFn, c_void_p]),
+    # foundation: tags.h
+    "pd_writer_tag": (STATUS, [HANDLE, c_uint32, c_char_p]),
+    "pd_writer_untag": (STATUS, [HANDLE, c_uint32, c_char_p]),
+    "pd_writer_tag_set": (STATUS, [HANDLE, c_char_p, HANDLE]),
+    "pd_store_n_tags": (c_uint32, [HANDLE]),
+    "pd_store_tag_name": (c_char_p, [HANDLE, c_uint32]),
+    "pd_store_find_tag": (STATUS, [HANDLE, c_char_p, POINTER(c_uint32)]),
+    "pd_store_user_has_tag": (c_int, [HANDLE, c_uint32, c_uint32]),
+    "pd_store_tags": (STATUS, [HANDLE, OUT_HANDLE]),
+    "pd_userset_new": (STATUS, [OUT_HANDLE, HANDLE]),
+    "pd_userset_from_tag": (STATUS, [OUT_HANDLE, HANDLE, c_char_p]),
+    "pd_userset_free": (None, [HANDLE]),
+    "pd_userset_add": (None, [HANDLE, c_uint32]),
+    "pd_userset_remove": (None, [HANDLE, c_uint32]),
+    "pd_userset_contains": (c_int, [HANDLE, c_uint32]),
+    "pd_userset_count": (c_uint64, [HANDLE]),
+    "pd_userset_and": (None, [HANDLE, HANDLE]),
+    "pd_userset_or": (None, [HANDLE, HANDLE]),
+    "pd_userset_andnot": (None, [HANDLE, HANDLE]),
     # charts (issues 2-8)
     "pd_chart_svg": (STATUS, [HANDLE, POINTER(ChartSpec), POINTER(c_void_p)]),
     "pd_chart_write": (STATUS, [HANDLE, POINTER(ChartSpec), c_char_p]),
@@ -223,6 +275,10 @@ PROTOTYPES = {
     "pd_funnel_partial_merge": (STATUS, [HANDLE, HANDLE]),
     "pd_funnel_partial_finish": (STATUS, [HANDLE, HANDLE, OUT_HANDLE]),
     "pd_funnel_run": (STATUS, [HANDLE, HANDLE, POINTER(ScanOptions), OUT_HANDLE]),
+    "pd_stage_period_parse": (STATUS, [c_char_p, c_char_p, POINTER(c_int64), POINTER(c_int64),
+                                       POINTER(c_int64)]),
+    "pd_stage_order_parse": (STATUS, [c_char_p, POINTER(c_int)]),
+    "pd_stage_report": (STATUS, [HANDLE, POINTER(StageOptions), OUT_HANDLE]),
     # retention, lifecycle (issue 4)
     "pd_retention_partial_new": (STATUS, [POINTER(RetentionOptions), OUT_HANDLE]),
     "pd_retention_partial_free": (None, [HANDLE]),
@@ -244,6 +300,19 @@ PROTOTYPES = {
     "pd_stickiness_partial_finish": (STATUS, [HANDLE, OUT_HANDLE]),
     "pd_stickiness_run": (STATUS, [HANDLE, POINTER(StickinessOptions), POINTER(ScanOptions), OUT_HANDLE]),
     # referral (issue 5)
+    "pd_referral_run": (STATUS, [HANDLE, POINTER(ReferralOptions), OUT_HANDLE]),
+    "pd_referral_free": (None, [HANDLE]),
+    "pd_referral_table": (STATUS, [HANDLE, c_int, OUT_HANDLE]),
+    "pd_referral_view_name": (c_char_p, [c_int]),
+    "pd_referral_view_from_name": (c_int, [c_char_p]),
+    "pd_referral_metric": (STATUS, [HANDLE, c_char_p, POINTER(c_double)]),
+    "pd_referral_n_nodes": (c_uint32, [HANDLE]),
+    "pd_referral_user": (STATUS, [HANDLE, c_uint32, POINTER(ReferralUserInfo)]),
+    "pd_referral_builder_new": (STATUS, [POINTER(ReferralOptions), OUT_HANDLE]),
+    "pd_referral_builder_free": (None, [HANDLE]),
+    "pd_referral_builder_add": (STATUS, [HANDLE, POINTER(UserEvents)]),
+    "pd_referral_builder_merge": (STATUS, [HANDLE, HANDLE]),
+    "pd_referral_builder_finish": (STATUS, [HANDLE, POINTER(TouchpointDef), c_size_t, OUT_HANDLE]),
     # clv (issue 6)
     "pd_clv_kind_name": (c_char_p, [c_int]),
     "pd_clv_kind_from_name": (c_int, [c_char_p]),
@@ -269,6 +338,17 @@ PROTOTYPES = {
     "pd_clv_predict_dert": (STATUS, [HANDLE, POINTER(ClvSummary), c_double, POINTER(c_double)]),
     "pd_clv_predict_table": (STATUS, [HANDLE, HANDLE, POINTER(ClvSummary), c_double, c_double, c_double,
                                       c_double, OUT_HANDLE]),
+    "pd_rfm_from_arrays": (STATUS, [c_size_t, POINTER(c_uint32), POINTER(c_int64), POINTER(c_int64),
+                                    POINTER(RfmOptions), OUT_HANDLE]),
+    "pd_rfm_from_store": (STATUS, [HANDLE, POINTER(RfmOptions), OUT_HANDLE]),
+    "pd_clv_summary_from_table": (STATUS, [HANDLE, POINTER(ClvSummary), POINTER(POINTER(c_double))]),
+    "pd_ltv_history": (STATUS, [HANDLE, POINTER(LtvOptions), OUT_HANDLE, OUT_HANDLE, OUT_HANDLE]),
+    "pd_ltv_dormant": (STATUS, [HANDLE, HANDLE, c_double, OUT_HANDLE, OUT_HANDLE]),
+    "pd_clv_fit_table": (STATUS, [c_int, HANDLE, POINTER(ClvFitOptions), OUT_HANDLE]),
+    "pd_clv_score_table": (STATUS, [HANDLE, HANDLE, HANDLE, c_double, c_double, c_double, c_double, OUT_HANDLE]),
+    "pd_clv_frequency_recency_table": (STATUS, [HANDLE, c_double, c_uint, c_uint, c_double, OUT_HANDLE]),
+    "pd_clv_holdout_table": (STATUS, [HANDLE, POINTER(ClvSummary), POINTER(c_double), c_double, c_uint,
+                                      OUT_HANDLE]),
     # touchpoints, attribution, segments (issue 7)
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
@@ -284,6 +364,14 @@ def _missing(name, path):
     return call
 
 
+def check_version(v, path):
+    """ImportError unless pd_version_number() v is ABI_MAJOR.x and at least MIN_VERSION."""
+    if v // 10000 != ABI_MAJOR or v < MIN_VERSION:
+        raise ImportError("privdomain: %s is version %d.%d.%d; these bindings need %d.x >= %d.%d.%d"
+                          % (path, v // 10000, v // 100 % 100, v % 100, ABI_MAJOR,
+                             MIN_VERSION // 10000, MIN_VERSION // 100 % 100, MIN_VERSION % 100))
+
+
 def load(path=None):
     """Opens the library: $PRIVDOMAIN_LIBRARY if set, else by SONAME."""
     path = path or os.environ.get("PRIVDOMAIN_LIBRARY") or SONAME
@@ -294,11 +382,7 @@ def load(path=None):
                           "PRIVDOMAIN_LIBRARY to the library's path" % (path, e)) from e
     version = cdll.pd_version_number
     version.restype, version.argtypes = c_int, []
-    v = version()
-    if v // 10000 != ABI_MAJOR or v < MIN_VERSION:
-        raise ImportError("privdomain: %s is version %d.%d.%d; these bindings need %d.x >= %d.%d.%d"
-                          % (path, v // 10000, v // 100 % 100, v % 100, ABI_MAJOR,
-                             MIN_VERSION // 10000, MIN_VERSION // 100 % 100, MIN_VERSION % 100))
+    check_version(version(), path)
     for name, (restype, argtypes) in PROTOTYPES.items():
         try:
             fn = getattr(cdll, name)

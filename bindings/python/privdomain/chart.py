@@ -14,7 +14,8 @@ KINDS = {"bar": 1, "hbar": 2, "grouped": 3, "stacked": 4, "line": 5, "heatmap": 
          "tree": 8}
 FORMATS = {"auto": 0, "integer": 1, "currency": 2, "percent": 3, "plain": 4}
 _TEXT = ("title", "subtitle", "label_col", "value_cols", "series_col", "note_col", "x_title",
-         "y_title", "currency_symbol", "ref_label", "node_col", "parent_col")
+         "y_title", "currency_symbol", "ref_label", "node_col", "parent_col", "highlight_col",
+         "highlight_label")
 
 
 def _spec(kind="bar", format="auto", decimals=-1, width=0, height=0, ref=None, max_items=0, **text):

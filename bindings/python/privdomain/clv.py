@@ -16,7 +16,7 @@ monetary_value | monetary | m_x, weights | weight. Times are in the caller's uni
 import ctypes
 from ctypes import POINTER, c_double, c_void_p
 
-from ._native import ClvFitOptions, ClvSummary, from_bytes, lib, new
+from ._native import ClvFitOptions, ClvSummary, RfmOptions, from_bytes, lib, new, to_bytes
 from .table import Table
 
 _ALIASES = {
@@ -224,4 +224,44 @@ class GammaGamma(_Model):
         return list(out[:s.n])
 
 
-__all__ = ["BetaGeo", "ModifiedBetaGeo", "ParetoNBD", "BetaGeoBetaBinom", "GammaGamma"]
+_PERIODS = {"day": 0, "week": 1, "week_sunday": 2, "month": 3}
+NO_TIME = -(1 << 63)
+
+
+def _rfm_options(tz, period, period_multiple, unit_days, calibration_end, holdout_end, threads):
+    o = new(RfmOptions, tz=to_bytes(tz), period=_PERIODS[period], period_multiple=int(period_multiple),
+            unit_days=float(unit_days), threads=int(threads),
+            calibration_end=NO_TIME if calibration_end is None else int(calibration_end),
+            holdout_end=NO_TIME if holdout_end is None else int(holdout_end))
+    return o
+
+
+def rfm(store, unit_days=1.0, calibration_end=None, holdout_end=None, period="day", period_multiple=1,
+        tz=None, threads=0):
+    """RFM summary Table of a privdomain.Store (purchases and refunds): user, first_purchase,
+    touchpoint, frequency, recency, T, monetary_value, revenue [+ holdout columns].
+    calibration_end / holdout_end are ms UTC (their whole local day counts); times come
+    out in units of unit_days days (7 = weeks). Feed the Table to a model's fit()."""
+    o = _rfm_options(tz, period, period_multiple, unit_days, calibration_end, holdout_end, threads)
+    out = c_void_p()
+    lib.pd_rfm_from_store(store._handle, ctypes.byref(o), ctypes.byref(out))
+    return Table(out)
+
+
+def rfm_from_transactions(users, times_ms, amounts, unit_days=1.0, calibration_end=None, holdout_end=None,
+                          period="day", period_multiple=1, tz=None):
+    """RFM summary Table from parallel sequences (user id, ms UTC, minor-unit amount; a
+    negative amount is a refund)."""
+    n = len(users)
+    if len(times_ms) != n or len(amounts) != n:
+        raise ValueError("users, times_ms and amounts differ in length")
+    u = (ctypes.c_uint32 * max(n, 1))(*users)
+    t = (ctypes.c_int64 * max(n, 1))(*times_ms)
+    a = (ctypes.c_int64 * max(n, 1))(*amounts)
+    o = _rfm_options(tz, period, period_multiple, unit_days, calibration_end, holdout_end, 0)
+    out = c_void_p()
+    lib.pd_rfm_from_arrays(n, u, t, a, ctypes.byref(o), ctypes.byref(out))
+    return Table(out)
+
+
+__all__ = ["rfm", "rfm_from_transactions", "BetaGeo", "ModifiedBetaGeo", "ParetoNBD", "BetaGeoBetaBinom", "GammaGamma"]

@@ -69,6 +69,36 @@ class TestCdnow(unittest.TestCase):
         self.assertTrue(math.isnan(pnbd.loglik))  # not fitted: no likelihood
 
 
+class TestRfm(unittest.TestCase):
+    def test_transactions_to_model(self):
+        day = 86400000
+        users = [1, 1, 1, 2, 2, 3]
+        times = [0, day // 2, 3 * day, day, 5 * day, 2 * day]
+        amounts = [1000, 500, 800, 300, -100, 700]
+        t = clv.rfm_from_transactions(users, times, amounts, calibration_end=6 * day)
+        self.assertEqual(t["user"], [1, 2, 3])
+        self.assertEqual(t["frequency"], [1.0, 0.0, 0.0])   # user 2's day-5 refund is no purchase
+        self.assertEqual(t["recency"], [3.0, 0.0, 0.0])
+        self.assertEqual(t["T"], [6.0, 5.0, 4.0])
+        self.assertEqual(t["monetary_value"], [800.0, 0.0, 0.0])
+        self.assertEqual(t["revenue"], [2300, 200, 700])
+        m = clv.BetaGeo().fit(t)                              # the Table feeds the model directly
+        self.assertEqual(len(m.p_alive(t)), 3)
+
+    def test_store(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            with privdomain.Store(os.path.join(d, "s"), create=True) as st:
+                st.append("u1", "purchase", 0, amount=1000)
+                st.append("u1", "purchase", 2 * 86400000, amount=500)
+                st.append("u1", "refund", 2 * 86400000 + 5, amount=200)
+                st.commit()
+                t = clv.rfm(st, calibration_end=4 * 86400000)
+                self.assertEqual(t["frequency"], [1.0])
+                self.assertEqual(t["T"], [4.0])
+                self.assertEqual(t["monetary_value"], [300.0])
+
+
 class TestContracts(unittest.TestCase):
     def test_bad_summary_raises_invalid_with_row(self):
         bad = {"frequency": [1, 2], "recency": [3, 9], "T": [5, 5]}

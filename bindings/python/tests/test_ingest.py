@@ -62,6 +62,7 @@ class TestIngest(StoreTestCase):
             m = re.match(re.escape(path) + r":(\d+):(\d+): expected (.+), got (.+)", msg)
             self.assertTrue(m, msg)
             self.assertEqual(int(m.group(1)), 3)
+            self.assertEqual(int(m.group(2)), bad.splitlines()[2].index("12.345") + 1)  # byte column
             self.assertIn("12.345", m.group(4))
             self.assertEqual(s.n_events, 1)
             self.assertEqual(s.pending, 0)

@@ -99,6 +99,15 @@ class TestLoad(unittest.TestCase):
         else:
             self.assertEqual(lib.path, _native.SONAME)
 
+    def test_version_check(self):
+        _native.check_version(_native.MIN_VERSION, "lib")
+        _native.check_version(_native.ABI_MAJOR * 10000 + 9999, "lib")
+        for bad in (_native.MIN_VERSION - 1, (_native.ABI_MAJOR + 1) * 10000):
+            with self.assertRaises(ImportError) as cm:
+                _native.check_version(bad, "libx.so")
+            self.assertIn("libx.so is version %d.%d.%d" % (bad // 10000, bad // 100 % 100, bad % 100),
+                          str(cm.exception))
+
     def test_bad_library_path_is_import_error(self):
         with self.assertRaises(ImportError) as cm:
             _native.load("/nonexistent/libprivdomain.so.0")

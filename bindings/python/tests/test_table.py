@@ -4,6 +4,7 @@ JSON and CSV renderings (parsed independently with json / csv)."""
 import csv
 import io
 import json
+import sys
 import unittest
 
 from privdomain import Store
@@ -58,6 +59,21 @@ class TestTable(StoreTestCase):
                 self.assertIn(text, repr(t))
                 with self.assertRaises(ValueError):
                     t.format("xml")
+
+    def test_to_pandas_without_pandas_says_so(self):
+        info, _ = self.tables()
+        saved = sys.modules.get("pandas")
+        sys.modules["pandas"] = None  # makes `import pandas` fail
+        try:
+            with self.assertRaises(ImportError) as cm:
+                info.to_pandas()
+            self.assertIn("pandas", str(cm.exception))
+        finally:
+            if saved is None:
+                del sys.modules["pandas"]
+            else:
+                sys.modules["pandas"] = saved
+        self.assertIn("users", info["key"])  # everything else works without it
 
     @unittest.skipUnless(pandas, "pandas not installed")
     def test_to_pandas(self):
