@@ -818,6 +818,12 @@ static void add_store_tests(Suite *s) {
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, store_out_of_order);
   tcase_add_test(tc, store_empty);
-  tcase_add_test(tc, store_agreement_100k);
   suite_add_tcase(s, tc);
+  /* The 100k-user agreement runs as its own meson test (suite slow, see tests/meson.build). */
+  if (getenv("PD_SLOW_TESTS")) {
+    tc = tcase_create("slow");
+    tcase_set_timeout(tc, 1200);
+    tcase_add_test(tc, store_agreement_100k);
+    suite_add_tcase(s, tc);
+  }
 }
