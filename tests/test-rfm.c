@@ -120,6 +120,28 @@ START_TEST(cdnow_from_arrays) {
   pd_table *out = NULL;
   PD_CHECK(pd_rfm_from_arrays(t.n, t.user, t.time, t.amount, &o, &out));
   check_against_cbs(out);
+  /* Straight from the table to the published fits (spend in cents: gamma x 100). */
+  pd_clv_model *bg = NULL, *gg = NULL;
+  PD_CHECK(pd_clv_fit_table(PD_CLV_BGNBD, out, NULL, &bg));
+  ck_assert(fabs(pd_clv_model_param(bg, 0) - 0.243) <= 5e-4 && fabs(pd_clv_model_param(bg, 3) - 2.426) <= 5e-4);
+  PD_CHECK(pd_clv_fit_table(PD_CLV_GAMMA_GAMMA, out, NULL, &gg));
+  ck_assert(fabs(pd_clv_model_param(gg, 0) - 6.25) <= 5e-3 && fabs(pd_clv_model_param(gg, 1) - 3.74) <= 5e-3);
+  ck_assert(fabs(pd_clv_model_param(gg, 2) / 100 - 15.44) <= 5e-3);
+  pd_table *sc = NULL;
+  PD_CHECK(pd_clv_score_table(bg, gg, out, 52, 12, 0.01, 4.345, &sc));
+  ck_assert_int_eq(pd_table_n_rows(sc), 2357);
+  pd_clv_summary sum;
+  double *storage = NULL, v[2357];
+  PD_CHECK(pd_clv_summary_from_table(out, &sum, &storage));
+  PD_CHECK(pd_clv_predict_value(bg, gg, &sum, 12, 0.01, 4.345, v));
+  for (size_t r = 0; r < 2357; r++) {
+    ck_assert(col(sc, r, "user") == col(out, r, "user"));
+    ck_assert(fabs(col(sc, r, "clv") - v[r]) <= 1e-9 * fmax(1, v[r]));
+  }
+  pd_free(storage);
+  pd_table_free(sc);
+  pd_clv_model_free(bg);
+  pd_clv_model_free(gg);
   pd_table_free(out);
   /* Input order must not matter: reverse it. */
   for (size_t i = 0; i < t.n / 2; i++) {

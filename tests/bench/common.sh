@@ -19,6 +19,18 @@ PD_BENCH_EVENTS_PER_USER=39
 
 pd_bench_log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
 
+# pd_bench_time NAME CMD...: runs CMD, appending "NAME_wall S", "NAME_cpu S"
+# (user + system) to $PD_BENCH_TIMES. The machine may be shared: the CPU
+# time says what a step costs, the wall time what it took.
+pd_bench_time() {
+  name=$1; shift
+  /usr/bin/time -f "${name}_wall %e
+${name}_cpu %U %S" -o "$PD_BENCH_TIMES.tmp" "$@"
+  awk '{ if (NF == 3) printf "%s %.2f\n", $1, $2 + $3; else print }' "$PD_BENCH_TIMES.tmp" >>"$PD_BENCH_TIMES"
+  rm -f "$PD_BENCH_TIMES.tmp"
+}
+pd_bench_get() { awk -v k="$1" '$1 == k { print $2 }' "${2:-$PD_BENCH_TIMES}"; }
+
 # Seconds since the epoch with nanoseconds, for timing steps.
 pd_bench_now() { date +%s.%N; }
 pd_bench_secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
@@ -26,6 +38,7 @@ pd_bench_secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 pd_bench_setup() {
   extra=""
   command -v npm >/dev/null || extra="nodejs npm"
+  [ -x /usr/bin/time ] || extra="$extra time"
   (cd "$PD_ROOT" && PD_EXTRA_DEBS="$extra" . tests/deps.sh)
   if [ -d "$PD_BENCH_BUILD" ]; then
     meson setup --reconfigure "$PD_BENCH_BUILD" "$PD_ROOT" --buildtype=release >/dev/null

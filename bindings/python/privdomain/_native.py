@@ -305,6 +305,11 @@ PROTOTYPES = {
     "pd_clv_summary_from_table": (STATUS, [HANDLE, POINTER(ClvSummary), POINTER(POINTER(c_double))]),
     "pd_ltv_history": (STATUS, [HANDLE, POINTER(LtvOptions), OUT_HANDLE, OUT_HANDLE, OUT_HANDLE]),
     "pd_ltv_dormant": (STATUS, [HANDLE, HANDLE, c_double, OUT_HANDLE, OUT_HANDLE]),
+    "pd_clv_fit_table": (STATUS, [c_int, HANDLE, POINTER(ClvFitOptions), OUT_HANDLE]),
+    "pd_clv_score_table": (STATUS, [HANDLE, HANDLE, HANDLE, c_double, c_double, c_double, c_double, OUT_HANDLE]),
+    "pd_clv_frequency_recency_table": (STATUS, [HANDLE, c_double, c_uint, c_uint, c_double, OUT_HANDLE]),
+    "pd_clv_holdout_table": (STATUS, [HANDLE, POINTER(ClvSummary), POINTER(c_double), c_double, c_uint,
+                                      OUT_HANDLE]),
     # touchpoints, attribution, segments (issue 7)
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
