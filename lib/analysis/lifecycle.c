@@ -49,6 +49,7 @@ pd_status pd_lifecycle_partial_new(const pd_lifecycle_options *opts, pd_lifecycl
 void pd_lifecycle_partial_free(pd_lifecycle_partial *p) {
   if (!p) return;
   free(p->counts);
+  pd__pcursor_free(&p->cur);
   pd__tz_free(p->tz);
   free(p);
 }

@@ -125,6 +125,7 @@ void pd_retention_partial_free(pd_retention_partial *p) {
   free(p->tp_ok);
   free(p->domains);
   free(p->mark);
+  pd__pcursor_free(&p->cur);
   pd__tz_free(p->tz);
   free(p);
 }
@@ -249,8 +250,9 @@ static pd_status add_membership(pd_retention_partial *p, const pd_user_events *e
       return pd__error(PD_ERR_NOMEM, "retention: out of memory");
     if ((size_t)k >= co->used) co->used = (size_t)k + 1;
     uint16_t ty = ev->type[i];
-    if (ty == PD_EV_PURCHASE) co->revenue[k] += ev->amount[i];
-    else if (ty == PD_EV_REFUND) co->revenue[k] -= ev->amount[i];
+    /* Branch-free, reading every amount: a sequential read the hardware
+     * prefetches, where reading only purchases misses the cache each time. */
+    co->revenue[k] += ((int64_t)(ty == PD_EV_PURCHASE) - (int64_t)(ty == PD_EV_REFUND)) * ev->amount[i];
     if (i > s && is_return(p, ev, i)) {
       if (p->mark[k] != p->stamp) {
         p->mark[k] = p->stamp;

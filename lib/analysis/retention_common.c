@@ -14,10 +14,46 @@ bool pd__period_valid(pd_period p) {
   return p == PD_PERIOD_DAY || p == PD_PERIOD_WEEK || p == PD_PERIOD_WEEK_SUNDAY || p == PD_PERIOD_MONTH;
 }
 
+void pd__pcursor_free(pd__pcursor *c) {
+  free(c->memo);
+  c->memo = NULL;
+  c->mn = 0;
+}
+
+/* Start of period i, memoised in a window that grows to cover what is
+ * asked (without memory it is simply computed). */
+static int64_t memo_start(pd__pcursor *c, int64_t i) {
+  if (c->mn == 0 || i < c->mbase || i >= c->mbase + (int64_t)c->mn) {
+    int64_t lo = c->mn ? (i < c->mbase ? i - 64 : c->mbase) : i - 64;
+    int64_t hi = c->mn ? (i >= c->mbase + (int64_t)c->mn ? i + 64 : c->mbase + (int64_t)c->mn) : i + 192;
+    size_t n = (size_t)(hi - lo);
+    int64_t *m = n <= (1u << 20) ? malloc(n * sizeof *m) : NULL;
+    if (!m) return pd__period_start_utc(c->tz, c->period, i);
+    for (size_t j = 0; j < n; j++) m[j] = INT64_MIN;
+    if (c->mn) memcpy(m + (c->mbase - lo), c->memo, c->mn * sizeof *m);
+    free(c->memo);
+    c->memo = m;
+    c->mbase = lo;
+    c->mn = n;
+  }
+  int64_t *slot = &c->memo[i - c->mbase];
+  if (*slot == INT64_MIN) *slot = pd__period_start_utc(c->tz, c->period, i);
+  return *slot;
+}
+
 int64_t pd__pcursor_slow(pd__pcursor *c, int64_t t) {
+  if (c->lo < c->hi && t >= c->hi) { /* the next period, most likely */
+    int64_t next = memo_start(c, c->idx + 2);
+    if (t < next) {
+      c->idx++;
+      c->lo = c->hi;
+      c->hi = next;
+      return c->idx;
+    }
+  }
   int64_t idx = pd__period_index(c->tz, c->period, t);
-  int64_t lo = pd__period_start_utc(c->tz, c->period, idx);
-  int64_t hi = pd__period_start_utc(c->tz, c->period, idx + 1);
+  int64_t lo = memo_start(c, idx);
+  int64_t hi = memo_start(c, idx + 1);
   c->idx = idx;
   if (t >= lo && t < hi) {
     c->lo = lo;

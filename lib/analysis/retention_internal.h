@@ -21,11 +21,16 @@ void pd__typeset_fill(pd__typeset *s, const uint32_t *types, size_t n);
 
 /* Period of an instant with the UTC bounds of the last period found
  * cached: events of a user come in time order, so most lookups are two
- * comparisons. A period is [start(p), start(p+1)) in UTC. */
+ * comparisons, and moving on to the next period one more. Period starts
+ * are memoised (time-zone conversions are the slow part). A period is
+ * [start(p), start(p+1)) in UTC. One cursor per worker: not shared. */
 typedef struct pd__pcursor {
   const pd__tz *tz;
   pd_period period;
   int64_t lo, hi, idx;
+  int64_t *memo; /* memo[i] = start of period mbase + i, INT64_MIN = not yet known */
+  int64_t mbase;
+  size_t mn;
 } pd__pcursor;
 
 static inline void pd__pcursor_init(pd__pcursor *c, const pd__tz *tz, pd_period period) {
@@ -34,7 +39,11 @@ static inline void pd__pcursor_init(pd__pcursor *c, const pd__tz *tz, pd_period 
   c->lo = 1;
   c->hi = 0; /* empty: the first lookup computes */
   c->idx = 0;
+  c->memo = NULL;
+  c->mbase = 0;
+  c->mn = 0;
 }
+void pd__pcursor_free(pd__pcursor *c);
 int64_t pd__pcursor_slow(pd__pcursor *c, int64_t t);
 static inline int64_t pd__pcursor_index(pd__pcursor *c, int64_t t) {
   if (t >= c->lo && t < c->hi) return c->idx;

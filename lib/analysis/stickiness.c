@@ -50,6 +50,7 @@ pd_status pd_stickiness_partial_new(const pd_stickiness_options *opts, pd_sticki
 void pd_stickiness_partial_free(pd_stickiness_partial *p) {
   if (!p) return;
   free(p->hist);
+  pd__pcursor_free(&p->day);
   pd__tz_free(p->tz);
   free(p);
 }
