@@ -8,7 +8,6 @@
  *   A3 = -(r+x) ln(alpha+T)
  *   A4 = ln(a) - ln(b+x-1+mod) - (r+x) ln(alpha+t_x)   (BG/NBD: only for x > 0)
  * Terms of x alone are computed once per distinct x. */
-#include <glib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,9 +133,12 @@ static double log_dead_odds(const double *p, double x, double t_x, double T, int
   return log(a) - log(b + x - 1 + mod) + (r + x) * (log(al + T) - log(al + t_x));
 }
 
+/* 1 / (1 + odds) in linear scale: (alpha+T)/(alpha+t_x) >= 1, so the power
+ * can only overflow to +inf, which gives the right limit 0. */
 static double alive_common(const double *p, double x, double t_x, double T, int mod) {
-  double lo = log_dead_odds(p, x, t_x, T, mod);
-  return exp(-pd__logaddexp(0.0, lo));
+  double r = p[0], al = p[1], a = p[2], b = p[3];
+  if (!mod && x == 0) return 1.0;
+  return 1.0 / (1.0 + a / (b + x - 1 + mod) * pow((al + T) / (al + t_x), r + x));
 }
 static double bg_alive(const double *p, double x, double t_x, double T) { return alive_common(p, x, t_x, T, 0); }
 static double mbg_alive(const double *p, double x, double t_x, double T) { return alive_common(p, x, t_x, T, 1); }
@@ -201,40 +203,59 @@ static int discounted_fast(const double *p, int mod, const pd_clv_summary *s, co
   size_t nterms = (size_t)ceil(log(1e-18) / log(zmax)) + 8;
   if (nterms > 2000) return 1;
   double pa = a + b - 1 - r + mod, pb = a - 1, base_c = a + b - 1 + mod;
-  GHashTable *coef = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
-  GHashTable *tcache = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
-  double *acc = malloc(nt * sizeof *acc), *zbuf = malloc(2 * nt * sizeof *zbuf);
-  int rc = acc && zbuf ? 0 : 1;
+  /* coefficients per distinct x, and z / (1-z)^(a-1) per distinct T, in
+   * growable arrays indexed through two hash maps */
+  pd__u64map xmap = {0}, tmap = {0};
+  size_t xcap = 0, tcap = 0, done_x = 0, done_t = 0;
+  double *coefs = NULL, *zws = NULL;
+  double *acc = malloc(nt * sizeof *acc);
+  int rc = acc ? 0 : 1;
   for (size_t i = 0; i < s->n && rc == 0; i++) {
     double x = s->x[i], T = s->T[i];
-    gint64 key;
-    memcpy(&key, &x, sizeof key);
-    double *c = g_hash_table_lookup(coef, &key);
-    if (!c) {
-      c = g_new(double, nterms);
+    size_t xk = pd__u64map_put(&xmap, pd__double_bits(x)), tk = pd__u64map_put(&tmap, pd__double_bits(T));
+    if (xk == SIZE_MAX || tk == SIZE_MAX) {
+      rc = 1;
+      break;
+    }
+    if (xk >= xcap) { /* a new x: its coefficients */
+      size_t cap = xcap ? 2 * xcap : 64;
+      double *nc = realloc(coefs, cap * nterms * sizeof *nc);
+      if (!nc) {
+        rc = 1;
+        break;
+      }
+      coefs = nc;
+      xcap = cap;
+    }
+    double *c = coefs + xk * nterms;
+    if (tk >= tcap) {
+      size_t cap = tcap ? 2 * tcap : 64;
+      double *nz = realloc(zws, cap * 2 * nt * sizeof *nz);
+      if (!nz) {
+        rc = 1;
+        break;
+      }
+      zws = nz;
+      tcap = cap;
+    }
+    double *zw = zws + tk * 2 * nt;
+    if (xk == done_x) { /* first time this x is seen */
       double term = 1.0, cc = base_c + x;
       for (size_t n = 0; n < nterms; n++) {
         c[n] = term;
         term *= (pa + n) * (pb + n) / ((cc + n) * (n + 1.0));
         if (!(fabs(term) < 1e200)) rc = 1;
       }
-      g_hash_table_insert(coef, g_memdup2(&key, sizeof key), c);
+      done_x++;
     }
-    /* z and (1-z)^(a-1) per horizon depend on T alone: cached per distinct T
-     * (summaries in whole days have few), computed in place otherwise */
-    gint64 tkey;
-    memcpy(&tkey, &T, sizeof tkey);
-    const double *zw = g_hash_table_lookup(tcache, &tkey);
-    if (!zw) {
-      double *nzw = g_hash_table_size(tcache) < 4096 ? g_new(double, 2 * nt) : zbuf;
+    if (tk == done_t) { /* first time this T is seen */
       for (size_t k = 0; k < nt; k++) {
-        nzw[k] = t[k] / (al + T + t[k]);
-        nzw[nt + k] = pow((al + T) / (al + T + t[k]), a - 1);
+        zw[k] = t[k] / (al + T + t[k]);
+        zw[nt + k] = pow((al + T) / (al + T + t[k]), a - 1);
       }
-      if (nzw != zbuf) g_hash_table_insert(tcache, g_memdup2(&tkey, sizeof tkey), nzw);
-      zw = nzw;
+      done_t++;
     }
-    double alive = exp(-pd__logaddexp(0.0, log_dead_odds(p, x, s->t_x[i], T, mod)));
+    double alive = alive_common(p, x, s->t_x[i], T, mod);
     double lead = (a + b + x - 1 + mod) / (a - 1) * alive;
     /* terms needed at this T (its largest z), then Horner; up to 12
      * horizons in fixed-size locals so the compiler keeps them in registers */
@@ -268,9 +289,10 @@ static int discounted_fast(const double *p, int mod, const pd_clv_summary *s, co
     if (!isfinite(v)) rc = 1;
   }
   free(acc);
-  free(zbuf);
-  g_hash_table_destroy(coef);
-  g_hash_table_destroy(tcache);
+  free(coefs);
+  free(zws);
+  pd__u64map_free(&xmap);
+  pd__u64map_free(&tmap);
   return rc;
 }
 

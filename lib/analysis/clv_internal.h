@@ -80,6 +80,19 @@ static inline double pd__clv_w(const pd__clv_data *d, size_t i) { return d->w ? 
 pd_status pd__clv_discounted_purchases(const pd_clv_model *m, const pd_clv_summary *data, double months,
                                        double monthly_discount, double units_per_month, double *out);
 
+/* Open-addressing map from 64-bit keys to dense indexes 0, 1, 2... in order
+ * of first appearance. Zero-initialise; free with pd__u64map_free(). */
+typedef struct pd__u64map {
+  uint64_t *keys;
+  uint32_t *vals; /* UINT32_MAX = empty slot */
+  size_t cap, n;
+} pd__u64map;
+/* Index of key, added when new; SIZE_MAX when out of memory. */
+size_t pd__u64map_put(pd__u64map *m, uint64_t key);
+void pd__u64map_free(pd__u64map *m);
+/* The bits of a double as a key (-0 and +0 alike). */
+uint64_t pd__double_bits(double v);
+
 /* BG/NBD and MBG/NBD fast path of pd__clv_discounted_purchases(): out[i] =
  * sum_k (E_i(t[k]) - E_i(t[k-1])) / disc[k]. Returns 0 when done, nonzero
  * when the caller must take the general path. */

@@ -84,25 +84,19 @@ void pd__clv_data_free(pd__clv_data *d) {
 
 /* Open-addressing map from 64-bit keys to dense indexes 0, 1, 2... in
  * order of first appearance (hashing beats sorting a million doubles). */
-typedef struct u64map {
-  uint64_t *keys;
-  uint32_t *vals; /* UINT32_MAX = empty slot */
-  size_t cap, n;
-} u64map;
-
 static uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
   return z ^ (z >> 31);
 }
 
-static void map_free(u64map *m) {
+void pd__u64map_free(pd__u64map *m) {
   free(m->keys);
   free(m->vals);
   memset(m, 0, sizeof *m);
 }
 
-static int map_alloc(u64map *m, size_t cap) {
+static int map_alloc(pd__u64map *m, size_t cap) {
   m->keys = malloc(cap * sizeof *m->keys);
   m->vals = malloc(cap * sizeof *m->vals);
   m->cap = cap;
@@ -113,11 +107,11 @@ static int map_alloc(u64map *m, size_t cap) {
 }
 
 /* Index of key, adding it when new. -1 (as SIZE_MAX) when out of memory. */
-static size_t map_put(u64map *m, uint64_t key) {
+size_t pd__u64map_put(pd__u64map *m, uint64_t key) {
   if (2 * (m->n + 1) > m->cap) { /* grow to keep the load below one half */
-    u64map big;
+    pd__u64map big;
     if (map_alloc(&big, m->cap ? 2 * m->cap : 64)) {
-      map_free(&big);
+      pd__u64map_free(&big);
       return SIZE_MAX;
     }
     for (size_t i = 0; i < m->cap; i++)
@@ -128,7 +122,7 @@ static size_t map_put(u64map *m, uint64_t key) {
         big.vals[h] = m->vals[i];
       }
     big.n = m->n;
-    map_free(m);
+    pd__u64map_free(m);
     *m = big;
   }
   size_t h = mix64(key) & (m->cap - 1);
@@ -141,7 +135,7 @@ static size_t map_put(u64map *m, uint64_t key) {
   return m->n++;
 }
 
-static uint64_t bits(double v) {
+uint64_t pd__double_bits(double v) {
   uint64_t u;
   v = v == 0 ? 0.0 : v; /* -0 and +0 are one value */
   memcpy(&u, &v, sizeof u);
@@ -155,19 +149,19 @@ static int distinct(const double *v, size_t n, size_t limit, double **vals, uint
   *vals = NULL;
   *idx = NULL;
   *nv = 0;
-  u64map m = {0};
+  pd__u64map m = {0};
   uint32_t *ix = malloc((n ? n : 1) * sizeof *ix);
   if (!ix) return -1;
   for (size_t i = 0; i < n; i++) {
-    size_t k = map_put(&m, bits(v[i]));
+    size_t k = pd__u64map_put(&m, pd__double_bits(v[i]));
     if (k == SIZE_MAX) {
       free(ix);
-      map_free(&m);
+      pd__u64map_free(&m);
       return -1;
     }
     if (m.n > limit) {
       free(ix);
-      map_free(&m);
+      pd__u64map_free(&m);
       return 0;
     }
     ix[i] = (uint32_t)k;
@@ -175,14 +169,14 @@ static int distinct(const double *v, size_t n, size_t limit, double **vals, uint
   double *s = malloc((m.n ? m.n : 1) * sizeof *s);
   if (!s) {
     free(ix);
-    map_free(&m);
+    pd__u64map_free(&m);
     return -1;
   }
   for (size_t i = 0; i < n; i++) s[ix[i]] = v[i];
   *vals = s;
   *idx = ix;
   *nv = m.n;
-  map_free(&m);
+  pd__u64map_free(&m);
   return 0;
 }
 
@@ -190,20 +184,20 @@ static int distinct(const double *v, size_t n, size_t limit, double **vals, uint
  * one weighted row when that removes at least a quarter of them. */
 static int compress_rows(pd__clv_data *d) {
   if (d->nx >= (1u << 21) || d->nT >= (1u << 21) || d->ntx >= (1u << 21)) return 0;
-  u64map m = {0};
+  pd__u64map m = {0};
   uint32_t *row = malloc(d->n * sizeof *row);
   if (!row) return -1;
   for (size_t i = 0; i < d->n; i++) {
-    size_t k = map_put(&m, (uint64_t)d->xi[i] << 42 | (uint64_t)d->Ti[i] << 21 | d->txi[i]);
+    size_t k = pd__u64map_put(&m, (uint64_t)d->xi[i] << 42 | (uint64_t)d->Ti[i] << 21 | d->txi[i]);
     if (k == SIZE_MAX) {
       free(row);
-      map_free(&m);
+      pd__u64map_free(&m);
       return -1;
     }
     row[i] = (uint32_t)k;
   }
   size_t nu = m.n;
-  map_free(&m);
+  pd__u64map_free(&m);
   if (4 * nu > 3 * d->n) {
     free(row);
     return 0;
