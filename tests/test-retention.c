@@ -277,6 +277,49 @@ START_TEST(classic_on_or_after_average) {
 }
 END_TEST
 
+/* complete_only: the period holding the data end is not observable unless
+ * the data end is its last millisecond; rolling windows likewise. */
+START_TEST(complete_only) {
+  int64_t a = utc(2024, 1, 1, 10, 0);
+  pd_retention_options o = PD_RETENTION_OPTIONS_INIT;
+  o.complete_only = 1;
+  pd_retention_partial *p = rnew(&o);
+  FEED(p, radd, 0, {a, ACQ, 0, 0}, {a + DAY, VISIT, 0, 0}, {a + 2 * DAY, VISIT, 0, 0});
+  FEED(p, radd, 1, {a + DAY, ACQ, 0, 0});
+  pd_table *t = rfinish(p, PD_RETENTION_TABLE_LONG);
+  /* data end 01-03 10:00: 01-03 is partial. Cohort 01-01 keeps k0..k2 rows (k2 has data) but k2 is
+   * not observable; cohort 01-02 k1 (= 01-03) neither. */
+  ck_assert_int_eq(lget(t, "2024-01-01", 1, "eligible"), 1);
+  ck_assert_int_eq(lget(t, "2024-01-01", 2, "eligible"), 0);
+  ck_assert_int_eq(lget(t, "2024-01-01", 2, "users"), 1);
+  ck_assert(pd_table_is_null(t, lrow(t, NULL, "2024-01-01", 2), col(t, "rate")));
+  ck_assert_int_eq(lget(t, "2024-01-02", 0, "eligible"), 1);
+  ck_assert_int_eq(lget(t, "2024-01-02", 1, "eligible"), 0);
+  pd_table_free(t);
+  pd_retention_partial_free(p);
+  /* as_of at the last millisecond of 01-03: the day is complete */
+  o.as_of_ms = utc(2024, 1, 4, 0, 0) - 1;
+  p = rnew(&o);
+  FEED(p, radd, 0, {a, ACQ, 0, 0}, {a + DAY, VISIT, 0, 0}, {a + 2 * DAY, VISIT, 0, 0});
+  t = rfinish(p, PD_RETENTION_TABLE_LONG);
+  ck_assert_int_eq(lget(t, "2024-01-01", 2, "eligible"), 1);
+  pd_table_free(t);
+  pd_retention_partial_free(p);
+  /* rolling: window k is complete when start + (k+1) * 24 h <= as_of + 1 ms */
+  o.as_of_ms = a + 2 * DAY - 1;
+  o.window_ms = DAY;
+  p = rnew(&o);
+  FEED(p, radd, 0, {a, ACQ, 0, 0}, {a + DAY, VISIT, 0, 0});
+  FEED(p, radd, 1, {a + H, ACQ, 0, 0});
+  t = rfinish(p, PD_RETENTION_TABLE_LONG);
+  ck_assert_int_eq(lget(t, "2024-01-01", 0, "eligible"), 2);
+  ck_assert_int_eq(lget(t, "2024-01-01", 1, "eligible"), 1);
+  ck_assert_int_eq(lget(t, "2024-01-01", 1, "users"), 1);
+  pd_table_free(t);
+  pd_retention_partial_free(p);
+}
+END_TEST
+
 /* ---- revenue net of refunds ---------------------------------------------- */
 
 START_TEST(revenue_refunds) {
@@ -646,6 +689,7 @@ int main(void) {
   tcase_add_test(tc, period_zero_and_start_only);
   tcase_add_test(tc, classic_on_or_after_average);
   tcase_add_test(tc, revenue_refunds);
+  tcase_add_test(tc, complete_only);
   tcase_add_test(tc, recurring_and_rolling);
   tcase_add_test(tc, filters_and_breakdowns);
   tcase_add_test(tc, bad_options);

@@ -47,7 +47,7 @@ int pd_cmd_retention(int argc, char **argv) {
   pd_format fmt = PD_FORMAT_TEXT;
   pd_period period = PD_PERIOD_WEEK;
   const char *tz = NULL, *svg = NULL;
-  int mode = 0, by = 0, table = 0, recurring = 0, rolling = 0, domain = 0;
+  int mode = 0, by = 0, table = 0, recurring = 0, rolling = 0, domain = 0, complete = 0;
   int64_t window = 0, as_of = INT64_MIN;
   unsigned periods = 0, threads = 0;
   pd_cli_list start = {0}, returns = {0}, tps = {0};
@@ -66,6 +66,7 @@ int pd_cmd_retention(int argc, char **argv) {
       {"window", 'w', PD_CLI_DURATION, &window, "DUR", "rolling windows of this length (e.g. 7d) instead of calendar periods", NULL},
       {"by", 'b', PD_CLI_CHOICE, &by, NULL, "break down by the first acquire's touchpoint or its domain", "none|touchpoint|domain"},
       {"as-of", 0, PD_CLI_TIME, &as_of, "TIME", "data end (default: the latest event)", NULL},
+      {"complete-only", 'c', PD_CLI_FLAG, &complete, NULL, "leave out periods that have not ended by the data end (the partial last one)", NULL},
       {"table", 't', PD_CLI_CHOICE, &table, NULL, "rates: cohort x k matrix (with the weighted average); long: one row per cell with counts and revenue; average", "rates|long|average"},
       {"svg", 0, PD_CLI_STRING, &svg, "FILE", "write a heat map of the rates (cohorts x periods) as SVG", NULL},
       PD_CLI_OPT_THREADS(&threads),
@@ -104,6 +105,7 @@ int pd_cmd_retention(int argc, char **argv) {
   o.n_periods = periods;
   o.by = (pd_retention_by)by;
   o.as_of_ms = as_of;
+  o.complete_only = complete;
   pd_scan_options so = PD_SCAN_OPTIONS_INIT;
   so.threads = threads;
   pd_table *tl = NULL, *tr = NULL, *ta = NULL;

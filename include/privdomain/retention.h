@@ -41,10 +41,13 @@
  * Observability. A cell (cohort, k) is observable when the period has
  * started by the data end `as_of_ms` (default: the latest event time seen by
  * the analysis): calendar mode, when cohort + k <= period(as_of); rolling
- * mode, per user, when start + k * window_ms <= as_of. `eligible` counts the
- * cohort users for whom the cell is observable (all of them or none in
- * calendar mode); rates divide by it and are null when it is 0, so the
- * not-yet-observable corner of the matrix is null rather than a false 0.
+ * mode, per user, when start + k * window_ms <= as_of. With complete_only,
+ * the period must also have ENDED by as_of (its last millisecond <= as_of),
+ * so that the partial last period does not show as a dip in retention.
+ * `eligible` counts the cohort users for whom the cell is observable (all
+ * of them or none in calendar mode); rates divide by it and are null when
+ * it is 0, so the not-yet-observable corner of the matrix is null rather
+ * than a false 0.
  *
  * Revenue. Net revenue = amounts of purchase events minus amounts of refund
  * events, from the start event on (the start event included when it is a
@@ -122,11 +125,12 @@ typedef struct pd_retention_options {
   int64_t as_of_ms;                   /* data end; INT64_MIN: the latest event time seen */
   const uint8_t *domains;             /* runs without a store: domains[t] = pd_domain of touchpoint t */
   size_t n_domains;                   /* (pd_retention_run() reads them from the store) */
+  int complete_only;                  /* 1: only periods that ended by as_of are observable */
 } pd_retention_options;
 #define PD_RETENTION_OPTIONS_INIT                                                                              \
   {                                                                                                            \
     sizeof(pd_retention_options), NULL, 0, 0, NULL, 0, NULL, 0, -1, PD_PERIOD_DAY, NULL, 0, PD_RETENTION_CLASSIC, \
-        0, PD_RETENTION_BY_NONE, INT64_MIN, NULL, 0                                                            \
+        0, PD_RETENTION_BY_NONE, INT64_MIN, NULL, 0, 0                                                         \
   }
 
 /* Which table to finish.

@@ -311,6 +311,7 @@ static bool add_arr(int64_t **into, size_t *cap, const int64_t *from, size_t n) 
 pd_status pd_retention_partial_merge(pd_retention_partial *into, const pd_retention_partial *from) {
   if (!into || !from) return pd__error(PD_ERR_INVALID, "retention: NULL argument");
   if (into->o.period != from->o.period || into->o.window_ms != from->o.window_ms || into->o.by != from->o.by ||
+      into->o.complete_only != from->o.complete_only ||
       into->o.n_periods != from->o.n_periods || strcmp(pd__tz_name(into->tz), pd__tz_name(from->tz)) != 0)
     return pd__error(PD_ERR_INVALID, "retention: merging partials of different options");
   for (size_t gi = 0; gi < from->n_groups; gi++) {
@@ -385,7 +386,8 @@ static bool cohort_cells(const fin *f, const cohort *co, int64_t c, cell *out) {
       /* members with start + k * window <= as_of; sorted starts, count by bisection */
       el = 0;
       if (starts) {
-        int64_t lim = f->as_of - (int64_t)k * o->window_ms;
+        int64_t lim = o->complete_only ? f->as_of + 1 - ((int64_t)k + 1) * o->window_ms
+                                       : f->as_of - (int64_t)k * o->window_ms;
         size_t lo = 0, hi = co->n_starts;
         while (lo < hi) {
           size_t mid = lo + (hi - lo) / 2;
@@ -431,7 +433,8 @@ static size_t compute_k(const pd_retention_partial *p, int64_t as_of, int64_t p_
         int64_t first = INT64_MAX;
         for (size_t i = 0; i < co->n_starts; i++)
           if (co->starts[i] < first) first = co->starts[i];
-        kk = first <= as_of ? (as_of - first) / p->o.window_ms + 1 : 0;
+        if (p->o.complete_only) kk = first <= as_of ? (as_of + 1 - first) / p->o.window_ms : 0;
+        else kk = first <= as_of ? (as_of - first) / p->o.window_ms + 1 : 0;
       } else {
         kk = p_end - (g->base + (int64_t)ci) + 1;
       }
@@ -450,7 +453,10 @@ pd_status pd_retention_partial_finish(const pd_retention_partial *p, pd_store *s
   fin f = {p, 0, 0, 0};
   f.as_of = p->o.as_of_ms != INT64_MIN ? p->o.as_of_ms : p->max_time;
   if (p->any || p->o.as_of_ms != INT64_MIN) {
-    f.p_end = pd__period_index(p->tz, p->o.period, f.as_of);
+    /* the last observable period: the one holding as_of, or with
+     * complete_only the last one that ended by as_of */
+    f.p_end = p->o.complete_only && f.as_of < INT64_MAX ? pd__period_index(p->tz, p->o.period, f.as_of + 1) - 1
+                                                        : pd__period_index(p->tz, p->o.period, f.as_of);
     f.K = compute_k(p, f.as_of, f.p_end);
   }
   static const char *names[] = {"retention", "retention_rates", "retention_counts", "retention_average"};

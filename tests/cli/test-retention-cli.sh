@@ -44,6 +44,11 @@ has "$T/out" '^2024-W10,1709510400000,2,1,2,1,0.5,1250,625$'
 has "$T/out" '^2024-W10,1709510400000,2,2,2,2,1,-250,500$'
 has "$T/out" '^2024-W11,1710115200000,1,1,1,0,0,0,0$'
 has "$T/out" '^2024-W11,1710115200000,1,2,0,0,,,$'
+# --complete-only: the data end (Wed 03-20) leaves W12 partial, so W10 k2 and W11 k1 are not observable
+expect 0 "$PD" retention "$T/store" --complete-only --table long --format csv
+has "$T/out" '^2024-W10,1709510400000,2,2,0,2,,,$'
+has "$T/out" '^2024-W11,1710115200000,1,1,0,0,,,$'
+has "$T/out" '^2024-W10,1709510400000,2,1,2,1,0.5,1250,625$'
 # In Shanghai u2 joins W11 and returns in its k1
 expect 0 "$PD" retention "$T/store" --tz Asia/Shanghai --table long --format csv
 has "$T/out" '^2024-W11,1710086400000,2,1,2,1,0.5,0,0$'

@@ -114,7 +114,7 @@ class RetentionOptions(Structure):
                 ("return_touchpoints", POINTER(c_uint32)), ("n_return_touchpoints", c_size_t),
                 ("return_domain", c_int), ("period", c_int), ("tz", c_char_p), ("window_ms", c_int64),
                 ("mode", c_int), ("n_periods", c_uint), ("by", c_int), ("as_of_ms", c_int64),
-                ("domains", c_char_p), ("n_domains", c_size_t)]
+                ("domains", c_char_p), ("n_domains", c_size_t), ("complete_only", c_int)]
 
 
 class LifecycleOptions(Structure):

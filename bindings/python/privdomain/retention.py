@@ -65,7 +65,7 @@ def _scan(threads):
 
 def retention(store, period="day", tz=None, start=None, returns=None, return_touchpoints=None,
               return_domain=None, recurring=False, window=None, mode="classic", periods=0, by=None,
-              as_of=None, table="long", threads=0):
+              as_of=None, complete_only=False, table="long", threads=0):
     """Cohort retention and revenue as a Table; see retention.h for every definition.
 
     start: event types starting a cohort (default acquire); returns: event types that count
@@ -73,6 +73,7 @@ def retention(store, period="day", tz=None, start=None, returns=None, return_tou
     returns; recurring: every period with a start is a cohort; window: rolling windows
     ("24h") instead of calendar periods; mode: classic | on_or_after; periods: k columns
     (0 = all observable); by: None | touchpoint | domain (of the first acquire);
+    complete_only: leave out periods that have not ended by as_of (the partial last one);
     table: long | rates | average."""
     if table not in TABLES:
         raise ValueError("table must be one of %s" % ", ".join(TABLES))
@@ -80,7 +81,7 @@ def retention(store, period="day", tz=None, start=None, returns=None, return_tou
             recurring=int(bool(recurring)), window_ms=_window(window), mode=_choice("mode", mode, MODES),
             n_periods=int(periods), by=_choice("by", by, BY),
             return_domain=_choice("return_domain", return_domain, DOMAINS),
-            as_of_ms=-2**63 if as_of is None else int(as_of))
+            as_of_ms=-2**63 if as_of is None else int(as_of), complete_only=int(bool(complete_only)))
     keep = [_ids(store, start, store.find_event_type), _ids(store, returns, store.find_event_type),
             _ids(store, return_touchpoints, store.find_touchpoint)]
     _set_array(o, "start_types", "n_start_types", keep[0])

@@ -58,6 +58,7 @@ int main(void) {
   F(pd_retention_options, period); F(pd_retention_options, tz); F(pd_retention_options, window_ms);
   F(pd_retention_options, mode); F(pd_retention_options, n_periods); F(pd_retention_options, by);
   F(pd_retention_options, as_of_ms); F(pd_retention_options, domains); F(pd_retention_options, n_domains);
+  F(pd_retention_options, complete_only);
   S(pd_lifecycle_options); F(pd_lifecycle_options, size); F(pd_lifecycle_options, period);
   F(pd_lifecycle_options, tz); F(pd_lifecycle_options, active_types); F(pd_lifecycle_options, n_active_types);
   S(pd_stickiness_options); F(pd_stickiness_options, size); F(pd_stickiness_options, period);

@@ -67,6 +67,10 @@ class TestHandWorked(RetentionTestCase):
     def test_tables_modes_breakdown(self):
         self.build()
         with Store(self.path, read_only=True) as s:
+            # data end 03-04 00:00Z: with complete_only that day (k3) is not observable
+            part = s.retention(period="day", complete_only=True)
+            self.assertEqual(part["eligible"], [2, 2, 2, 0])
+            self.assertEqual(part["rate"][3], None)
             rates = s.retention(period="day", table="rates")
             self.assertEqual(rates.columns[:3], ["cohort", "cohort_start", "cohort_users"])
             self.assertAlmostEqual(rates["1"][0], 0.0)
