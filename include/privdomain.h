@@ -26,5 +26,6 @@
 #include "privdomain/rfm.h"
 #include "privdomain/ltv.h"
 /* touchpoints, attribution, segments */
+#include "privdomain/attribution.h"
 
 #endif
