@@ -9,6 +9,7 @@
 #include "privdomain/store.h"
 #include "privdomain/writer.h"
 #include "privdomain/ingest.h"
+#include "privdomain/tags.h"
 #include "privdomain/scan.h"
 /* charts */
 #include "privdomain/chart.h"
@@ -18,9 +19,11 @@
 #include "privdomain/stages.h"
 /* retention, lifecycle */
 /* referral */
+#include "privdomain/referral.h"
 /* clv */
 #include "privdomain/clv.h"
 #include "privdomain/rfm.h"
+#include "privdomain/ltv.h"
 /* touchpoints, attribution, segments */
 
 #endif

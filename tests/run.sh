@@ -27,7 +27,7 @@ echo "== sanitizer build (address, undefined) and C tests"
 setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 ninja -C build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  meson test -C build-asan --print-errorlogs --num-processes "$jobs" --suite c
+  meson test -C build-asan --print-errorlogs --num-processes "$jobs" --suite c --no-suite slow
 
 echo "== install and build an outside program with pkg-config"
 tests/check-install.sh build

@@ -830,10 +830,46 @@ START_TEST(conservation_and_monotonicity) {
     }
     ck_close(v1[i], want, 1e-12);
   }
-  /* tables */
+  /* calibration vs holdout table: counts and sums carry over */
   pd_table *t = NULL;
+  ck_assert_int_eq(pd_clv_holdout_table(bg, &s, c.x_star, 39.0, 7, &t), PD_OK);
+  ck_assert_int_eq(pd_table_n_rows(t), 8);
+  ck_assert_str_eq(pd_table_get_string(t, 7, 0), "7+");
+  ck_assert_int_eq(pd_clv_predict_purchases(bg, &s, 39.0, a), PD_OK);
+  double cust = 0, act = 0, pred = 0, want_pred = 0;
+  for (size_t i = 0; i < n; i++) want_pred += a[i];
+  for (size_t r = 0; r < 8; r++) {
+    double k = pd_table_get_double(t, r, 1);
+    cust += k;
+    if (k > 0) {
+      act += k * pd_table_get_double(t, r, 2);
+      pred += k * pd_table_get_double(t, r, 3);
+    }
+  }
+  ck_assert(cust == 2357);
+  ck_close(act, 1882.0, 1e-12);
+  ck_close(pred, want_pred, 1e-12);
+  pd_table_free(t);
+  /* frequency x recency matrix: every cell is the per-customer prediction */
+  ck_assert_int_eq(pd_clv_frequency_recency_table(bg, 38.0, 5, 4, 13.0, &t), PD_OK);
+  ck_assert_int_eq(pd_table_n_rows(t), 5 * 6);
+  for (size_t r = 0; r < 30; r++) {
+    double f = (double)pd_table_get_int64(t, r, 1), tx = pd_table_get_double(t, r, 2), T = 38.0, e, al;
+    if (f == 0 && tx > 0) {
+      ck_assert(pd_table_is_null(t, r, 3));
+      continue;
+    }
+    pd_clv_summary one = one_row(&f, &tx, &T);
+    ck_assert_int_eq(pd_clv_predict_purchases(bg, &one, 13.0, &e), PD_OK);
+    ck_assert_int_eq(pd_clv_predict_alive(bg, &one, &al), PD_OK);
+    ck_assert(pd_table_get_double(t, r, 3) == e && pd_table_get_double(t, r, 4) == al);
+  }
+  ck_assert_str_eq(pd_table_get_string(t, 0, 0), "38.0");
+  pd_table_free(t);
+  /* tables */
   ck_assert_int_eq(pd_clv_model_table(bg, &t), PD_OK);
   ck_assert_int_eq(pd_table_n_rows(t), 6);
+  ck_assert_str_eq(pd_table_name(t), "clv_params_bgnbd");
   ck_assert_str_eq(pd_table_get_string(t, 0, 0), "r");
   ck_assert(pd_table_get_double(t, 0, 1) == pd_clv_model_param(bg, 0));
   ck_assert(pd_table_get_double(t, 4, 1) == pd_clv_model_loglik(bg));

@@ -195,6 +195,27 @@ START_TEST(funnel_section) {
 }
 END_TEST
 
+#define KPI(label, value, note)                                                                        \
+  "<div class=\"pd-kpi\"><div class=\"pd-label\">" label "</div><div class=\"pd-value\">" value                \
+  "</div><div class=\"pd-sub\">" note "</div></div>"
+
+START_TEST(stages_section) {
+  fill();
+  char *html = report("Asia/Shanghai", "stages");
+  /* the data ends Tuesday of W12 (Shanghai), so W11 is the latest complete
+   * week: new u3; active u1, u3 (u1 also in W10); purchases 50.00 + 3.00,
+   * refund 20.00. The week before (W10): new u1, u2, u4, revenue 100.00. */
+  ck_assert(strstr(html, "Week 2024-W11 (Asia/Shanghai), compared with the week before.") != NULL);
+  ck_assert(strstr(html, KPI("New users", "1", "\xE2\x96\xBC -66.7% vs 3")) != NULL);
+  ck_assert(strstr(html, KPI("Revenue (gross)", "\xC2\xA5" "53.00", "\xE2\x96\xBC -47.0% vs \xC2\xA5" "100.00")) != NULL);
+  ck_assert(strstr(html, KPI("Returning active users", "50.0%", "\xE2\x96\xB2 +50.0 pts vs 0.0%")) != NULL);
+  ck_assert(strstr(html, KPI("ARPU", "\xC2\xA5" "26.50", "\xE2\x96\xBC -20.5% vs \xC2\xA5" "33.33")) != NULL);
+  ck_assert(strstr(html, KPI("Refunds", "\xC2\xA5" "20.00", "period before: \xC2\xA5" "0.00")) != NULL);
+  ck_assert(strstr(html, "class=\"pd-error\"") == NULL);
+  pd_free(html);
+}
+END_TEST
+
 START_TEST(empty_store) {
   char *html = report(NULL, NULL);
   GString *ids = parse_page(html);
@@ -254,6 +275,7 @@ int main(void) {
   tcase_add_test(tc, activity_figures);
   tcase_add_test(tc, touchpoint_figures);
   tcase_add_test(tc, funnel_section);
+  tcase_add_test(tc, stages_section);
   tcase_add_test(tc, empty_store);
   tcase_add_test(tc, options_and_errors);
   suite_add_tcase(s, tc);

@@ -120,6 +120,28 @@ START_TEST(cdnow_from_arrays) {
   pd_table *out = NULL;
   PD_CHECK(pd_rfm_from_arrays(t.n, t.user, t.time, t.amount, &o, &out));
   check_against_cbs(out);
+  /* Straight from the table to the published fits (spend in cents: gamma x 100). */
+  pd_clv_model *bg = NULL, *gg = NULL;
+  PD_CHECK(pd_clv_fit_table(PD_CLV_BGNBD, out, NULL, &bg));
+  ck_assert(fabs(pd_clv_model_param(bg, 0) - 0.243) <= 5e-4 && fabs(pd_clv_model_param(bg, 3) - 2.426) <= 5e-4);
+  PD_CHECK(pd_clv_fit_table(PD_CLV_GAMMA_GAMMA, out, NULL, &gg));
+  ck_assert(fabs(pd_clv_model_param(gg, 0) - 6.25) <= 5e-3 && fabs(pd_clv_model_param(gg, 1) - 3.74) <= 5e-3);
+  ck_assert(fabs(pd_clv_model_param(gg, 2) / 100 - 15.44) <= 5e-3);
+  pd_table *sc = NULL;
+  PD_CHECK(pd_clv_score_table(bg, gg, out, 52, 12, 0.01, 4.345, &sc));
+  ck_assert_int_eq(pd_table_n_rows(sc), 2357);
+  pd_clv_summary sum;
+  double *storage = NULL, v[2357];
+  PD_CHECK(pd_clv_summary_from_table(out, &sum, &storage));
+  PD_CHECK(pd_clv_predict_value(bg, gg, &sum, 12, 0.01, 4.345, v));
+  for (size_t r = 0; r < 2357; r++) {
+    ck_assert(col(sc, r, "user") == col(out, r, "user"));
+    ck_assert(fabs(col(sc, r, "clv") - v[r]) <= 1e-9 * fmax(1, v[r]));
+  }
+  pd_free(storage);
+  pd_table_free(sc);
+  pd_clv_model_free(bg);
+  pd_clv_model_free(gg);
   pd_table_free(out);
   /* Input order must not matter: reverse it. */
   for (size_t i = 0; i < t.n / 2; i++) {
@@ -311,12 +333,156 @@ START_TEST(store_matches_arrays) {
     }
     PD_CHECK(pd_store_compact(s));
   }
+  /* Dormant contacts by acquisition touchpoint from the store's RFM table. */
+  pd_table *rt = NULL, *du = NULL, *dt = NULL;
+  PD_CHECK(pd_rfm_from_store(s, &o, &rt));
+  pd_clv_summary sum;
+  double *storage = NULL;
+  PD_CHECK(pd_clv_summary_from_table(rt, &sum, &storage));
+  ck_assert_int_eq(sum.n, 2357);
+  ck_assert_ptr_nonnull(sum.monetary);
+  pd_clv_model *m = NULL;
+  PD_CHECK(pd_clv_fit(PD_CLV_BGNBD, &sum, NULL, &m));
+  double *alive = malloc(sum.n * sizeof *alive);
+  PD_CHECK(pd_clv_predict_alive(m, &sum, alive));
+  PD_CHECK(pd_ltv_dormant(m, rt, 0.3, &du, &dt));
+  size_t want = 0, want_ad = 0;
+  long tcol = pd_table_col_index(rt, "touchpoint");
+  for (size_t i = 0; i < sum.n; i++)
+    if (alive[i] < 0.3) {
+      want++;
+      want_ad += strcmp(pd_table_get_string(rt, i, (size_t)tcol), "feed_ad") == 0;
+    }
+  ck_assert(want > 100);
+  ck_assert_int_eq(pd_table_n_rows(du), want);
+  for (size_t r = 1; r < want; r++) ck_assert(col(du, r - 1, "p_alive") <= col(du, r, "p_alive"));
+  ck_assert(col(du, want - 1, "p_alive") < 0.3);
+  ck_assert_int_eq(pd_table_n_rows(dt), 2);
+  int64_t customers = 0, dormant = 0;
+  for (size_t r = 0; r < 2; r++) {
+    customers += (int64_t)col(dt, r, "customers");
+    dormant += (int64_t)col(dt, r, "dormant");
+    if (strcmp(pd_table_get_string(dt, r, 0), "feed_ad") == 0) {
+      ck_assert_int_eq((int64_t)col(dt, r, "dormant"), want_ad);
+      ck_assert(fabs(col(dt, r, "dormant_share") - (double)want_ad / col(dt, r, "customers")) < 1e-15);
+    }
+  }
+  ck_assert_int_eq(customers, 2357);
+  ck_assert_int_eq(dormant, want);
+  ck_assert_int_eq(pd_ltv_dormant(m, rt, 0.0, NULL, NULL), PD_ERR_INVALID);
+  free(alive);
+  pd_clv_model_free(m);
+  pd_free(storage);
+  pd_table_free(rt);
+  pd_table_free(du);
+  pd_table_free(dt);
   pd_store_close(s);
   pd_test_rmdir(dir);
   g_free(dir);
   free(ids);
   tx_free(&with_refunds);
   tx_free(&t);
+}
+END_TEST
+
+static pd_table *find_row(pd_table *t, const char *c0, const char *v0, const char *c1, const char *v1, size_t *row) {
+  long a = pd_table_col_index(t, c0), b = c1 ? pd_table_col_index(t, c1) : -1;
+  for (size_t r = 0; r < pd_table_n_rows(t); r++) {
+    const char *x = pd_table_get_string(t, r, (size_t)a);
+    const char *y = b >= 0 ? pd_table_get_string(t, r, (size_t)b) : NULL;
+    int ok0 = v0 ? (x && strcmp(x, v0) == 0) : pd_table_is_null(t, r, (size_t)a);
+    int ok1 = b < 0 || (v1 ? (y && strcmp(y, v1) == 0) : pd_table_is_null(t, r, (size_t)b));
+    if (ok0 && ok1) {
+      *row = r;
+      return t;
+    }
+  }
+  ck_abort_msg("no row %s=%s %s=%s in %s", c0, v0 ? v0 : "null", c1 ? c1 : "", v1 ? v1 : "null", pd_table_name(t));
+  return NULL;
+}
+
+#define T(m, d, h) (day_ms(2024, m, d) + (h) * 3600000)
+
+START_TEST(history_and_ltv_cac) {
+  char *dir = pd_test_tmpdir("ltv");
+  pd_store *s = pd_test_open(dir, 1);
+  pd_writer *w = NULL;
+  PD_CHECK(pd_writer_open(&w, s));
+  uint32_t ad, group, u[6];
+  pd_touchpoint_def def = PD_TOUCHPOINT_DEF_INIT;
+  def.name = "ad";
+  def.domain = PD_DOMAIN_PUBLIC;
+  def.daily_spend = 1000;
+  PD_CHECK(pd_writer_touchpoint(w, &def, &ad));
+  def = (pd_touchpoint_def)PD_TOUCHPOINT_DEF_INIT;
+  def.name = "group";
+  def.domain = PD_DOMAIN_PRIVATE;
+  PD_CHECK(pd_writer_touchpoint(w, &def, &group));
+  for (int i = 1; i <= 5; i++) {
+    char name[8];
+    snprintf(name, sizeof name, "u%d", i);
+    PD_CHECK(pd_writer_user(w, name, &u[i]));
+  }
+  const pd_event ev[] = {
+    {T(1, 5, 9), u[1], PD_EV_ACQUIRE, ad, PD_NONE, 0},
+    {T(1, 10, 9), u[1], PD_EV_PURCHASE, PD_NONE, PD_NONE, 5000},
+    {T(1, 12, 9), u[1], PD_EV_REFUND, PD_NONE, PD_NONE, 1000},
+    {T(2, 3, 9), u[1], PD_EV_PURCHASE, group, PD_NONE, 2000},
+    {T(1, 20, 9), u[2], PD_EV_ACQUIRE, ad, PD_NONE, 0},
+    {T(2, 1, 9), u[3], PD_EV_ACQUIRE, group, PD_NONE, 0},
+    {T(2, 2, 9), u[3], PD_EV_PURCHASE, PD_NONE, PD_NONE, 3000},
+    {T(2, 10, 9), u[4], PD_EV_VISIT, group, PD_NONE, 0},
+    {T(2, 11, 9), u[4], PD_EV_PURCHASE, PD_NONE, PD_NONE, 700},
+    {T(3, 1, 9), u[5], PD_EV_PURCHASE, PD_NONE, PD_NONE, 100},
+  };
+  for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++) PD_CHECK(pd_writer_append(w, &ev[i]));
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  pd_ltv_options o = PD_LTV_OPTIONS_INIT;
+  pd_table *tu = NULL, *tc = NULL, *tt = NULL;
+  PD_CHECK(pd_ltv_history(s, &o, &tu, &tc, &tt));
+  size_t r;
+  /* by touchpoint: ad acquired u1, u2 over Jan 5..20 (16 days at 1000/day) */
+  find_row(tt, "touchpoint", "ad", NULL, NULL, &r);
+  ck_assert(col(tt, r, "customers") == 2 && col(tt, r, "buyers") == 1 && col(tt, r, "revenue") == 6000);
+  ck_assert(col(tt, r, "active_days") == 16 && col(tt, r, "spend") == 16000);
+  ck_assert(col(tt, r, "cac") == 8000 && col(tt, r, "ltv_cac") == 3000.0 / 8000.0);
+  ck_assert_str_eq(pd_table_get_string(tt, r, 1), "public");
+  find_row(tt, "touchpoint", "group", NULL, NULL, &r); /* u3 (acquire) and u4 (first touchpoint) */
+  ck_assert(col(tt, r, "customers") == 2 && col(tt, r, "buyers") == 2 && col(tt, r, "revenue") == 3700);
+  ck_assert(pd_table_is_null(tt, r, (size_t)pd_table_col_index(tt, "spend")));
+  ck_assert(pd_table_is_null(tt, r, (size_t)pd_table_col_index(tt, "ltv_cac")));
+  find_row(tt, "touchpoint", NULL, NULL, NULL, &r);
+  ck_assert(col(tt, r, "customers") == 1 && col(tt, r, "revenue") == 100);
+  ck_assert_int_eq(pd_table_n_rows(tt), 3);
+  /* by cohort (month of acquisition) and touchpoint, in time order */
+  ck_assert_int_eq(pd_table_n_rows(tc), 3);
+  ck_assert_str_eq(pd_table_get_string(tc, 0, 0), "2024-01");
+  ck_assert_str_eq(pd_table_get_string(tc, 2, 0), "2024-03");
+  find_row(tc, "cohort", "2024-02", "touchpoint", "group", &r);
+  ck_assert(col(tc, r, "customers") == 2 && col(tc, r, "revenue_per_buyer") == 1850);
+  find_row(tc, "cohort", "2024-01", "touchpoint", "ad", &r);
+  ck_assert(col(tc, r, "revenue_per_customer") == 3000 && col(tc, r, "revenue_per_buyer") == 6000);
+  /* by user */
+  ck_assert_int_eq(pd_table_n_rows(tu), 5);
+  ck_assert(col(tu, 0, "user") == u[1] && col(tu, 0, "purchases") == 2 && col(tu, 0, "revenue") == 6000);
+  ck_assert(col(tu, 0, "acquired") == T(1, 5, 9) && col(tu, 0, "last_purchase") == T(2, 3, 9));
+  ck_assert(pd_table_is_null(tu, 1, (size_t)pd_table_col_index(tu, "first_purchase")));
+  pd_table_free(tu);
+  pd_table_free(tc);
+  pd_table_free(tt);
+  /* as of the end of January only u1 (4000 so far) and u2 exist */
+  o.as_of = T(1, 31, 23);
+  o.threads = 2;
+  PD_CHECK(pd_ltv_history(s, &o, NULL, NULL, &tt));
+  ck_assert_int_eq(pd_table_n_rows(tt), 1);
+  ck_assert(col(tt, 0, "customers") == 2 && col(tt, 0, "revenue") == 4000);
+  pd_table_free(tt);
+  o.cohort_period = (pd_period)9;
+  ck_assert_int_eq(pd_ltv_history(s, &o, NULL, NULL, &tt), PD_ERR_INVALID);
+  pd_store_close(s);
+  pd_test_rmdir(dir);
+  g_free(dir);
 }
 END_TEST
 
@@ -328,6 +494,7 @@ static Suite *rfm_suite(void) {
   tcase_add_test(tc, refunds_and_periods);
   tcase_add_test(tc, time_zone_and_default_end);
   tcase_add_test(tc, store_matches_arrays);
+  tcase_add_test(tc, history_and_ltv_cac);
   suite_add_tcase(s, tc);
   return s;
 }

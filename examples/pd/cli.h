@@ -199,6 +199,9 @@ int pd_cmd_stages(int argc, char **argv);
 /* retention, lifecycle, stickiness (issue 4) */
 /* referral (issue 5) */
 /* rfm, clv (issue 6) */
+int pd_cmd_rfm(int argc, char **argv);
+int pd_cmd_clv(int argc, char **argv);
+int pd_cmd_ltv(int argc, char **argv);
 /* touchpoints, attribution, segments (issue 7) */
 /* report (issue 8) */
 int pd_cmd_report(int argc, char **argv);

@@ -18,6 +18,9 @@ static const pd_command commands[] = {
     /* retention, lifecycle, stickiness (issue 4) */
     /* referral (issue 5) */
     /* rfm, clv (issue 6) */
+    {"rfm", pd_cmd_rfm, "per-customer RFM summary (frequency, recency, T, monetary value)"},
+    {"clv", pd_cmd_clv, "fit BG/NBD, Pareto/NBD or MBG/NBD + Gamma-Gamma; P(alive), CLV per customer"},
+    {"ltv", pd_cmd_ltv, "historical value by acquisition touchpoint and cohort; LTV:CAC"},
     /* touchpoints, attribution, segments (issue 7) */
     /* report (issue 8) */
     {"report", pd_cmd_report, "write the operator's HTML report of a store"},

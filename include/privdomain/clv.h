@@ -111,13 +111,38 @@ PD_API int pd_clv_model_converged(const pd_clv_model *m);
 PD_API int pd_clv_model_iterations(const pd_clv_model *m);
 PD_API int pd_clv_model_evaluations(const pd_clv_model *m);
 
-/* Table "clv_params": param (string), value, stderr (double; null when
+/* Table "clv_params_<kind name>" (e.g. clv_params_bgnbd): param (string), value, stderr (double; null when
  * unknown), then rows "loglik" (value) and "converged" (value 0 or 1).
  * *out owned by the caller, free with pd_table_free(). */
 PD_API pd_status pd_clv_model_table(const pd_clv_model *m, pd_table **out);
 
 /* Weighted log-likelihood of `data` at the model's parameters. */
 PD_API pd_status pd_clv_loglik(const pd_clv_model *m, const pd_clv_summary *data, double *out);
+
+/* Points *out at copies of the frequency, recency, T and (when present)
+ * monetary_value columns of an RFM table (see privdomain/rfm.h), so it can
+ * be fitted and predicted on; row i of the summary is row i of the table.
+ * *storage receives the copies: owned by the caller, free with pd_free()
+ * once *out is no longer used. */
+PD_API pd_status pd_clv_summary_from_table(const pd_table *rfm, pd_clv_summary *out, double **storage);
+
+/* Fits a model to an RFM table (privdomain/rfm.h) as pd_clv_fit() does to
+ * its summary. For Gamma-Gamma, customers whose repeat periods net to a
+ * spend <= 0 (refunds) are left out of the fit. */
+PD_API pd_status pd_clv_fit_table(pd_clv_kind kind, const pd_table *rfm, const pd_clv_fit_options *opts,
+                                  pd_clv_model **out);
+
+/* Scores every customer of an RFM table: table "clv_scores" with the
+ * table's user (and external_id, touchpoint when present), frequency,
+ * recency, T, then p_alive, expected_purchases (next horizon_units), and
+ * when gg is not NULL and the table has monetary_value: monetary_value,
+ * expected_spend and clv (months, monthly_discount, units_per_month as in
+ * pd_clv_predict_value(); customers whose repeat periods net to <= 0 get
+ * the population mean spend). m is a continuous-time count model.
+ * *out owned by the caller, free with pd_table_free(). */
+PD_API pd_status pd_clv_score_table(const pd_clv_model *m, const pd_clv_model *gg, const pd_table *rfm,
+                                    double horizon_units, double months, double monthly_discount,
+                                    double units_per_month, pd_table **out);
 
 /* ---- predictions. `out` is caller memory with data->n doubles. ---- */
 
@@ -165,6 +190,26 @@ PD_API pd_status pd_clv_predict_dert(const pd_clv_model *pnbd, const pd_clv_summ
 PD_API pd_status pd_clv_predict_table(const pd_clv_model *m, const pd_clv_model *gg, const pd_clv_summary *data,
                                       double horizon_units, double months, double monthly_discount,
                                       double units_per_month, pd_table **out);
+
+/* Frequency/recency matrix of a continuous-time count model for customers
+ * of age T (time units): long table "clv_frequency_recency" with one row
+ * per (recency, frequency) cell, recency from T down to 0 in
+ * recency_steps + 1 steps, frequency 0..max_frequency: recency (string
+ * label), frequency (int64), t_x, expected_purchases (next horizon_units),
+ * p_alive. Cells with frequency 0 and recency > 0 are impossible and
+ * null. The shape pd_chart_svg() draws as a heat map (label recency,
+ * series frequency). *out owned by the caller, free with pd_table_free(). */
+PD_API pd_status pd_clv_frequency_recency_table(const pd_clv_model *m, double T, unsigned max_frequency,
+                                                unsigned recency_steps, double horizon_units, pd_table **out);
+
+/* Calibration vs holdout by calibration frequency: table "clv_holdout",
+ * one row per frequency 0..max_frequency (the last row gathers all higher
+ * ones, labelled "N+"): frequency (string), customers, actual (mean of
+ * x_holdout), predicted (mean conditional expectation over
+ * holdout_units). x_holdout has data->n values. *out owned by the caller,
+ * free with pd_table_free(). */
+PD_API pd_status pd_clv_holdout_table(const pd_clv_model *m, const pd_clv_summary *data, const double *x_holdout,
+                                      double holdout_units, unsigned max_frequency, pd_table **out);
 
 #ifdef __cplusplus
 }

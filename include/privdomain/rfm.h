@@ -17,7 +17,8 @@
  *
  * Result table "rfm", one row per customer with a purchase up to the
  * calibration end, ordered by user:
- *   user (int64), first_purchase (int64 ms UTC of the first purchase),
+ *   user (int64), from a store also external_id (string, the user's
+ *   primary external id), first_purchase (int64 ms UTC of the first purchase),
  *   frequency, recency, T, monetary_value (double), revenue (int64 net
  *   calibration total, minor units); from a store also touchpoint (string:
  *   the acquisition touchpoint, i.e. of the first acquire event, else of the

@@ -11,7 +11,7 @@
 #ifndef PRIVDOMAIN_SCAN_H
 #define PRIVDOMAIN_SCAN_H
 
-#include "privdomain/store.h"
+#include "privdomain/tags.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,8 +35,9 @@ typedef struct pd_scan_options {
   unsigned threads;     /* 0 = one per online core */
   uint32_t user_begin;  /* scan users in [user_begin, user_end) */
   uint32_t user_end;    /* PD_NONE = to the last user */
+  const pd_userset *users; /* only these users (a segment); NULL = all. Borrowed for the call. */
 } pd_scan_options;
-#define PD_SCAN_OPTIONS_INIT {sizeof(pd_scan_options), 0, 0, PD_NONE}
+#define PD_SCAN_OPTIONS_INIT {sizeof(pd_scan_options), 0, 0, PD_NONE, NULL}
 
 /* Number of workers pd_scan() will use with these options (>= 1). */
 PD_API unsigned pd_scan_workers(const pd_scan_options *opts);

@@ -64,6 +64,11 @@ static inline double pd__clv_w(const pd__clv_data *d, size_t i) { return d->w ? 
 
 /* Pareto/NBD pieces shared by P(alive) and DERT: log of the "alive at T"
  * and "died before T" likelihood parts without the common factor. */
+/* Per row: sum over months k of the expected purchases in month k, each
+ * discounted by (1 + monthly_discount)^k (the CLV of a unit spend). */
+pd_status pd__clv_discounted_purchases(const pd_clv_model *m, const pd_clv_summary *data, double months,
+                                       double monthly_discount, double units_per_month, double *out);
+
 void pd__pnbd_parts(const double *p, double x, double t_x, double T, double *log_alive, double *log_dead);
 
 #endif

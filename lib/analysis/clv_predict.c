@@ -1,5 +1,6 @@
 /* Per-customer predictions over summary arrays, and the CLV table. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "clv_internal.h"
@@ -71,8 +72,8 @@ static int continuous(const pd_clv_model *m) {
   return m->fam->kind == PD_CLV_BGNBD || m->fam->kind == PD_CLV_MBGNBD || m->fam->kind == PD_CLV_PNBD;
 }
 
-pd_status pd_clv_predict_value(const pd_clv_model *m, const pd_clv_model *gg, const pd_clv_summary *data,
-                               double months, double monthly_discount, double units_per_month, double *out) {
+pd_status pd__clv_discounted_purchases(const pd_clv_model *m, const pd_clv_summary *data, double months,
+                                       double monthly_discount, double units_per_month, double *out) {
   const char *fn = "clv_predict_value";
   pd_status st = check_model(m, fn, 1);
   if (st) return st;
@@ -83,18 +84,35 @@ pd_status pd_clv_predict_value(const pd_clv_model *m, const pd_clv_model *gg, co
     return pd__error(PD_ERR_INVALID, "%s: monthly_discount must be > -1", fn);
   if (!(units_per_month > 0 && isfinite(units_per_month)))
     return pd__error(PD_ERR_INVALID, "%s: units_per_month must be > 0", fn);
-  if ((st = check_rows(m, data, out, fn, 1))) return st;
-  if ((st = pd_clv_predict_spend(gg, data, out))) return st;
+  if ((st = check_rows(m, data, out, fn, 0))) return st;
   for (size_t i = 0; i < data->n; i++) {
-    double spend = out[i], prev = 0.0, v = 0.0;
+    double prev = 0.0, v = 0.0;
     for (double k = 1; k <= months; k += 1.0) {
       double cur = m->fam->cond_expected(m->p, data->x[i], data->t_x[i], data->T[i], k * units_per_month);
-      v += spend * (cur - prev) / pow(1.0 + monthly_discount, k);
+      v += (cur - prev) / pow(1.0 + monthly_discount, k);
       prev = cur;
     }
     out[i] = v;
   }
   return numeric_guard(out, data->n, fn);
+}
+
+pd_status pd_clv_predict_value(const pd_clv_model *m, const pd_clv_model *gg, const pd_clv_summary *data,
+                               double months, double monthly_discount, double units_per_month, double *out) {
+  const char *fn = "clv_predict_value";
+  pd_status st = check_model(m, fn, 1);
+  if (st || (st = check_rows(m, data, out, fn, 1))) return st;
+  size_t n = data->n;
+  double *spend = malloc((n ? n : 1) * sizeof *spend);
+  if (!spend) return pd__error(PD_ERR_NOMEM, "%s: out of memory", fn);
+  if ((st = pd_clv_predict_spend(gg, data, spend)) ||
+      (st = pd__clv_discounted_purchases(m, data, months, monthly_discount, units_per_month, out))) {
+    free(spend);
+    return st;
+  }
+  for (size_t i = 0; i < n; i++) out[i] *= spend[i];
+  free(spend);
+  return PD_OK;
 }
 
 pd_status pd_clv_predict_dert(const pd_clv_model *pnbd, const pd_clv_summary *data, double discount_per_unit,
@@ -160,5 +178,78 @@ pd_status pd_clv_predict_table(const pd_clv_model *m, const pd_clv_model *gg, co
     }
   }
   free(buf);
+  return pd__table_finish(t, out);
+}
+
+pd_status pd_clv_frequency_recency_table(const pd_clv_model *m, double T, unsigned max_frequency,
+                                         unsigned recency_steps, double horizon_units, pd_table **out) {
+  const char *fn = "clv_frequency_recency_table";
+  if (!out) return pd__error(PD_ERR_INVALID, "%s: out is NULL", fn);
+  *out = NULL;
+  pd_status st = check_model(m, fn, 1);
+  if (st) return st;
+  if (!continuous(m)) return pd__error(PD_ERR_INVALID, "%s: %s is not a continuous-time model", fn, m->fam->name);
+  if (!(T > 0 && isfinite(T)) || recency_steps == 0 || recency_steps > 1000 || max_frequency > 10000 ||
+      !(horizon_units >= 0 && isfinite(horizon_units)))
+    return pd__error(PD_ERR_INVALID, "%s: need T > 0, 1..1000 recency steps, frequency <= 10000, horizon >= 0", fn);
+  pd_table *t = pd__table_new("clv_frequency_recency");
+  size_t cr = pd__table_add_col(t, "recency", PD_TYPE_STRING), cf = pd__table_add_col(t, "frequency", PD_TYPE_INT64);
+  size_t ctx = pd__table_add_col(t, "t_x", PD_TYPE_DOUBLE);
+  size_t ce = pd__table_add_col(t, "expected_purchases", PD_TYPE_DOUBLE);
+  size_t ca = pd__table_add_col(t, "p_alive", PD_TYPE_DOUBLE);
+  for (unsigned k = 0; k <= recency_steps; k++) {
+    double tx = T * (double)(recency_steps - k) / recency_steps;
+    char label[32];
+    snprintf(label, sizeof label, "%.1f", tx);
+    for (unsigned f = 0; f <= max_frequency; f++) {
+      size_t r = pd__table_add_row(t);
+      pd__table_set_string(t, r, cr, label);
+      pd__table_set_int64(t, r, cf, f);
+      pd__table_set_double(t, r, ctx, tx);
+      if (f == 0 && tx > 0) continue; /* no repeat purchase, yet a recency: impossible */
+      double e = m->fam->cond_expected(m->p, f, tx, T, horizon_units), a = m->fam->alive(m->p, f, tx, T);
+      if (isfinite(e)) pd__table_set_double(t, r, ce, e);
+      if (isfinite(a)) pd__table_set_double(t, r, ca, a);
+    }
+  }
+  return pd__table_finish(t, out);
+}
+
+pd_status pd_clv_holdout_table(const pd_clv_model *m, const pd_clv_summary *data, const double *x_holdout,
+                               double holdout_units, unsigned max_frequency, pd_table **out) {
+  const char *fn = "clv_holdout_table";
+  if (!out) return pd__error(PD_ERR_INVALID, "%s: out is NULL", fn);
+  *out = NULL;
+  pd_status st = check_model(m, fn, 1);
+  if (st) return st;
+  if ((st = pd__clv_validate(m->fam, data, 0))) return st;
+  if (data->n && !x_holdout) return pd__error(PD_ERR_INVALID, "%s: x_holdout is NULL", fn);
+  if (max_frequency > 10000) return pd__error(PD_ERR_INVALID, "%s: max_frequency too large", fn);
+  size_t nb = (size_t)max_frequency + 1;
+  double *acc = calloc(nb * 3, sizeof *acc); /* customers (weighted), actual sum, predicted sum */
+  if (!acc) return pd__error(PD_ERR_NOMEM, "%s: out of memory", fn);
+  for (size_t i = 0; i < data->n; i++) {
+    double w = data->weight ? data->weight[i] : 1.0, x = data->x[i];
+    size_t b = x >= max_frequency ? max_frequency : (size_t)x;
+    double e = m->fam->cond_expected(m->p, x, data->t_x[i], data->T[i], holdout_units);
+    acc[3 * b] += w;
+    acc[3 * b + 1] += w * x_holdout[i];
+    acc[3 * b + 2] += w * e;
+  }
+  pd_table *t = pd__table_new("clv_holdout");
+  size_t cf = pd__table_add_col(t, "frequency", PD_TYPE_STRING), cn = pd__table_add_col(t, "customers", PD_TYPE_DOUBLE);
+  size_t ca = pd__table_add_col(t, "actual", PD_TYPE_DOUBLE), cp = pd__table_add_col(t, "predicted", PD_TYPE_DOUBLE);
+  for (size_t b = 0; b < nb; b++) {
+    size_t r = pd__table_add_row(t);
+    char label[32];
+    snprintf(label, sizeof label, b == max_frequency ? "%zu+" : "%zu", b);
+    pd__table_set_string(t, r, cf, label);
+    pd__table_set_double(t, r, cn, acc[3 * b]);
+    if (acc[3 * b] > 0) {
+      pd__table_set_double(t, r, ca, acc[3 * b + 1] / acc[3 * b]);
+      pd__table_set_double(t, r, cp, acc[3 * b + 2] / acc[3 * b]);
+    }
+  }
+  free(acc);
   return pd__table_finish(t, out);
 }

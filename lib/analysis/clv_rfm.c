@@ -181,6 +181,7 @@ static pd_status build_table(const rfm_cfg *c, row_vec *rv, pd_store *store, pd_
   int hold = c->hold_day != PD_RFM_NO_TIME;
   pd_table *t = pd__table_new("rfm");
   size_t c_user = pd__table_add_col(t, "user", PD_TYPE_INT64);
+  size_t c_ext = store ? pd__table_add_col(t, "external_id", PD_TYPE_STRING) : 0;
   size_t c_first = pd__table_add_col(t, "first_purchase", PD_TYPE_INT64);
   size_t c_tp = store ? pd__table_add_col(t, "touchpoint", PD_TYPE_STRING) : 0;
   size_t c_f = pd__table_add_col(t, "frequency", PD_TYPE_DOUBLE);
@@ -199,6 +200,10 @@ static pd_status build_table(const rfm_cfg *c, row_vec *rv, pd_store *store, pd_
     const rfm_row *w = &rv->v[i];
     size_t r = pd__table_add_row(t);
     pd__table_set_int64(t, r, c_user, w->user);
+    if (store) {
+      const char *name = pd_store_user_name(store, w->user);
+      if (name) pd__table_set_string(t, r, c_ext, name);
+    }
     pd__table_set_int64(t, r, c_first, w->first_ms);
     if (store && w->touchpoint != PD_NONE) {
       pd_touchpoint_def def = PD_TOUCHPOINT_DEF_INIT;

@@ -1,122 +1,79 @@
 /* Ingest: maps CSV/TSV/JSONL records onto pd_writer calls, with
  * file:line:column errors, strict (all or nothing) and lenient (rejects
- * file) modes. The hot path per row: tokenize in place, parse the time
- * with the date cache, look event type and touchpoint up in small local
- * caches, intern the user, append. */
+ * file) modes. Per row: parse (time with the date cache, amount, UTF-8
+ * checks) then commit (event type and touchpoint from small local caches,
+ * the user from the writer, append). See ingest_internal.h. */
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
-#include "jsonl.h"
-#include "source.h"
-#include "timeparse.h"
+#include "ingest_internal.h"
 
-enum { R_TS, R_USER, R_EVENT, R_TP, R_AMOUNT, R_REF, R_EVENT_ROLES };
-enum { T_NAME, T_DOMAIN, T_CARRIER, T_SPEND, T_ROLES };
-#define MAX_ROLES 6
-#define ROW_REJECTED 1 /* a row handler's "bad row, written to the rejects" */
-
-typedef struct val {
-  const char *p;
-  size_t len;
-  bool present;     /* false: column or member absent (or JSON null) */
-  size_t field_raw; /* byte offset of the field (its opening quote if quoted) in the record; SIZE_MAX for JSON */
-} val;
-
-/* A small open-addressing map from recent strings to ids: event types and
- * touchpoints repeat on almost every row and are few. */
-#define SC_SLOTS 512
-typedef struct sc_entry {
-  char *s;
-  uint32_t len, id;
-} sc_entry;
-typedef struct scache {
-  sc_entry e[SC_SLOTS];
-  unsigned n, last;
-} scache;
-
-typedef struct ing ing;
-typedef pd_status (*row_fn)(ing *g);
-
-struct ing {
-  pd_writer *w;
-  const char *path;
-  pd_ingest_options o;
-  pd__source src;
-  bool src_open;
-  pd_input_format fmt;
-  pd__dsv dsv;
-  pd__jsonl *json;
-  const pd__tz *tz; /* borrowed from the process-wide cache */
-  pd__timeparse tp;
-  int n_roles;
-  const char *names[MAX_ROLES];
-  bool required[MAX_ROLES], named[MAX_ROLES];
-  int col[MAX_ROLES];
-  size_t n_cols;
-  const char *rec; /* current record, without its line break */
-  size_t rec_len;
-  uint64_t line;   /* line of the record's first byte, from 1 */
-  val v[MAX_ROLES];
-  scache types, touchpoints;
-  char *last_user;
-  size_t last_user_len, last_user_cap;
-  uint32_t last_user_id;
-  bool have_last_user;
-  char *cstr;
-  size_t cstr_cap;
-  FILE *rejects;
-  uint64_t appended;
-  pd_ingest_result res;
-};
+typedef pd_status (*row_fn)(pd__ing *g);
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static uint32_t hash_bytes(const char *p, size_t len) {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)p[i]) * 16777619u;
-  return h;
+/* A cheap hash of short names: the first and last 8 bytes and the length. */
+static inline uint32_t hash_bytes(const char *p, size_t len) {
+  uint64_t a = 0, b = 0;
+  if (len >= 8) {
+    memcpy(&a, p, 8);
+    memcpy(&b, p + len - 8, 8);
+  } else {
+    for (size_t i = 0; i < len; i++) a = a << 8 | (unsigned char)p[i];
+  }
+  uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15u) ^ len) * 0xFF51AFD7ED558CCDu;
+  return (uint32_t)(h >> 32);
 }
 
-static inline bool sc_find(scache *c, const char *p, size_t len, uint32_t *id) {
-  sc_entry *e = &c->e[c->last];
-  if (e->s && e->len == len && memcmp(e->s, p, len) == 0) {
-    *id = e->id;
-    return true;
+/* Equality of short byte strings without a call: ids and names are mostly
+ * under 16 bytes. */
+static inline bool same_bytes(const char *a, const char *b, size_t len) {
+  if (len >= 8) {
+    uint64_t x, y, x2, y2;
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    memcpy(&x2, a + len - 8, 8);
+    memcpy(&y2, b + len - 8, 8);
+    return x == y && x2 == y2 && (len <= 16 || memcmp(a + 8, b + 8, len - 16) == 0);
   }
-  for (unsigned i = hash_bytes(p, len) & (SC_SLOTS - 1);; i = (i + 1) & (SC_SLOTS - 1)) {
-    e = &c->e[i];
+  for (size_t i = 0; i < len; i++)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+static inline bool sc_find(const pd__scache *c, const char *p, size_t len, uint32_t *id) {
+  for (unsigned i = hash_bytes(p, len) & (PD__SC_SLOTS - 1);; i = (i + 1) & (PD__SC_SLOTS - 1)) {
+    const pd__sc_entry *e = &c->e[i];
     if (!e->s) return false;
-    if (e->len == len && memcmp(e->s, p, len) == 0) {
-      c->last = i;
+    if (e->len == len && same_bytes(e->s, p, len)) {
       *id = e->id;
       return true;
     }
   }
 }
 
-static void sc_put(scache *c, const char *p, size_t len, uint32_t id) {
-  if (c->n >= SC_SLOTS / 2 || len > UINT32_MAX) return; /* full: later names go to the writer */
+static bool sc_put(pd__scache *c, const char *p, size_t len, uint32_t id) {
+  if (c->n >= PD__SC_SLOTS / 2 || len > UINT32_MAX) return false; /* full: later names go to the writer */
   char *s = malloc(len + 1);
-  if (!s) return;
+  if (!s) return false;
   memcpy(s, p, len);
   s[len] = '\0';
-  unsigned i = hash_bytes(p, len) & (SC_SLOTS - 1);
-  while (c->e[i].s) i = (i + 1) & (SC_SLOTS - 1);
-  c->e[i] = (sc_entry){s, (uint32_t)len, id};
-  c->last = i;
+  unsigned i = hash_bytes(p, len) & (PD__SC_SLOTS - 1);
+  while (c->e[i].s) i = (i + 1) & (PD__SC_SLOTS - 1);
+  c->e[i] = (pd__sc_entry){s, (uint32_t)len, id};
   c->n++;
+  return true;
 }
 
-static void sc_free(scache *c) {
-  for (unsigned i = 0; i < SC_SLOTS; i++) free(c->e[i].s);
+static void sc_free(pd__scache *c) {
+  for (unsigned i = 0; i < PD__SC_SLOTS; i++) free(c->e[i].s);
 }
 
 /* A NUL-terminated copy of p[0..len) in the reusable buffer (valid until the
  * next call); NULL when out of memory. */
-static const char *cstr(ing *g, const char *p, size_t len) {
+static const char *cstr(pd__ing *g, const char *p, size_t len) {
   if (len + 1 > g->cstr_cap) {
     size_t cap = g->cstr_cap ? g->cstr_cap : 256;
     while (cap < len + 1) cap *= 2;
@@ -130,19 +87,18 @@ static const char *cstr(ing *g, const char *p, size_t len) {
   return g->cstr;
 }
 
-static const char *got(char *buf, size_t size, const val *v) {
+static const char *got(char *buf, size_t size, const pd__val *v) {
   if (!v->present) return "nothing";
   return pd__quote_text(buf, size, v->p, v->len, 64);
 }
 
 /* ---- errors with positions ---------------------------------------------- */
 
-/* Prefixes the current message with "file:line:column" of record byte off. */
-static void locate(ing *g, size_t off) {
+void pd__ing_locate(const pd__ing *g, const char *rec, size_t rec_len, uint64_t line, size_t off) {
   size_t l = 0, c = 1;
-  if (off > g->rec_len) off = g->rec_len;
-  pd__text_position(g->rec, off, &l, &c);
-  pd__error_prefix("%s:%llu:%zu", g->path, (unsigned long long)(g->line + l), c);
+  if (off > rec_len) off = rec_len;
+  pd__text_position(rec, off, &l, &c);
+  pd__error_prefix("%s:%llu:%zu", g->path, (unsigned long long)(line + l), c);
 }
 
 static void csv_quote(FILE *f, const char *p, size_t len) {
@@ -154,43 +110,67 @@ static void csv_quote(FILE *f, const char *p, size_t len) {
   fputc('"', f);
 }
 
-/* A bad row at record byte off (message already set as "expected ..."):
- * strict, the error; lenient, a line in the rejects file. */
-static pd_status bad_at(ing *g, size_t off) {
-  locate(g, off);
-  if (!g->o.lenient) return PD_ERR_PARSE;
+pd_status pd__ing_bad_row(pd__ing *g, const char *msg, const char *rec, size_t rec_len) {
+  if (!g->o.lenient) {
+    if (msg != pd_last_error()) pd__error(PD_ERR_PARSE, "%s", msg);
+    return PD_ERR_PARSE;
+  }
   g->res.rows_rejected++;
   if (g->rejects) {
-    const char *msg = pd_last_error();
     csv_quote(g->rejects, msg, strlen(msg));
     fputc(',', g->rejects);
-    csv_quote(g->rejects, g->rec, g->rec_len);
+    csv_quote(g->rejects, rec, rec_len);
     fputc('\n', g->rejects);
     if (ferror(g->rejects))
       return pd__error(PD_ERR_IO, "%s: cannot write the rejects file %s", g->path, g->o.rejects_path);
   }
   pd_clear_error();
-  return ROW_REJECTED;
+  return PD__ROW_REJECTED;
+}
+
+/* Parse side: the current record is bad at byte off (message set). */
+static pd_status bad_at(pd__ing *g, size_t off) {
+  pd__ing_locate(g, g->rec, g->rec_len, g->line, off);
+  return PD__ROW_BAD;
 }
 
 /* A bad value of role r: the column is where its field (CSV, TSV) or its
  * member's value (JSON) starts. */
-static pd_status bad_val(ing *g, int r) {
-  const val *v = &g->v[r];
+static pd_status bad_val(pd__ing *g, int r) {
+  const pd__val *v = &g->v[r];
   return bad_at(g, v->field_raw != SIZE_MAX ? v->field_raw : pd__jsonl_locate(g->rec, g->rec_len, g->names[r]));
 }
 
-/* Strings must be UTF-8 without NUL bytes (they become C strings). */
-static pd_status check_text(ing *g, int r) {
-  const val *v = &g->v[r];
+/* Strings must be UTF-8 without NUL bytes (they become C strings). Most
+ * ids are ASCII: check that first. */
+static pd_status check_text(pd__ing *g, int r) {
+  const pd__val *v = &g->v[r];
+  unsigned char any = 0, zero = 0xFF;
+  for (size_t i = 0; i < v->len; i++) {
+    unsigned char c = (unsigned char)v->p[i];
+    any |= c;
+    zero &= c ? 0xFF : 0;
+  }
   const char *end = NULL;
-  if (g_utf8_validate(v->p, (gssize)v->len, &end)) return PD_OK;
-  pd__error(PD_ERR_PARSE, "expected UTF-8 text, got byte 0x%02x", (unsigned char)*end);
+  if ((any < 0x80 && zero) || g_utf8_validate(v->p, (gssize)v->len, &end)) return PD_OK;
+  pd__error(PD_ERR_PARSE, "expected UTF-8 text, got byte 0x%02x", end ? (unsigned char)*end : 0);
   return bad_val(g, r);
 }
 
-static pd_status require(ing *g, int r, const char *what) {
-  const val *v = &g->v[r];
+/* Event types and touchpoints repeat: check each distinct name once, and
+ * number it so the commit side finds its id by index (*local, or
+ * UINT32_MAX once the cache is full). */
+static pd_status check_text_once(pd__ing *g, int r, uint32_t *local) {
+  const pd__val *v = &g->v[r];
+  if (sc_find(&g->valid, v->p, v->len, local)) return PD_OK;
+  pd_status st = check_text(g, r);
+  *local = g->valid.n;
+  if (st != PD_OK || !sc_put(&g->valid, v->p, v->len, *local)) *local = UINT32_MAX;
+  return st;
+}
+
+static pd_status require(pd__ing *g, int r, const char *what) {
+  const pd__val *v = &g->v[r];
   if (!v->present) {
     pd__error(PD_ERR_PARSE, "expected a member \"%s\" (%s), got none", g->names[r], what);
     return bad_at(g, 0);
@@ -202,8 +182,8 @@ static pd_status require(ing *g, int r, const char *what) {
   return PD_OK;
 }
 
-static pd_status parse_amount(ing *g, int r, int64_t *out) {
-  const val *v = &g->v[r];
+static pd_status parse_amount(pd__ing *g, int r, int64_t *out) {
+  const pd__val *v = &g->v[r];
   pd_status st = pd_amount_parse(v->p, v->len, g->o.amount_decimals, out);
   if (st == PD_OK) return PD_OK;
   if (st == PD_ERR_RANGE) {
@@ -213,80 +193,124 @@ static pd_status parse_amount(ing *g, int r, int64_t *out) {
   return bad_val(g, r);
 }
 
-/* The writer refuses a value (e.g. too many event types): a bad row if the
- * writer calls it invalid or out of range, otherwise fatal. */
-static pd_status writer_refused(ing *g, int r, pd_status st) {
-  if (st != PD_ERR_INVALID && st != PD_ERR_RANGE && st != PD_ERR_EXISTS) return st;
-  return bad_val(g, r);
+/* ---- event rows: parse, then commit --------------------------------------- */
+
+pd_status pd__ing_parse_event(pd__ing *g, pd__row *r) {
+  pd__val *v = g->v;
+  pd_status st;
+  r->msg = NULL;
+  r->rec = g->rec;
+  r->rec_len = g->rec_len;
+  r->line = g->line;
+  r->amount = 0;
+  if ((st = require(g, R_TS, "a timestamp")) != PD_OK) return st;
+  if (pd__timeparse_run(&g->tp, v[R_TS].p, v[R_TS].len, &r->time) != PD_OK) return bad_val(g, R_TS);
+  if ((st = require(g, R_USER, "a user id")) != PD_OK || (st = check_text(g, R_USER)) != PD_OK) return st;
+  if ((st = require(g, R_EVENT, "an event type")) != PD_OK || (st = check_text_once(g, R_EVENT, &r->local[0])) != PD_OK)
+    return st;
+  bool has_tp = v[R_TP].present && v[R_TP].len > 0;
+  r->local[1] = UINT32_MAX;
+  if (has_tp && (st = check_text_once(g, R_TP, &r->local[1])) != PD_OK) return st;
+  if (v[R_AMOUNT].present && v[R_AMOUNT].len > 0 && (st = parse_amount(g, R_AMOUNT, &r->amount)) != PD_OK) return st;
+  bool has_ref = v[R_REF].present && v[R_REF].len > 0;
+  if (has_ref && (st = check_text(g, R_REF)) != PD_OK) return st;
+  static const int role[S_N] = {R_USER, R_EVENT, R_TP, R_REF};
+  for (int k = 0; k < S_N; k++) {
+    const pd__val *x = &v[role[k]];
+    bool has = (k != S_TP || has_tp) && (k != S_REF || has_ref);
+    r->text[k] = has ? x->p : NULL;
+    r->len[k] = has ? (uint32_t)x->len : 0;
+    r->raw[k] = x->field_raw != SIZE_MAX ? (uint32_t)x->field_raw : UINT32_MAX;
+  }
+  return PD_OK;
 }
 
-/* ---- rows --------------------------------------------------------------- */
+/* The writer refuses a name (e.g. too long, too many event types): a bad
+ * row when it calls the value invalid or out of range, otherwise fatal. */
+static pd_status refused(pd__ing *g, const pd__row *r, int k, pd_status st) {
+  if (st != PD_ERR_INVALID && st != PD_ERR_RANGE && st != PD_ERR_EXISTS) return st;
+  static const int role[S_N] = {R_USER, R_EVENT, R_TP, R_REF};
+  size_t off = r->raw[k] != UINT32_MAX ? r->raw[k] : pd__jsonl_locate(r->rec, r->rec_len, g->names[role[k]]);
+  pd__ing_locate(g, r->rec, r->rec_len, r->line, off);
+  return pd__ing_bad_row(g, pd_last_error(), r->rec, r->rec_len);
+}
 
-static pd_status intern_user(ing *g, const val *v, uint32_t *out) {
-  if (g->have_last_user && v->len == g->last_user_len && memcmp(v->p, g->last_user, v->len) == 0) {
+static pd_status intern_user(pd__ing *g, const char *p, size_t len, uint32_t *out) {
+  if (g->have_last_user && len == g->last_user_len && same_bytes(p, g->last_user, len)) {
     *out = g->last_user_id;
     return PD_OK;
   }
-  const char *s = cstr(g, v->p, v->len);
+  const char *s = cstr(g, p, len);
   if (!s) return pd__error(PD_ERR_NOMEM, "out of memory");
   pd_status st = pd_writer_user(g->w, s, out);
   if (st != PD_OK) return st;
-  if (v->len + 1 > g->last_user_cap) {
-    char *b = realloc(g->last_user, v->len + 64);
+  if (len + 1 > g->last_user_cap) {
+    char *b = realloc(g->last_user, len + 64);
     if (!b) {
       g->have_last_user = false;
       return PD_OK;
     }
     g->last_user = b;
-    g->last_user_cap = v->len + 64;
+    g->last_user_cap = len + 64;
   }
-  memcpy(g->last_user, v->p, v->len);
-  g->last_user_len = v->len;
+  memcpy(g->last_user, p, len);
+  g->last_user_len = len;
   g->last_user_id = *out;
   g->have_last_user = true;
   return PD_OK;
 }
 
-static pd_status intern_cached(ing *g, scache *c, const val *v, bool event_type, uint32_t *out) {
-  if (sc_find(c, v->p, v->len, out)) return PD_OK;
-  const char *s = cstr(g, v->p, v->len);
-  if (!s) return pd__error(PD_ERR_NOMEM, "out of memory");
-  pd_status st = event_type ? pd_writer_event_type(g->w, s, out) : pd_writer_touchpoint_name(g->w, s, out);
-  if (st == PD_OK) sc_put(c, v->p, v->len, *out);
+/* kind 0: event type, 1: touchpoint. */
+static pd_status intern_name(pd__ing *g, int kind, const char *p, size_t len, uint32_t local, uint32_t *out) {
+  if (local != UINT32_MAX && (*out = g->local_ids[kind][local]) != PD_NONE) return PD_OK;
+  pd__scache *c = kind ? &g->touchpoints : &g->types;
+  pd_status st = PD_OK;
+  if (!sc_find(c, p, len, out)) {
+    const char *s = cstr(g, p, len);
+    if (!s) return pd__error(PD_ERR_NOMEM, "out of memory");
+    st = kind ? pd_writer_touchpoint_name(g->w, s, out) : pd_writer_event_type(g->w, s, out);
+    if (st == PD_OK) sc_put(c, p, len, *out);
+  }
+  if (st == PD_OK && local != UINT32_MAX) g->local_ids[kind][local] = *out;
   return st;
 }
 
-static pd_status event_row(ing *g) {
-  val *v = g->v;
+pd_status pd__ing_commit_event(pd__ing *g, const pd__row *r) {
+  if (r->msg) return pd__ing_bad_row(g, r->msg, r->rec, r->rec_len);
+  pd_event e = {r->time, 0, 0, PD_NONE, PD_NONE, r->amount};
   pd_status st;
-  int64_t t = 0, amount = 0;
-  if ((st = require(g, R_TS, "a timestamp")) != PD_OK) return st;
-  if (pd__timeparse_run(&g->tp, v[R_TS].p, v[R_TS].len, &t) != PD_OK) return bad_val(g, R_TS);
-  if ((st = require(g, R_USER, "a user id")) != PD_OK || (st = check_text(g, R_USER)) != PD_OK) return st;
-  if ((st = require(g, R_EVENT, "an event type")) != PD_OK || (st = check_text(g, R_EVENT)) != PD_OK) return st;
-  bool has_tp = v[R_TP].present && v[R_TP].len > 0;
-  bool has_ref = v[R_REF].present && v[R_REF].len > 0;
-  if (has_tp && (st = check_text(g, R_TP)) != PD_OK) return st;
-  if (v[R_AMOUNT].present && v[R_AMOUNT].len > 0 && (st = parse_amount(g, R_AMOUNT, &amount)) != PD_OK) return st;
-  if (has_ref && (st = check_text(g, R_REF)) != PD_OK) return st;
-
-  pd_event e = {t, 0, 0, PD_NONE, PD_NONE, amount};
-  if ((st = intern_user(g, &v[R_USER], &e.user)) != PD_OK) return writer_refused(g, R_USER, st);
-  if ((st = intern_cached(g, &g->types, &v[R_EVENT], true, &e.type)) != PD_OK) return writer_refused(g, R_EVENT, st);
-  if (has_tp && (st = intern_cached(g, &g->touchpoints, &v[R_TP], false, &e.touchpoint)) != PD_OK)
-    return writer_refused(g, R_TP, st);
-  if (has_ref) {
-    const char *s = cstr(g, v[R_REF].p, v[R_REF].len);
+  if ((st = intern_user(g, r->text[S_USER], r->len[S_USER], &e.user)) != PD_OK) return refused(g, r, S_USER, st);
+  if ((st = intern_name(g, 0, r->text[S_EVENT], r->len[S_EVENT], r->local[0], &e.type)) != PD_OK)
+    return refused(g, r, S_EVENT, st);
+  if (r->text[S_TP] && (st = intern_name(g, 1, r->text[S_TP], r->len[S_TP], r->local[1], &e.touchpoint)) != PD_OK)
+    return refused(g, r, S_TP, st);
+  if (r->text[S_REF]) {
+    const char *s = cstr(g, r->text[S_REF], r->len[S_REF]);
     if (!s) return pd__error(PD_ERR_NOMEM, "out of memory");
-    if ((st = pd_writer_user(g->w, s, &e.referrer)) != PD_OK) return writer_refused(g, R_REF, st);
+    if ((st = pd_writer_user(g->w, s, &e.referrer)) != PD_OK) return refused(g, r, S_REF, st);
   }
-  if ((st = pd_writer_append(g->w, &e)) != PD_OK) return writer_refused(g, R_EVENT, st);
+  if ((st = pd_writer_append(g->w, &e)) != PD_OK) return st;
   g->appended++;
   return PD_OK;
 }
 
-static pd_status touchpoint_row(ing *g) {
-  val *v = g->v;
+/* Both steps at once (JSON Lines). Everything that can make the row bad
+ * is checked before anything is interned, so a rejected row leaves no
+ * user, type or touchpoint behind. */
+static pd_status event_row(pd__ing *g) {
+  pd__row r;
+  pd_status st = pd__ing_parse_event(g, &r);
+  return st == PD_OK ? pd__ing_commit_event(g, &r) : st;
+}
+
+/* Writer refusals of a touchpoint definition, sequential path. */
+static pd_status writer_refused(pd__ing *g, int r, pd_status st) {
+  if (st != PD_ERR_INVALID && st != PD_ERR_RANGE && st != PD_ERR_EXISTS) return st;
+  return bad_val(g, r);
+}
+
+static pd_status touchpoint_row(pd__ing *g) {
+  pd__val *v = g->v;
   pd_status st;
   pd_touchpoint_def def = PD_TOUCHPOINT_DEF_INIT;
   char b[160];
@@ -330,19 +354,20 @@ static pd_status touchpoint_row(ing *g) {
 
 /* ---- drivers ------------------------------------------------------------ */
 
-static pd_status fill(ing *g) {
+int pd__ing_progress(pd__ing *g, uint64_t done) {
+  return g->o.progress && g->o.progress(g->o.progress_ctx, done, g->src.file_size);
+}
+
+static pd_status fill(pd__ing *g) {
   pd_status st = pd__source_fill(&g->src);
   if (st != PD_OK) {
     /* Bad input (corrupt gzip, endless record): where the unread window
      * starts. An I/O error names the file already. */
-    if (st != PD_ERR_IO && st != PD_ERR_NOMEM) {
-      g->rec = g->src.buf + g->src.start;
-      g->rec_len = 0;
-      locate(g, 0);
-    }
+    if (st != PD_ERR_IO && st != PD_ERR_NOMEM)
+      pd__ing_locate(g, g->src.buf + g->src.start, 0, g->line, 0);
     return st;
   }
-  if (g->o.progress && g->o.progress(g->o.progress_ctx, pd__source_disk_done(&g->src), g->src.file_size))
+  if (pd__ing_progress(g, pd__source_disk_done(&g->src)))
     return pd__error(PD_ERR_CANCELLED, "%s: cancelled by the progress callback", g->path);
   return PD_OK;
 }
@@ -353,7 +378,7 @@ static size_t content_len(const char *p, size_t used) {
   return used;
 }
 
-static pd_status map_header(ing *g) {
+static pd_status map_header(pd__ing *g) {
   pd__dsv *t = &g->dsv;
   for (size_t i = 0; i < t->n; i++) {
     const char *p = t->f[i].p;
@@ -364,7 +389,7 @@ static pd_status map_header(ing *g) {
       if (strlen(g->names[r]) != len || g_ascii_strncasecmp(g->names[r], p, len) != 0) continue;
       if (g->col[r] >= 0) {
         pd__error(PD_ERR_PARSE, "expected one column named \"%s\", got a second one", g->names[r]);
-        locate(g, t->f[i].raw);
+        bad_at(g, t->f[i].raw);
         return PD_ERR_PARSE;
       }
       g->col[r] = (int)i;
@@ -375,34 +400,34 @@ static pd_status map_header(ing *g) {
     char b[160];
     pd__error(PD_ERR_PARSE, "expected a column named \"%s\" in the header, got %s", g->names[r],
               pd__quote_text(b, sizeof b, g->rec, g->rec_len, 100));
-    locate(g, 0);
+    bad_at(g, 0);
     return PD_ERR_PARSE;
   }
   g->n_cols = t->n;
   return PD_OK;
 }
 
-static pd_status dsv_record(ing *g, row_fn row) {
+pd_status pd__ing_map_fields(pd__ing *g) {
   pd__dsv *t = &g->dsv;
   if (t->n != g->n_cols) {
     pd__error(PD_ERR_PARSE, "expected %zu fields, got %zu", g->n_cols, t->n);
     return bad_at(g, t->n < g->n_cols ? g->rec_len : t->f[g->n_cols].raw);
   }
   for (int r = 0; r < g->n_roles; r++) {
-    val *v = &g->v[r];
+    pd__val *v = &g->v[r];
     if (g->col[r] < 0) {
-      *v = (val){"", 0, false, SIZE_MAX};
+      *v = (pd__val){"", 0, false, SIZE_MAX};
       continue;
     }
     const pd__field *f = &t->f[g->col[r]];
-    *v = (val){f->p, f->len, true, f->raw};
+    *v = (pd__val){f->p, f->len, true, f->raw};
   }
-  return row(g);
+  return PD_OK;
 }
 
-static pd_status dsv_run(ing *g, row_fn row) {
+/* Reads records up to and including the header (fatal errors only). */
+static pd_status dsv_header(pd__ing *g) {
   pd__source *s = &g->src;
-  bool header = false;
   for (;;) {
     size_t avail = s->end - s->start;
     if (avail == 0 && s->eof) break;
@@ -417,35 +442,52 @@ static pd_status dsv_run(ing *g, row_fn row) {
     g->rec_len = content_len(g->rec, g->dsv.used);
     if (r == PD__REC_ERROR) {
       pd__error(PD_ERR_PARSE, "%s", g->dsv.err);
-      if (!header) {
-        locate(g, g->dsv.err_off);
-        return PD_ERR_PARSE;
-      }
-      g->res.rows_read++;
-      if ((st = bad_at(g, g->dsv.err_off)) < 0) return st;
-    } else if (r == PD__REC_OK) {
-      if (!header) {
-        if ((st = map_header(g)) != PD_OK) return st;
-        header = true;
-      } else {
-        g->res.rows_read++;
-        if ((st = dsv_record(g, row)) < 0) return st;
-      }
+      bad_at(g, g->dsv.err_off);
+      return PD_ERR_PARSE;
     }
+    if (r == PD__REC_OK && (st = map_header(g)) != PD_OK) return st;
+    g->line += g->dsv.lines;
+    s->start += g->dsv.used;
+    if (r == PD__REC_OK) return PD_OK;
+  }
+  g->rec = "";
+  g->rec_len = 0;
+  pd__error(PD_ERR_PARSE, "expected a header line naming the columns, got end of file");
+  bad_at(g, 0);
+  return PD_ERR_PARSE;
+}
+
+/* Data records one by one (touchpoint files). */
+static pd_status dsv_rows(pd__ing *g, row_fn row) {
+  pd__source *s = &g->src;
+  for (;;) {
+    size_t avail = s->end - s->start;
+    if (avail == 0 && s->eof) return PD_OK;
+    pd__rec r = avail ? pd__dsv_next(&g->dsv, s->buf + s->start, avail, s->eof) : PD__REC_MORE;
+    pd_status st = PD_OK;
+    if (r == PD__REC_MORE) {
+      if ((st = fill(g)) != PD_OK) return st;
+      continue;
+    }
+    if (r == PD__REC_NOMEM) return pd__error(PD_ERR_NOMEM, "%s: out of memory", g->path);
+    g->rec = s->buf + s->start;
+    g->rec_len = content_len(g->rec, g->dsv.used);
+    if (r == PD__REC_ERROR) {
+      g->rows_read++;
+      pd__error(PD_ERR_PARSE, "%s", g->dsv.err);
+      st = bad_at(g, g->dsv.err_off);
+    } else if (r == PD__REC_OK) {
+      g->rows_read++;
+      if ((st = pd__ing_map_fields(g)) == PD_OK) st = row(g);
+    }
+    if (st == PD__ROW_BAD) st = pd__ing_bad_row(g, pd_last_error(), g->rec, g->rec_len);
+    if (st < 0) return st;
     g->line += g->dsv.lines;
     s->start += g->dsv.used;
   }
-  if (!header) {
-    g->rec = "";
-    g->rec_len = 0;
-    pd__error(PD_ERR_PARSE, "expected a header line naming the columns, got end of file");
-    locate(g, 0);
-    return PD_ERR_PARSE;
-  }
-  return PD_OK;
 }
 
-static pd_status jsonl_run(ing *g, row_fn row) {
+static pd_status jsonl_run(pd__ing *g, row_fn row) {
   pd__source *s = &g->src;
   char err[256];
   for (;;) {
@@ -464,7 +506,7 @@ static pd_status jsonl_run(ing *g, row_fn row) {
     size_t k = 0;
     while (k < g->rec_len && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r')) k++;
     if (k < g->rec_len) {
-      g->res.rows_read++;
+      g->rows_read++;
       size_t off = 0;
       if (!pd__jsonl_parse(g->json, p, g->rec_len, err, sizeof err, &off)) {
         pd__error(PD_ERR_PARSE, "%s", err);
@@ -472,8 +514,8 @@ static pd_status jsonl_run(ing *g, row_fn row) {
       } else {
         st = PD_OK;
         for (int r = 0; r < g->n_roles && st == PD_OK; r++) {
-          val *v = &g->v[r];
-          *v = (val){"", 0, false, SIZE_MAX};
+          pd__val *v = &g->v[r];
+          *v = (pd__val){"", 0, false, SIZE_MAX};
           int got_it = pd__jsonl_get(g->json, g->names[r], r, &v->p, &v->len, err, sizeof err);
           if (got_it < 0) {
             pd__error(PD_ERR_PARSE, "%s", err);
@@ -483,6 +525,7 @@ static pd_status jsonl_run(ing *g, row_fn row) {
         }
         if (st == PD_OK) st = row(g);
       }
+      if (st == PD__ROW_BAD) st = pd__ing_bad_row(g, pd_last_error(), g->rec, g->rec_len);
       if (st < 0) return st;
     }
     g->line++;
@@ -520,7 +563,7 @@ static pd_input_format detect(const char *path, const char *p, size_t n) {
   return tabs > 0 && commas == 0 ? PD_INPUT_TSV : PD_INPUT_CSV;
 }
 
-static pd_status setup(ing *g, pd_writer *w, const char *path, const pd_ingest_options *opts) {
+static pd_status setup(pd__ing *g, pd_writer *w, const char *path, const pd_ingest_options *opts) {
   pd_ingest_options defaults = PD_INGEST_OPTIONS_INIT;
   g->o = defaults;
   if (opts) {
@@ -535,8 +578,9 @@ static pd_status setup(ing *g, pd_writer *w, const char *path, const pd_ingest_o
     return pd__error(PD_ERR_INVALID, "pd_ingest: unknown input format %d", (int)g->o.format);
   g->w = w;
   g->path = path;
+  memset(g->local_ids, 0xFF, sizeof g->local_ids); /* PD_NONE */
   g->line = 1;
-  for (int r = 0; r < MAX_ROLES; r++) g->col[r] = -1;
+  for (int r = 0; r < PD__MAX_ROLES; r++) g->col[r] = -1;
   pd_status st = PD_OK;
   const char *z = g->o.tz;
   if (z && *z && strcmp(z, "UTC") != 0 && strcmp(z, "Etc/UTC") != 0 && (st = pd__tz_cached(z, &g->tz)) != PD_OK) return st;
@@ -559,10 +603,11 @@ static pd_status setup(ing *g, pd_writer *w, const char *path, const pd_ingest_o
   return PD_OK;
 }
 
-static void cleanup(ing *g) {
+static void cleanup(pd__ing *g) {
   if (g->src_open) pd__source_close(&g->src);
   pd__dsv_free(&g->dsv);
   pd__jsonl_free(g->json);
+  sc_free(&g->valid);
   sc_free(&g->types);
   sc_free(&g->touchpoints);
   free(g->last_user);
@@ -576,7 +621,7 @@ static pd_status run(pd_writer *w, const char *path, const pd_ingest_options *op
   if (!w || !path) return pd__error(PD_ERR_INVALID, "pd_ingest: writer and path must not be NULL");
   if (result && result->size < sizeof(size_t))
     return pd__error(PD_ERR_INVALID, "pd_ingest: result->size must be sizeof(pd_ingest_result)");
-  ing *g = calloc(1, sizeof *g);
+  pd__ing *g = calloc(1, sizeof *g);
   if (!g) return pd__error(PD_ERR_NOMEM, "out of memory");
   pd_status st = setup(g, w, path, opts);
   if (st == PD_OK) {
@@ -597,14 +642,16 @@ static pd_status run(pd_writer *w, const char *path, const pd_ingest_options *op
       g->required[R_TS] = g->required[R_USER] = g->required[R_EVENT] = true;
     }
     row_fn row = touchpoints ? touchpoint_row : event_row;
-    st = g->fmt == PD_INPUT_JSONL ? jsonl_run(g, row) : dsv_run(g, row);
+    if (g->fmt == PD_INPUT_JSONL) st = jsonl_run(g, row);
+    else if ((st = dsv_header(g)) == PD_OK) st = touchpoints ? dsv_rows(g, row) : pd__ing_pipeline(g);
   }
   if (st == PD_OK && g->rejects && fflush(g->rejects) != 0)
     st = pd__error(PD_ERR_IO, "cannot write the rejects file %s", g->o.rejects_path);
   if (st == PD_OK) st = pd_writer_commit(w);
+  g->res.rows_read = g->rows_read;
   if (st == PD_OK) {
     g->res.rows_committed = g->appended;
-    if (g->o.progress) g->o.progress(g->o.progress_ctx, pd__source_disk_done(&g->src), g->src.file_size);
+    pd__ing_progress(g, pd__source_disk_done(&g->src));
   } else {
     /* Nothing of this file stays; keep the message across the rollback. */
     char msg[1024];

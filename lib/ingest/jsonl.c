@@ -76,7 +76,7 @@ bool pd__jsonl_parse(pd__jsonl *j, const char *line, size_t len, char *err, size
 
 /* Shortest "%.Ng" that reads back as d; integral values without exponent. */
 static void format_double(char *buf, size_t size, double d) {
-  if (d == (double)(int64_t)d && d > -1e15 && d < 1e15) {
+  if (d > -1e15 && d < 1e15 && d == (double)(int64_t)d) { /* range first: the cast of 1e300 is undefined */
     snprintf(buf, size, "%lld", (long long)d);
     return;
   }

@@ -128,3 +128,24 @@ pd_status pd__source_fill(pd__source *s) {
   }
   return PD_OK;
 }
+
+pd_status pd__source_swap(pd__source *s, char **buf, size_t *cap) {
+  char *spare = *buf;
+  size_t spare_cap = *cap;
+  if (spare_cap < s->cap) {
+    char *b = realloc(spare, s->cap + 1);
+    if (!b) return pd__error(PD_ERR_NOMEM, "%s: out of memory for read buffers", s->path);
+    spare = b;
+    spare_cap = s->cap;
+  }
+  size_t rest = s->end - s->start;
+  memcpy(spare, s->buf + s->start, rest);
+  *buf = s->buf;
+  *cap = s->cap;
+  s->buf = spare;
+  s->cap = spare_cap;
+  s->consumed += s->start;
+  s->start = 0;
+  s->end = rest;
+  return PD_OK;
+}

@@ -32,6 +32,12 @@ void pd__source_close(pd__source *s);
  * gzip errors (truncated or corrupt data) are PD_ERR_CORRUPT. */
 pd_status pd__source_fill(pd__source *s);
 
+/* Hands the buffer to the caller and continues in *buf (capacity *cap,
+ * grown to the current capacity if smaller; may be NULL/0), where the
+ * unread window moves. On return *buf and *cap are the old buffer, which
+ * keeps its bytes: records already tokenized stay valid. PD_ERR_NOMEM. */
+pd_status pd__source_swap(pd__source *s, char **buf, size_t *cap);
+
 /* Bytes of the file on disk consumed so far (compressed for gzip). */
 uint64_t pd__source_disk_done(const pd__source *s);
 /* Bytes of the (decompressed) stream before buf[start]. */

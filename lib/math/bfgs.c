@@ -23,6 +23,15 @@ static double newton_step(size_t n, const double *H, const double *g) {
   return m;
 }
 
+/* g'Hg / 2: the decrease of f a quasi-Newton step still promises. Once it
+ * is below the rounding noise of f, no line search can make progress. */
+static double decrement(size_t n, const double *H, const double *g) {
+  double d = 0.0;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) d += g[i] * H[i * n + j] * g[j];
+  return 0.5 * d;
+}
+
 pd_status pd__bfgs(size_t n, pd__objective f, void *ctx, double *x, const pd__optim_options *opts,
                    pd__optim_result *res) {
   if (n == 0 || n > PD__OPTIM_MAX_N) return pd__error(PD_ERR_INVALID, "bfgs: bad dimension %zu", n);
@@ -41,7 +50,8 @@ pd_status pd__bfgs(size_t n, pd__objective f, void *ctx, double *x, const pd__op
   for (size_t i = 0; i < n; i++) H[i * n + i] = 1.0;
   int first = 1, it, updates = 0;
   for (it = 0; it < max_iter; it++) {
-    if (max_abs(n, g) <= gtol || (updates >= (int)n && newton_step(n, H, g) <= xtol)) {
+    if (max_abs(n, g) <= gtol || (updates >= 1 && (newton_step(n, H, g) <= xtol ||
+                                                    decrement(n, H, g) <= 1e-13 * (1.0 + fabs(fx))))) {
       res->converged = 1;
       break;
     }
@@ -66,7 +76,7 @@ pd_status pd__bfgs(size_t n, pd__objective f, void *ctx, double *x, const pd__op
     double pmax = max_abs(n, p), step = pmax > 2.0 ? 2.0 / pmax : 1.0;
     double fn = NAN;
     int ok = 0;
-    for (int ls = 0; ls < 60; ls++) {
+    for (int ls = 0; ls < 30; ls++) {
       for (size_t i = 0; i < n; i++) xn[i] = x[i] + step * p[i];
       fn = f(xn, gn, ctx);
       res->evaluations++;
@@ -122,7 +132,9 @@ pd_status pd__bfgs(size_t n, pd__objective f, void *ctx, double *x, const pd__op
   }
   res->f = fx;
   res->gmax = max_abs(n, g);
-  if (res->gmax <= gtol || (updates >= (int)n && newton_step(n, H, g) <= xtol)) res->converged = 1;
+  if (res->gmax <= gtol ||
+      (updates >= 1 && (newton_step(n, H, g) <= xtol || decrement(n, H, g) <= 1e-13 * (1.0 + fabs(fx)))))
+    res->converged = 1;
   res->iterations = it;
   return PD_OK;
 }

@@ -22,7 +22,8 @@ typedef struct pd__optim_options {
   double ftol;   /* Nelder-Mead: spread of f over the simplex; 0 = 1e-12 */
   double xtol;   /* BFGS: also converged when the quasi-Newton step max |H g|
                     is below xtol (the gradient cannot always reach gtol at
-                    the rounding floor of f); 0 = 1e-9 */
+                    the rounding floor of f); 0 = 1e-9. Also converged when
+                    the decrease g'Hg/2 still promised is below 1e-13 (1 + |f|) */
 } pd__optim_options;
 
 typedef struct pd__optim_result {

@@ -22,6 +22,8 @@ typedef struct section {
 /* Order of the page. Add a line per new section (see report_internal.h). */
 static const section sections[] = {
     {"overview", "Overview", "What is in the store: users, events, time span, touchpoints.", pd__report_overview},
+    {"stages", "Growth stages", "Headline figures of each stage of the loop for the latest complete period.",
+     pd__report_stages},
     {"activity", "Activity", "Active users, new users and net revenue per period.", pd__report_activity},
     {"funnel", "Funnel", "How many acquired users activate, buy once and buy again, and where they drop off.",
      pd__report_funnel},
@@ -46,7 +48,7 @@ static const char css[] =
     "section.pd-section h2{margin:0 0 2px;font-size:18px}"
     "p.pd-blurb{margin:0 0 12px;color:var(--muted);font-size:13px}"
     "p.pd-note{color:var(--muted);font-size:12.5px;margin:6px 0}"
-    ".pd-kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px;margin:8px 0 14px}"
+    ".pd-kpis{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:10px;margin:8px 0 14px}"
     ".pd-kpi{border:1px solid var(--line);border-radius:6px;padding:10px 12px;background:#fafbfc}"
     ".pd-kpi .pd-label{color:var(--muted);font-size:12px}"
     ".pd-kpi .pd-value{font-size:22px;font-weight:600;font-variant-numeric:tabular-nums}"
@@ -59,6 +61,7 @@ static const char css[] =
     "table.pd-table th{text-align:left;background:#f0f2f5;font-weight:600}"
     "table.pd-table td.pd-num{text-align:right;font-variant-numeric:tabular-nums}"
     ".pd-error{color:var(--bad);background:#fdf0ee;border:1px solid #f1c4bd;border-radius:4px;padding:8px 10px}"
+    "h3.pd-stage{margin:14px 0 0;font-size:14px;color:#24324a;text-transform:none}"
     "details summary{cursor:pointer;color:var(--accent);font-size:13px}"
     "footer{color:var(--muted);font-size:12px;text-align:center;padding:8px 0 24px}"
     "@media (max-width:600px){main{padding:8px}section.pd-section{padding:12px}"

@@ -48,5 +48,6 @@ pd_status pd__report_overview(pd__report *r);
 pd_status pd__report_activity(pd__report *r);
 pd_status pd__report_touchpoints(pd__report *r);
 pd_status pd__report_funnel(pd__report *r);      /* report_funnel.c */
+pd_status pd__report_stages(pd__report *r);      /* report_stages.c */
 
 #endif

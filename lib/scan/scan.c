@@ -16,6 +16,7 @@ typedef struct scan_job {
   const pd__runs *runs;
   pd_scan_fn fn;
   void *ctx;
+  const pd_userset *users;
   uint32_t begin, end;
   atomic_uint_fast64_t next; /* next chunk start, relative to begin */
   atomic_int stop;           /* 1: callback asked to stop, 2: error */
@@ -48,6 +49,7 @@ static void *run_worker(void *arg) {
     if (start >= job->end) break;
     uint32_t stop_at = start + CHUNK_USERS < job->end ? (uint32_t)(start + CHUNK_USERS) : job->end;
     for (uint32_t u = (uint32_t)start; u < stop_at; u++) {
+      if (!pd__userset_pass(job->users, u)) continue;
       pd_status st = pd__runs_get(job->runs, &buf, u, &ev);
       if (st != PD_OK) {
         pthread_mutex_lock(&job->err_lock);
@@ -79,7 +81,7 @@ pd_status pd_scan(pd_store *s, const pd_scan_options *opts, pd_scan_fn fn, void 
   pd__runs runs;
   pd_status st = pd__runs_prepare(s, &runs);
   if (st != PD_OK) return st;
-  scan_job job = {.runs = &runs, .fn = fn, .ctx = ctx, .begin = o.user_begin};
+  scan_job job = {.runs = &runs, .fn = fn, .ctx = ctx, .begin = o.user_begin, .users = o.users};
   job.end = o.user_end > runs.n_users ? runs.n_users : o.user_end;
   atomic_init(&job.next, 0);
   atomic_init(&job.stop, 0);

@@ -118,6 +118,7 @@ typedef const char *(*arena_fn)(const pd__dict *d, uint32_t value);
 static const char *user_arena(const pd__dict *d, uint32_t v) { return v & ALIAS_BIT ? d->aliases.buf : d->user_names.buf; }
 static const char *tp_arena(const pd__dict *d, uint32_t v) { (void)v; return d->tp_names.buf; }
 static const char *type_arena(const pd__dict *d, uint32_t v) { (void)v; return d->type_names.buf; }
+static const char *tag_arena(const pd__dict *d, uint32_t v) { (void)v; return d->tag_names.buf; }
 
 static uint64_t where_of(const pd__names *n, size_t i) { return (n->off[i] << 16) | n->len_of[i]; }
 
@@ -207,6 +208,11 @@ void pd__dict_free(pd__dict *d) {
   free(d->tp_undo);
   names_free(&d->type_names);
   free(d->type_map.slots);
+  for (size_t t = 0; t < d->tag_names.n; t++) free(d->tag_bits[t]);
+  free(d->tag_bits);
+  names_free(&d->tag_names);
+  free(d->tag_map.slots);
+  free(d->tag_undo);
   memset(d, 0, sizeof *d);
 }
 
@@ -254,6 +260,20 @@ static pd_status check_name(const char *what, const char *name, size_t len) {
   return PD_OK;
 }
 
+/* Keeps every tag bitmap as wide as the user capacity. */
+static pd_status grow_tag_bits(pd__dict *d) {
+  size_t words = (d->cap_users + 63) / 64;
+  if (words <= d->tag_words) return PD_OK;
+  for (size_t t = 0; t < d->tag_names.n; t++) {
+    uint64_t *b = realloc(d->tag_bits[t], words * sizeof *b);
+    if (!b) return pd__error(PD_ERR_NOMEM, "out of memory");
+    memset(b + d->tag_words, 0, (words - d->tag_words) * sizeof *b);
+    d->tag_bits[t] = b;
+  }
+  d->tag_words = words;
+  return PD_OK;
+}
+
 pd_status pd__dict_add_user(pd__dict *d, const char *name, size_t len, uint32_t *out) {
   pd_status st = check_name("user", name, len);
   if (st != PD_OK) return st;
@@ -264,6 +284,7 @@ pd_status pd__dict_add_user(pd__dict *d, const char *name, size_t len, uint32_t 
     return pd__error(PD_ERR_EXISTS, "user \"%.*s\" already exists", (int)len, name);
   uint32_t id = (uint32_t)d->user_names.n;
   if (!grow((void **)&d->canon, &d->cap_users, id + 1, sizeof *d->canon)) return pd__error(PD_ERR_NOMEM, "out of memory");
+  if ((st = grow_tag_bits(d)) != PD_OK) return st;
   if ((st = names_add(&d->user_names, name, len)) != PD_OK) return st;
   d->canon[id] = id;
   if ((st = map_insert(&d->user_map, h, id, where_of(&d->user_names, id))) != PD_OK) {
@@ -362,8 +383,54 @@ pd_status pd__dict_add_type(pd__dict *d, const char *name, size_t len, uint32_t 
   return PD_OK;
 }
 
+pd_status pd__dict_find_tag(const pd__dict *d, const char *name, size_t len, uint32_t *out) {
+  return map_find(d, &d->tag_map, tag_arena, name, len, hash_str(name, len), out) ? PD_OK : PD_ERR_NOT_FOUND;
+}
+
+pd_status pd__dict_add_tag(pd__dict *d, const char *name, size_t len, uint32_t *out) {
+  pd_status st = check_name("tag", name, len);
+  if (st != PD_OK) return st;
+  uint32_t h = hash_str(name, len), id;
+  if (map_find(d, &d->tag_map, tag_arena, name, len, h, &id)) {
+    *out = id;
+    return PD_OK;
+  }
+  id = (uint32_t)d->tag_names.n;
+  if (id >= (1u << 30)) return pd__error(PD_ERR_RANGE, "too many tags");
+  if (!grow((void **)&d->tag_bits, &d->cap_tags, id + 1, sizeof *d->tag_bits)) return pd__error(PD_ERR_NOMEM, "out of memory");
+  if (d->tag_words < (d->cap_users + 63) / 64) d->tag_words = (d->cap_users + 63) / 64;
+  uint64_t *bits = calloc(d->tag_words ? d->tag_words : 1, sizeof *bits);
+  if (!bits) return pd__error(PD_ERR_NOMEM, "out of memory");
+  if ((st = names_add(&d->tag_names, name, len)) != PD_OK) {
+    free(bits);
+    return st;
+  }
+  d->tag_bits[id] = bits;
+  if ((st = map_insert(&d->tag_map, h, id, where_of(&d->tag_names, id))) != PD_OK) {
+    names_truncate(&d->tag_names, id);
+    free(bits);
+    return st;
+  }
+  *out = id;
+  return PD_OK;
+}
+
+pd_status pd__dict_set_tag(pd__dict *d, uint32_t user, uint32_t tag, bool on, bool *changed) {
+  if (user >= d->user_names.n) return pd__error(PD_ERR_NOT_FOUND, "tag: no user %u", user);
+  if (tag >= d->tag_names.n) return pd__error(PD_ERR_NOT_FOUND, "no tag %u", tag);
+  bool old = pd__dict_has_tag(d, user, tag);
+  *changed = old != on;
+  if (!*changed) return PD_OK;
+  if (!grow((void **)&d->tag_undo, &d->cap_tag_undo, d->n_tag_undo + 1, sizeof *d->tag_undo))
+    return pd__error(PD_ERR_NOMEM, "out of memory");
+  d->tag_undo[d->n_tag_undo++] = ((uint64_t)user << 33) | ((uint64_t)tag << 1) | old;
+  d->tag_bits[tag][user >> 6] ^= UINT64_C(1) << (user & 63);
+  return PD_OK;
+}
+
 pd__dict_mark pd__dict_mark_now(const pd__dict *d) {
-  pd__dict_mark m = {d->user_names.n, d->aliases.n, d->tp_names.n, d->type_names.n, d->n_merges, d->n_tp_undo};
+  pd__dict_mark m = {d->user_names.n, d->aliases.n, d->tp_names.n, d->type_names.n, d->n_merges, d->n_tp_undo,
+                     d->tag_names.n, d->n_tag_undo};
   return m;
 }
 
@@ -374,11 +441,24 @@ static bool user_gone(const pd__dict *d, uint32_t v) {
 }
 static bool tp_gone(const pd__dict *d, uint32_t v) { (void)d; return v >= rollback_mark->tps; }
 static bool type_gone(const pd__dict *d, uint32_t v) { (void)d; return v >= rollback_mark->types; }
+static bool tag_gone(const pd__dict *d, uint32_t v) { (void)d; return v >= rollback_mark->tags; }
 
 void pd__dict_rollback(pd__dict *d, const pd__dict_mark *mark) {
   while (d->n_merges > mark->merges) {
     d->n_merges--;
     d->canon[d->merge_undo[2 * d->n_merges]] = d->merge_undo[2 * d->n_merges + 1];
+  }
+  while (d->n_tag_undo > mark->tag_changes) {
+    uint64_t u = d->tag_undo[--d->n_tag_undo];
+    uint32_t user = (uint32_t)(u >> 33), tag = (uint32_t)(u >> 1) & 0xFFFFFFFFu;
+    uint64_t bit = UINT64_C(1) << (user & 63);
+    d->tag_bits[tag][user >> 6] = (d->tag_bits[tag][user >> 6] & ~bit) | ((u & 1) ? bit : 0);
+  }
+  if (d->tag_names.n > mark->tags) {
+    for (size_t t = mark->tags; t < d->tag_names.n; t++) free(d->tag_bits[t]);
+    names_truncate(&d->tag_names, mark->tags);
+    rollback_mark = mark;
+    map_remove_if(d, &d->tag_map, tag_gone);
   }
   while (d->n_tp_undo > mark->tp_updates) {
     d->n_tp_undo--;
@@ -422,6 +502,18 @@ pd_status pd__rec_merge(pd__buf *b, uint32_t keep, uint32_t merged) {
   pd__put_u32(p + 1, keep);
   pd__put_u32(p + 5, merged);
   b->len += 9;
+  return PD_OK;
+}
+
+pd_status pd__rec_user_tag(pd__buf *b, uint32_t user, uint32_t tag, bool on) {
+  pd_status st = pd__buf_reserve(b, 10);
+  if (st != PD_OK) return st;
+  unsigned char *p = b->p + b->len;
+  pd__put_u8(p, PD_REC_USER_TAG);
+  pd__put_u32(p + 1, user);
+  pd__put_u32(p + 5, tag);
+  pd__put_u8(p + 9, on);
+  b->len += 10;
   return PD_OK;
 }
 
@@ -480,6 +572,7 @@ pd_status pd__dict_apply(pd__dict *d, const unsigned char *p, size_t len, pd__ev
     case PD_REC_USER:
     case PD_REC_ALIAS:
     case PD_REC_TYPE:
+    case PD_REC_TAG:
       NEED(6);
       id = pd__get_u32(p + pos);
       n = pd__get_u16(p + pos + 4);
@@ -490,8 +583,11 @@ pd_status pd__dict_apply(pd__dict *d, const unsigned char *p, size_t len, pd__ev
         if (st == PD_OK && got != id) st = PD_ERR_CORRUPT;
       } else if (tag == PD_REC_ALIAS) {
         st = pd__dict_add_alias(d, id, (const char *)p + pos, n);
-      } else {
+      } else if (tag == PD_REC_TYPE) {
         st = pd__dict_add_type(d, (const char *)p + pos, n, &got);
+        if (st == PD_OK && got != id) st = PD_ERR_CORRUPT;
+      } else {
+        st = pd__dict_add_tag(d, (const char *)p + pos, n, &got);
         if (st == PD_OK && got != id) st = PD_ERR_CORRUPT;
       }
       pos += n;
@@ -514,6 +610,28 @@ pd_status pd__dict_apply(pd__dict *d, const unsigned char *p, size_t len, pd__ev
       st = pd__dict_set_tp(d, (const char *)p + pos, n, &tp, &got);
       if (st == PD_OK && got != id) st = PD_ERR_CORRUPT;
       pos += n;
+      break;
+    }
+    case PD_REC_USER_TAG: {
+      NEED(9);
+      bool changed;
+      st = pd__dict_set_tag(d, pd__get_u32(p + pos), pd__get_u32(p + pos + 4), p[pos + 8] != 0, &changed);
+      pos += 9;
+      break;
+    }
+    case PD_REC_TAG_BITS: {
+      NEED(8);
+      uint32_t t = pd__get_u32(p + pos), words = pd__get_u32(p + pos + 4);
+      pos += 8;
+      NEED((uint64_t)words * 8);
+      if (t >= d->tag_names.n || words > (d->user_names.n + 63) / 64) {
+        st = PD_ERR_CORRUPT;
+        break;
+      }
+      for (uint32_t k = 0; k < words; k++) d->tag_bits[t][k] = pd__get_u64(p + pos + 8 * (size_t)k);
+      if (words && (d->user_names.n & 63)) /* no bits beyond the last user */
+        d->tag_bits[t][(d->user_names.n - 1) >> 6] &= ~UINT64_C(0) >> (64 - (d->user_names.n & 63));
+      pos += (size_t)words * 8;
       break;
     }
     case PD_REC_EVENTS:
@@ -547,5 +665,24 @@ pd_status pd__dict_encode(const pd__dict *d, pd__buf *out) {
     st = pd__rec_touchpoint(out, t, &d->tps[t], pd__names_get(&d->tp_names, t), d->tp_names.len_of[t]);
   for (uint32_t t = PD_EVENT_BUILTIN_COUNT; st == PD_OK && t < d->type_names.n; t++)
     st = pd__rec_user(out, PD_REC_TYPE, t, pd__names_get(&d->type_names, t), d->type_names.len_of[t]);
+  /* Tags as bitmaps over surviving users: a merged user's tags move to
+   * the user it was merged into. */
+  size_t words = (d->user_names.n + 63) / 64;
+  for (uint32_t t = 0; st == PD_OK && t < d->tag_names.n; t++) {
+    st = pd__rec_user(out, PD_REC_TAG, t, pd__names_get(&d->tag_names, t), d->tag_names.len_of[t]);
+    if (st == PD_OK) st = pd__buf_reserve(out, 9 + words * 8);
+    if (st != PD_OK) break;
+    unsigned char *p = out->p + out->len;
+    pd__put_u8(p, PD_REC_TAG_BITS);
+    pd__put_u32(p + 1, t);
+    pd__put_u32(p + 5, (uint32_t)words);
+    memset(p + 9, 0, words * 8);
+    for (uint32_t u = 0; u < d->user_names.n; u++)
+      if (pd__dict_has_tag(d, u, t)) {
+        uint32_t c = pd__dict_canonical(d, u);
+        p[9 + 8 * (c >> 6) + ((c & 63) >> 3)] |= (unsigned char)(1u << (c & 7));
+      }
+    out->len += 9 + words * 8;
+  }
   return st;
 }

@@ -16,7 +16,10 @@ enum {
   PD_REC_MERGE = 3,      /* u32 keep, u32 merged */
   PD_REC_TOUCHPOINT = 4, /* u32 id, u8 domain, u8 carrier, i64 spend, u16 len, name */
   PD_REC_TYPE = 5,       /* u32 id, u16 len, name */
-  PD_REC_EVENTS = 6      /* u32 n, n x 32-byte events (log only) */
+  PD_REC_EVENTS = 6,     /* u32 n, n x 32-byte events (log only) */
+  PD_REC_TAG = 7,        /* u32 id, u16 len, name: a new tag */
+  PD_REC_USER_TAG = 8,   /* u32 user, u32 tag, u8 on: tag or untag one user (log) */
+  PD_REC_TAG_BITS = 9    /* u32 tag, u32 n_words, u64 words[n]: a tag's users (segment) */
 };
 #define PD_EVENT_RECORD_SIZE 32
 #define PD_NAME_MAX 65535
@@ -75,11 +78,19 @@ typedef struct pd__dict {
 
   pd__names type_names;
   pd__strmap type_map;
+
+  /* Tags: named user sets, one bitmap of cap_users bits per tag. */
+  pd__names tag_names;
+  pd__strmap tag_map;
+  uint64_t **tag_bits;
+  size_t cap_tags, tag_words;
+  uint64_t *tag_undo; /* (user << 33) | (tag << 1) | old bit, for rollback */
+  size_t n_tag_undo, cap_tag_undo;
 } pd__dict;
 
 /* Sizes, to roll back a batch. */
 typedef struct pd__dict_mark {
-  size_t users, aliases, tps, types, merges, tp_updates;
+  size_t users, aliases, tps, types, merges, tp_updates, tags, tag_changes;
 } pd__dict_mark;
 
 pd_status pd__dict_init(pd__dict *d);
@@ -104,6 +115,14 @@ pd_status pd__dict_add_alias(pd__dict *d, uint32_t user, const char *name, size_
 pd_status pd__dict_merge(pd__dict *d, uint32_t keep, uint32_t merged);
 pd_status pd__dict_set_tp(pd__dict *d, const char *name, size_t len, const pd__touchpoint *tp, uint32_t *out);
 pd_status pd__dict_add_type(pd__dict *d, const char *name, size_t len, uint32_t *out);
+pd_status pd__dict_find_tag(const pd__dict *d, const char *name, size_t len, uint32_t *out);
+pd_status pd__dict_add_tag(pd__dict *d, const char *name, size_t len, uint32_t *out);
+/* Sets or clears a user's tag; *changed tells whether the bit moved. */
+pd_status pd__dict_set_tag(pd__dict *d, uint32_t user, uint32_t tag, bool on, bool *changed);
+static inline bool pd__dict_has_tag(const pd__dict *d, uint32_t user, uint32_t tag) {
+  return (d->tag_bits[tag][user >> 6] >> (user & 63)) & 1;
+}
+static inline uint32_t pd__dict_n_tags(const pd__dict *d) { return (uint32_t)d->tag_names.n; }
 
 /* Undoes everything done after `mark` (a rolled-back batch). */
 pd__dict_mark pd__dict_mark_now(const pd__dict *d);
@@ -130,6 +149,7 @@ uint64_t pd__get_u64(const unsigned char *p);
 /* Appends one encoded record to b. */
 pd_status pd__rec_user(pd__buf *b, uint8_t tag, uint32_t id, const char *name, size_t len); /* USER, ALIAS, TYPE */
 pd_status pd__rec_merge(pd__buf *b, uint32_t keep, uint32_t merged);
+pd_status pd__rec_user_tag(pd__buf *b, uint32_t user, uint32_t tag, bool on);
 pd_status pd__rec_touchpoint(pd__buf *b, uint32_t id, const pd__touchpoint *tp, const char *name, size_t len);
 void pd__event_encode(unsigned char *p, const pd_event *e);
 void pd__event_decode(const unsigned char *p, pd_event *e);

@@ -335,7 +335,8 @@ static void info_row(pd_table *t, const char *key, int64_t value, const char *de
 
 static void format_time(int64_t ms, char *buf, size_t size) {
   int64_t days = pd__floor_div(ms, PD_MS_PER_DAY);
-  int64_t rem = ms - days * 86400000;
+  int64_t rem = ms % PD_MS_PER_DAY; /* ms - days * day would overflow at the extremes */
+  if (rem < 0) rem += PD_MS_PER_DAY;
   int64_t y;
   unsigned m, d;
   pd__civil_from_days(days, &y, &m, &d);

@@ -42,6 +42,11 @@ pd_status pd__manifest_write(const char *dir, uint64_t generation, uint64_t seg_
 /* Takes the writer lock; *fd_out receives the locked descriptor. */
 pd_status pd__lock_acquire(const char *dir, int *fd_out);
 void pd__lock_release(int fd);
+/* Writer internals used by tags.c: records go to the open batch. */
+pd_store *pd__writer_store(pd_writer *w);
+pd__buf *pd__writer_pending(pd_writer *w);
+pd_status pd__writer_after_record(pd_writer *w);
+int pd__userset_pass(const pd_userset *set, uint32_t u);
 /* Compaction under a lock the caller holds. */
 pd_status pd__compact_locked(pd_store *s);
 

@@ -73,7 +73,7 @@ static pd_status flush(pd_writer *w) {
   return st;
 }
 
-static pd_status after_record(pd_writer *w) {
+pd_status pd__writer_after_record(pd_writer *w) {
   w->batch_dirty = true;
   w->events_rec = SIZE_MAX; /* the next event starts a new EVENTS record */
   return w->pending.len >= PD_WAL_FLUSH_BYTES ? flush(w) : PD_OK;
@@ -86,7 +86,7 @@ pd_status pd_writer_user(pd_writer *w, const char *external_id, uint32_t *out) {
   if (pd__dict_find_user(d, external_id, len, out) == PD_OK) return PD_OK;
   pd_status st = pd__dict_add_user(d, external_id, len, out);
   if (st == PD_OK) st = pd__rec_user(&w->pending, PD_REC_USER, *out, external_id, len);
-  return st == PD_OK ? after_record(w) : st;
+  return st == PD_OK ? pd__writer_after_record(w) : st;
 }
 
 pd_status pd_writer_alias(pd_writer *w, uint32_t user, const char *external_id) {
@@ -95,14 +95,14 @@ pd_status pd_writer_alias(pd_writer *w, uint32_t user, const char *external_id) 
   pd_status st = pd__dict_add_alias(&w->s->dict, user, external_id, len);
   if (st != PD_OK || w->s->dict.aliases.n == before) return st; /* an existing alias: nothing to log */
   st = pd__rec_user(&w->pending, PD_REC_ALIAS, user, external_id, len);
-  return st == PD_OK ? after_record(w) : st;
+  return st == PD_OK ? pd__writer_after_record(w) : st;
 }
 
 pd_status pd_writer_merge_users(pd_writer *w, uint32_t keep, uint32_t merged) {
   if (!w) return pd__error(PD_ERR_INVALID, "pd_writer_merge_users: NULL writer");
   pd_status st = pd__dict_merge(&w->s->dict, keep, merged);
   if (st == PD_OK) st = pd__rec_merge(&w->pending, keep, merged);
-  return st == PD_OK ? after_record(w) : st;
+  return st == PD_OK ? pd__writer_after_record(w) : st;
 }
 
 pd_status pd_writer_touchpoint(pd_writer *w, const pd_touchpoint_def *def, uint32_t *out) {
@@ -123,7 +123,7 @@ pd_status pd_writer_touchpoint(pd_writer *w, const pd_touchpoint_def *def, uint3
   if (st != PD_OK) return st;
   if (w->s->dict.tp_names.n == n_before && w->s->dict.n_tp_undo == undo_before) return PD_OK; /* unchanged */
   st = pd__rec_touchpoint(&w->pending, *out, &tp, d.name, len);
-  return st == PD_OK ? after_record(w) : st;
+  return st == PD_OK ? pd__writer_after_record(w) : st;
 }
 
 pd_status pd_writer_touchpoint_name(pd_writer *w, const char *name, uint32_t *out) {
@@ -140,7 +140,7 @@ pd_status pd_writer_event_type(pd_writer *w, const char *name, uint32_t *out) {
   if (pd__dict_find_type(&w->s->dict, name, len, out) == PD_OK) return PD_OK;
   pd_status st = pd__dict_add_type(&w->s->dict, name, len, out);
   if (st == PD_OK) st = pd__rec_user(&w->pending, PD_REC_TYPE, *out, name, len);
-  return st == PD_OK ? after_record(w) : st;
+  return st == PD_OK ? pd__writer_after_record(w) : st;
 }
 
 pd_status pd_writer_append(pd_writer *w, const pd_event *e) {
@@ -214,3 +214,6 @@ pd_status pd__writer_check_idle(const pd_writer *w) {
 
 /* After compaction reloaded the dictionary, the batch baseline is new. */
 void pd__writer_reset_mark(pd_writer *w) { w->mark = pd__dict_mark_now(&w->s->dict); }
+
+pd_store *pd__writer_store(pd_writer *w) { return w->s; }
+pd__buf *pd__writer_pending(pd_writer *w) { return &w->pending; }

@@ -19,6 +19,18 @@ PD_BENCH_EVENTS_PER_USER=39
 
 pd_bench_log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
 
+# pd_bench_time NAME CMD...: runs CMD, appending "NAME_wall S", "NAME_cpu S"
+# (user + system) to $PD_BENCH_TIMES. The machine may be shared: the CPU
+# time says what a step costs, the wall time what it took.
+pd_bench_time() {
+  name=$1; shift
+  /usr/bin/time -f "${name}_wall %e
+${name}_cpu %U %S" -o "$PD_BENCH_TIMES.tmp" "$@"
+  awk '{ if (NF == 3) printf "%s %.2f\n", $1, $2 + $3; else print }' "$PD_BENCH_TIMES.tmp" >>"$PD_BENCH_TIMES"
+  rm -f "$PD_BENCH_TIMES.tmp"
+}
+pd_bench_get() { awk -v k="$1" '$1 == k { print $2 }' "${2:-$PD_BENCH_TIMES}"; }
+
 # Seconds since the epoch with nanoseconds, for timing steps.
 pd_bench_now() { date +%s.%N; }
 pd_bench_secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
@@ -26,6 +38,7 @@ pd_bench_secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 pd_bench_setup() {
   extra=""
   command -v npm >/dev/null || extra="nodejs npm"
+  [ -x /usr/bin/time ] || extra="$extra time"
   (cd "$PD_ROOT" && PD_EXTRA_DEBS="$extra" . tests/deps.sh)
   if [ -d "$PD_BENCH_BUILD" ]; then
     meson setup --reconfigure "$PD_BENCH_BUILD" "$PD_ROOT" --buildtype=release >/dev/null
@@ -39,28 +52,36 @@ pd_bench_setup() {
   fi
 }
 
-# pd_bench_data N_EVENTS: generates about N_EVENTS events once (CSV) and a
-# compacted store of them, both cached under $PD_BENCH_CACHE by size and seed.
-pd_bench_data() {
-  n=${1:?pd_bench_data N_EVENTS}
+# pd_bench_csv N_EVENTS: generates about N_EVENTS events once as CSV (plus
+# touchpoints.csv), cached under $PD_BENCH_CACHE by size and seed; sets
+# BENCH_CSV, BENCH_TOUCHPOINTS, BENCH_USERS, BENCH_EVENTS, BENCH_STORE (path
+# only) and BENCH_DIR.
+pd_bench_csv() {
+  n=${1:?pd_bench_csv N_EVENTS}
   BENCH_USERS=$(( (n + PD_BENCH_EVENTS_PER_USER - 1) / PD_BENCH_EVENTS_PER_USER ))
-  dir=$PD_BENCH_CACHE/u$BENCH_USERS-s$PD_BENCH_SEED
-  mkdir -p "$dir"
-  BENCH_CSV=$dir/events.csv
-  BENCH_TOUCHPOINTS=$dir/touchpoints.csv
-  BENCH_STORE=$dir/store
-  if [ ! -f "$dir/csv.done" ]; then
+  BENCH_DIR=$PD_BENCH_CACHE/u$BENCH_USERS-s$PD_BENCH_SEED
+  mkdir -p "$BENCH_DIR"
+  BENCH_CSV=$BENCH_DIR/events.csv
+  BENCH_TOUCHPOINTS=$BENCH_DIR/touchpoints.csv
+  BENCH_STORE=$BENCH_DIR/store
+  if [ ! -f "$BENCH_DIR/csv.done" ]; then
     pd_bench_log "pd gen --users $BENCH_USERS --seed $PD_BENCH_SEED -> $BENCH_CSV"
     "$PD" gen --users "$BENCH_USERS" --seed "$PD_BENCH_SEED" --out "$BENCH_CSV" >&2
-    touch "$dir/csv.done"
+    echo $(($(wc -l <"$BENCH_CSV") - 1)) >"$BENCH_DIR/csv.done"
   fi
-  if [ ! -f "$dir/store.done" ]; then
+  BENCH_EVENTS=$(cat "$BENCH_DIR/csv.done")
+  export BENCH_CSV BENCH_TOUCHPOINTS BENCH_STORE BENCH_USERS BENCH_EVENTS BENCH_DIR
+}
+
+# pd_bench_data N_EVENTS: pd_bench_csv, then a compacted store of those
+# events in $BENCH_STORE (built once, cached).
+pd_bench_data() {
+  pd_bench_csv "$@"
+  if [ ! -f "$BENCH_DIR/store.done" ]; then
     rm -rf "$BENCH_STORE"
     pd_bench_log "pd ingest + compact -> $BENCH_STORE"
-    "$PD" ingest --batch --quiet "$BENCH_STORE" "$BENCH_CSV" --touchpoints "$BENCH_TOUCHPOINTS" >&2
+    "$PD" ingest --quiet "$BENCH_STORE" "$BENCH_CSV" --touchpoints "$BENCH_TOUCHPOINTS" >&2
     "$PD" compact --quiet "$BENCH_STORE" >&2
-    touch "$dir/store.done"
+    touch "$BENCH_DIR/store.done"
   fi
-  BENCH_EVENTS=$(($(wc -l <"$BENCH_CSV") - 1))
-  export BENCH_CSV BENCH_TOUCHPOINTS BENCH_STORE BENCH_USERS BENCH_EVENTS
 }

@@ -44,12 +44,15 @@ if (opt.threads) await con.run(`SET threads = ${opt.threads}`);
 await con.run("SET TimeZone = 'UTC'");
 
 let t0 = now();
+const cpu0 = process.cpuUsage();
 await con.run(`CREATE TABLE events AS SELECT * FROM read_csv(${quote(opt.csv)}, header = true,
   columns = {'ts': 'TIMESTAMPTZ', 'user': 'VARCHAR', 'event': 'VARCHAR', 'touchpoint': 'VARCHAR',
              'amount': 'DECIMAL(18,2)', 'referrer': 'VARCHAR'})`);
 const load = now() - t0;
+const cpu = process.cpuUsage(cpu0);
 const rows = (await con.runAndReadAll('SELECT count(*) AS n FROM events')).getRows()[0][0];
 console.log(`duckdb_load_seconds ${load.toFixed(3)}`);
+console.log(`duckdb_load_cpu_seconds ${((cpu.user + cpu.system) / 1e6).toFixed(3)}`);
 console.log(`duckdb_rows ${rows}`);
 if (opt.touchpoints) {
   await con.run(`CREATE TABLE touchpoints AS SELECT * FROM read_csv(${quote(opt.touchpoints)}, header = true,

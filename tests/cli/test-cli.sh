@@ -193,6 +193,13 @@ grep_in "$T/err" "1 rows rejected"
 grep_in "$T/rejects.txt" "12.345"
 after=$("$PD" info --format csv "$T/st2" | awk -F, '$1 == "events" { print $2 }')
 eq "$after" "$((before + 1))" "lenient ingest committed the good row"
+# progress bar: only when stderr is a terminal
+expect 0 "$PD" ingest -q "$T/st4" "$T/a/ev.csv"
+eq "$(cat "$T/err")" "" "no progress output when stderr is not a terminal"
+if command -v script >/dev/null; then
+  script -qec "'$PD' ingest -q '$T/st5' '$T/a/ev.csv'" /dev/null </dev/null | tr '\r' '\n' >"$T/tty" 2>&1
+  grep_in "$T/tty" "ev.csv \[#*\] 100%"
+fi
 # local times in a zone
 printf 'when,who,what\n2024-03-01 08:00:00,tz1,visit\n' >"$T/local.csv"
 expect 0 "$PD" ingest -q "$T/st3" "$T/local.csv" --tz Asia/Shanghai --col-ts when --col-user who --col-event what

@@ -65,7 +65,7 @@ ScanFn = CFUNCTYPE(c_int, c_void_p, c_uint, POINTER(UserEvents))
 
 class ScanOptions(Structure):
     _fields_ = [("size", c_size_t), ("threads", c_uint), ("user_begin", c_uint32),
-                ("user_end", c_uint32)]
+                ("user_end", c_uint32), ("users", c_void_p)]
 
 
 # charts (chart.h)
@@ -77,6 +77,22 @@ class ChartSpec(Structure):
                 ("width", c_int), ("height", c_int), ("has_ref", c_int), ("ref_value", c_double),
                 ("ref_label", c_char_p), ("node_col", c_char_p), ("parent_col", c_char_p),
                 ("max_items", c_size_t), ("highlight_col", c_char_p), ("highlight_label", c_char_p)]
+
+
+# referral (referral.h)
+class ReferralOptions(Structure):
+    _fields_ = [("size", c_size_t), ("threads", c_uint), ("max_depth", c_int), ("by", c_int),
+                ("period", c_int), ("tz", c_char_p), ("acquire_attributes", c_int),
+                ("cost_begin", c_int64), ("cost_end", c_int64), ("projection_cycles", c_uint),
+                ("projection_seed", c_double), ("top_n", c_size_t), ("max_examples", c_size_t),
+                ("tree_nodes", c_size_t)]
+
+
+class ReferralUserInfo(Structure):
+    _fields_ = [("size", c_size_t), ("referrer", c_uint32), ("attributed", c_uint32), ("root", c_uint32),
+                ("depth", c_uint32), ("direct_referees", c_uint32), ("descendants", c_uint32),
+                ("revenue", c_int64), ("descendants_revenue", c_int64), ("acquired", c_int64),
+                ("touchpoint", c_uint32), ("invites", c_uint32), ("purchaser", c_int), ("has_events", c_int)]
 
 
 # funnel, stages (funnel.h, stages.h)
@@ -112,6 +128,11 @@ class ClvFitOptions(Structure):
 class RfmOptions(Structure):
     _fields_ = [("size", c_size_t), ("tz", c_char_p), ("period", c_int), ("period_multiple", c_uint),
                 ("unit_days", c_double), ("calibration_end", c_int64), ("holdout_end", c_int64),
+                ("threads", c_uint)]
+
+
+class LtvOptions(Structure):
+    _fields_ = [("size", c_size_t), ("tz", c_char_p), ("cohort_period", c_int), ("as_of", c_int64),
                 ("threads", c_uint)]
 
 
@@ -192,6 +213,25 @@ PROTOTYPES = {
     # foundation: scan.h
     "pd_scan_workers": (c_uint, [POINTER(ScanOptions)]),
     "pd_scan": (STATUS, [HANDLE, POINTER(ScanOptions), ScanFn, c_void_p]),
+    # foundation: tags.h
+    "pd_writer_tag": (STATUS, [HANDLE, c_uint32, c_char_p]),
+    "pd_writer_untag": (STATUS, [HANDLE, c_uint32, c_char_p]),
+    "pd_writer_tag_set": (STATUS, [HANDLE, c_char_p, HANDLE]),
+    "pd_store_n_tags": (c_uint32, [HANDLE]),
+    "pd_store_tag_name": (c_char_p, [HANDLE, c_uint32]),
+    "pd_store_find_tag": (STATUS, [HANDLE, c_char_p, POINTER(c_uint32)]),
+    "pd_store_user_has_tag": (c_int, [HANDLE, c_uint32, c_uint32]),
+    "pd_store_tags": (STATUS, [HANDLE, OUT_HANDLE]),
+    "pd_userset_new": (STATUS, [OUT_HANDLE, HANDLE]),
+    "pd_userset_from_tag": (STATUS, [OUT_HANDLE, HANDLE, c_char_p]),
+    "pd_userset_free": (None, [HANDLE]),
+    "pd_userset_add": (None, [HANDLE, c_uint32]),
+    "pd_userset_remove": (None, [HANDLE, c_uint32]),
+    "pd_userset_contains": (c_int, [HANDLE, c_uint32]),
+    "pd_userset_count": (c_uint64, [HANDLE]),
+    "pd_userset_and": (None, [HANDLE, HANDLE]),
+    "pd_userset_or": (None, [HANDLE, HANDLE]),
+    "pd_userset_andnot": (None, [HANDLE, HANDLE]),
     # charts (issues 2-8)
     "pd_chart_svg": (STATUS, [HANDLE, POINTER(ChartSpec), POINTER(c_void_p)]),
     "pd_chart_write": (STATUS, [HANDLE, POINTER(ChartSpec), c_char_p]),
@@ -221,6 +261,19 @@ PROTOTYPES = {
     "pd_stage_report": (STATUS, [HANDLE, POINTER(StageOptions), OUT_HANDLE]),
     # retention, lifecycle (issue 4)
     # referral (issue 5)
+    "pd_referral_run": (STATUS, [HANDLE, POINTER(ReferralOptions), OUT_HANDLE]),
+    "pd_referral_free": (None, [HANDLE]),
+    "pd_referral_table": (STATUS, [HANDLE, c_int, OUT_HANDLE]),
+    "pd_referral_view_name": (c_char_p, [c_int]),
+    "pd_referral_view_from_name": (c_int, [c_char_p]),
+    "pd_referral_metric": (STATUS, [HANDLE, c_char_p, POINTER(c_double)]),
+    "pd_referral_n_nodes": (c_uint32, [HANDLE]),
+    "pd_referral_user": (STATUS, [HANDLE, c_uint32, POINTER(ReferralUserInfo)]),
+    "pd_referral_builder_new": (STATUS, [POINTER(ReferralOptions), OUT_HANDLE]),
+    "pd_referral_builder_free": (None, [HANDLE]),
+    "pd_referral_builder_add": (STATUS, [HANDLE, POINTER(UserEvents)]),
+    "pd_referral_builder_merge": (STATUS, [HANDLE, HANDLE]),
+    "pd_referral_builder_finish": (STATUS, [HANDLE, POINTER(TouchpointDef), c_size_t, OUT_HANDLE]),
     # clv (issue 6)
     "pd_clv_kind_name": (c_char_p, [c_int]),
     "pd_clv_kind_from_name": (c_int, [c_char_p]),
@@ -249,6 +302,14 @@ PROTOTYPES = {
     "pd_rfm_from_arrays": (STATUS, [c_size_t, POINTER(c_uint32), POINTER(c_int64), POINTER(c_int64),
                                     POINTER(RfmOptions), OUT_HANDLE]),
     "pd_rfm_from_store": (STATUS, [HANDLE, POINTER(RfmOptions), OUT_HANDLE]),
+    "pd_clv_summary_from_table": (STATUS, [HANDLE, POINTER(ClvSummary), POINTER(POINTER(c_double))]),
+    "pd_ltv_history": (STATUS, [HANDLE, POINTER(LtvOptions), OUT_HANDLE, OUT_HANDLE, OUT_HANDLE]),
+    "pd_ltv_dormant": (STATUS, [HANDLE, HANDLE, c_double, OUT_HANDLE, OUT_HANDLE]),
+    "pd_clv_fit_table": (STATUS, [c_int, HANDLE, POINTER(ClvFitOptions), OUT_HANDLE]),
+    "pd_clv_score_table": (STATUS, [HANDLE, HANDLE, HANDLE, c_double, c_double, c_double, c_double, OUT_HANDLE]),
+    "pd_clv_frequency_recency_table": (STATUS, [HANDLE, c_double, c_uint, c_uint, c_double, OUT_HANDLE]),
+    "pd_clv_holdout_table": (STATUS, [HANDLE, POINTER(ClvSummary), POINTER(c_double), c_double, c_uint,
+                                      OUT_HANDLE]),
     # touchpoints, attribution, segments (issue 7)
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),

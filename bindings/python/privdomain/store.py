@@ -248,6 +248,45 @@ class Store:
         lib.pd_writer_touchpoint_name(self._writer(), to_bytes(touchpoint), ctypes.byref(out))
         return out.value
 
+    # ---- tags and segments ----
+
+    def tag(self, user, tag):
+        """Tags a user (id or external id); the tag is created on first use."""
+        lib.pd_writer_tag(self._writer(), self._user_id(user), to_bytes(tag))
+
+    def untag(self, user, tag):
+        lib.pd_writer_untag(self._writer(), self._user_id(user), to_bytes(tag))
+
+    def set_tag(self, tag, users):
+        """Makes the stored tag exactly `users` (ids or external ids): a segment saved by name."""
+        s = self._userset(users)
+        try:
+            lib.pd_writer_tag_set(self._writer(), to_bytes(tag), s)
+        finally:
+            lib.pd_userset_free(s)
+
+    def tags(self):
+        """Every tag: Table of tag, users."""
+        out = ctypes.c_void_p()
+        lib.pd_store_tags(self._handle, ctypes.byref(out))
+        return Table(out)
+
+    def tag_users(self, tag):
+        """The (surviving) user ids carrying a tag, ascending."""
+        s = ctypes.c_void_p()
+        lib.pd_userset_from_tag(ctypes.byref(s), self._handle, to_bytes(tag))
+        try:
+            return [u for u in range(self.n_users) if lib.pd_userset_contains(s, u)]
+        finally:
+            lib.pd_userset_free(s)
+
+    def _userset(self, users):
+        s = ctypes.c_void_p()
+        lib.pd_userset_new(ctypes.byref(s), self._handle)
+        for u in users:
+            lib.pd_userset_add(s, self._user_id(u))
+        return s
+
     # ---- ingest ----
 
     def ingest(self, path, format="auto", lenient=False, rejects=None, tz=None, amount_decimals=2,
@@ -344,6 +383,15 @@ class Store:
     # ---- retention, lifecycle (issue 4) ----
 
     # ---- referral (issue 5) ----
+
+    def referral(self, **kwargs):
+        """The referral forest and its metrics (privdomain.referral.Referral): max_depth=2,
+        by=None|"period"|"touchpoint"|"domain", period="month", tz=None,
+        acquire_attributes=True, cost_begin/cost_end (ms, aware datetime or text),
+        projection_cycles=10, projection_seed=None (= roots), top_n=20, max_examples=20,
+        tree_nodes=400, threads=0."""
+        from .referral import Referral
+        return Referral(self, **kwargs)
 
     # ---- clv (issue 6) ----
 

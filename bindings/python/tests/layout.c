@@ -27,7 +27,7 @@ int main(void) {
   F(pd_user_events, type); F(pd_user_events, touchpoint); F(pd_user_events, referrer);
   F(pd_user_events, amount);
   S(pd_scan_options); F(pd_scan_options, size); F(pd_scan_options, threads);
-  F(pd_scan_options, user_begin); F(pd_scan_options, user_end);
+  F(pd_scan_options, user_begin); F(pd_scan_options, user_end); F(pd_scan_options, users);
   S(pd_chart_spec); F(pd_chart_spec, size); F(pd_chart_spec, kind); F(pd_chart_spec, title);
   F(pd_chart_spec, subtitle); F(pd_chart_spec, label_col); F(pd_chart_spec, value_cols);
   F(pd_chart_spec, series_col); F(pd_chart_spec, note_col); F(pd_chart_spec, x_title);
@@ -50,9 +50,24 @@ int main(void) {
   F(pd_clv_summary, t_x); F(pd_clv_summary, T); F(pd_clv_summary, monetary); F(pd_clv_summary, weight);
   S(pd_clv_fit_options); F(pd_clv_fit_options, size); F(pd_clv_fit_options, penalty);
   F(pd_clv_fit_options, start); F(pd_clv_fit_options, max_iter); F(pd_clv_fit_options, tol);
+  /* referral */
+  S(pd_referral_options); F(pd_referral_options, size); F(pd_referral_options, threads);
+  F(pd_referral_options, max_depth); F(pd_referral_options, by); F(pd_referral_options, period);
+  F(pd_referral_options, tz); F(pd_referral_options, acquire_attributes); F(pd_referral_options, cost_begin);
+  F(pd_referral_options, cost_end); F(pd_referral_options, projection_cycles);
+  F(pd_referral_options, projection_seed); F(pd_referral_options, top_n); F(pd_referral_options, max_examples);
+  F(pd_referral_options, tree_nodes);
+  S(pd_referral_user_info); F(pd_referral_user_info, size); F(pd_referral_user_info, referrer);
+  F(pd_referral_user_info, attributed); F(pd_referral_user_info, root); F(pd_referral_user_info, depth);
+  F(pd_referral_user_info, direct_referees); F(pd_referral_user_info, descendants);
+  F(pd_referral_user_info, revenue); F(pd_referral_user_info, descendants_revenue);
+  F(pd_referral_user_info, acquired); F(pd_referral_user_info, touchpoint); F(pd_referral_user_info, invites);
+  F(pd_referral_user_info, purchaser); F(pd_referral_user_info, has_events);
   S(pd_rfm_options); F(pd_rfm_options, size); F(pd_rfm_options, tz); F(pd_rfm_options, period);
   F(pd_rfm_options, period_multiple); F(pd_rfm_options, unit_days); F(pd_rfm_options, calibration_end);
   F(pd_rfm_options, holdout_end); F(pd_rfm_options, threads);
+  S(pd_ltv_options); F(pd_ltv_options, size); F(pd_ltv_options, tz); F(pd_ltv_options, cohort_period);
+  F(pd_ltv_options, as_of); F(pd_ltv_options, threads);
   /* charts, funnel, retention, referral, touchpoints, report: add structs here */
   return 0;
 }

@@ -194,6 +194,24 @@ class TestIdentity(StoreTestCase):
             users = [u for u, _ in s.scan()]
             self.assertEqual(users, [alice])
 
+    def test_tags_and_saved_segments(self):
+        with Store(self.path, create=True) as s:
+            for name in ("a", "b", "c"):
+                s.append(name, "visit", T0)
+            s.tag("a", "vip")
+            s.tag("b", "vip")
+            s.set_tag("会员", ["b", "c"])
+        with Store(self.path) as s:
+            a, b, c = (s.find_user(n) for n in ("a", "b", "c"))
+            self.assertEqual(s.tag_users("vip"), [a, b])
+            self.assertEqual(s.tag_users("会员"), [b, c])
+            s.untag("b", "vip")
+            s.commit()
+            rows = {r["tag"]: r["users"] for r in s.tags().rows()}
+            self.assertEqual(rows, {"vip": 1, "会员": 2})
+            with self.assertRaises(privdomain.NotFoundError):
+                s.tag_users("nope")
+
     def test_alias_clash_is_exists_error(self):
         with Store(self.path, create=True) as s:
             a = s.user("a")

@@ -1,0 +1,359 @@
+/* Referral analytics: per-user accumulation into partials (builders),
+ * merging, the pd_scan driver and the result accessors. The forest itself
+ * is built in referral_forest.c, the tables in referral_tables.c. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "privdomain/referral.h"
+#include "referral_internal.h"
+
+static const char *const view_names[PD_REFERRAL_VIEW_COUNT] = {
+    "summary", "groups", "depth", "cycle_time", "top", "trees", "beyond_cap", "cost",
+    "projection", "issues", "forest", "largest_tree"};
+
+const char *pd_referral_view_name(pd_referral_view view) {
+  return (unsigned)view < PD_REFERRAL_VIEW_COUNT ? view_names[view] : NULL;
+}
+
+int pd_referral_view_from_name(const char *name) {
+  if (!name) return -1;
+  for (int i = 0; i < PD_REFERRAL_VIEW_COUNT; i++)
+    if (strcmp(name, view_names[i]) == 0) return i;
+  return -1;
+}
+
+/* Copies caller options over the defaults (a caller built against an older
+ * header passes a smaller size) and validates them. */
+static pd_status read_options(const pd_referral_options *in, pd_referral_options *o) {
+  pd_referral_options d = PD_REFERRAL_OPTIONS_INIT;
+  *o = d;
+  if (in) {
+    if (in->size < sizeof(size_t) + sizeof(unsigned))
+      return pd__error(PD_ERR_INVALID, "referral: options size not set (use PD_REFERRAL_OPTIONS_INIT)");
+    memcpy(o, in, in->size < sizeof *o ? in->size : sizeof *o);
+    o->size = sizeof *o;
+  }
+  if (o->max_depth < 0) return pd__error(PD_ERR_INVALID, "referral: max_depth %d is negative", o->max_depth);
+  if ((unsigned)o->by > PD_REFERRAL_BY_DOMAIN) return pd__error(PD_ERR_INVALID, "referral: unknown breakdown %d", (int)o->by);
+  if ((unsigned)o->period > PD_PERIOD_MONTH) return pd__error(PD_ERR_INVALID, "referral: unknown period %d", (int)o->period);
+  if (o->cost_end < o->cost_begin)
+    return pd__error(PD_ERR_INVALID, "referral: cost window ends before it begins");
+  if (!(o->projection_seed >= 0) || isinf(o->projection_seed))
+    return pd__error(PD_ERR_INVALID, "referral: projection_seed must be a finite number >= 0");
+  if (o->projection_cycles > 10000) return pd__error(PD_ERR_INVALID, "referral: projection_cycles above 10000");
+  return PD_OK;
+}
+
+pd_status pd_referral_builder_new(const pd_referral_options *opts, pd_referral_builder **out) {
+  if (!out) return pd__error(PD_ERR_INVALID, "pd_referral_builder_new: NULL out");
+  *out = NULL;
+  pd_referral_builder *b = calloc(1, sizeof *b);
+  if (!b) return pd__error(PD_ERR_NOMEM, "out of memory");
+  pd_status st = read_options(opts, &b->opts);
+  if (st != PD_OK) {
+    free(b);
+    return st;
+  }
+  if (b->opts.tz) {
+    b->tz = strdup(b->opts.tz);
+    if (!b->tz) {
+      free(b);
+      return pd__error(PD_ERR_NOMEM, "out of memory");
+    }
+  }
+  b->opts.tz = b->tz;
+  *out = b;
+  return PD_OK;
+}
+
+void pd_referral_builder_free(pd_referral_builder *b) {
+  if (!b) return;
+  free(b->recs);
+  free(b->tz);
+  free(b);
+}
+
+static bool reserve(pd_referral_builder *b, size_t more) {
+  if (b->n + more <= b->cap) return true;
+  size_t cap = b->cap ? b->cap : 1024;
+  while (cap < b->n + more) cap *= 2;
+  pd__ref_rec *p = realloc(b->recs, cap * sizeof *p);
+  if (!p) return false;
+  b->recs = p;
+  b->cap = cap;
+  return true;
+}
+
+/* The per-user step: one pass over the user's events, no allocation. */
+static void accumulate(const pd_referral_options *o, const pd_user_events *ev, pd__ref_rec *r) {
+  memset(r, 0, sizeof *r);
+  r->user = ev->user;
+  r->first_time = ev->time[0];
+  r->acq_time = PD__REF_UNKNOWN_TIME;
+  r->signup_time = PD__REF_UNKNOWN_TIME;
+  r->conflict_time = PD__REF_UNKNOWN_TIME;
+  r->referrer = r->conflict_referrer = PD_NONE;
+  r->acq_tp = PD_NONE;
+  for (size_t i = 0; i < ev->n; i++) {
+    uint16_t ty = ev->type[i];
+    switch (ty) {
+    case PD_EV_ACQUIRE:
+    case PD_EV_REFERRAL_SIGNUP: {
+      if (r->acq_time == PD__REF_UNKNOWN_TIME) {
+        r->acq_time = ev->time[i];
+        r->acq_tp = ev->touchpoint[i];
+      }
+      uint32_t ref = ev->referrer[i];
+      if (ref == PD_NONE || (ty == PD_EV_ACQUIRE && !o->acquire_attributes)) break;
+      if (r->referrer == PD_NONE) {
+        r->referrer = ref;
+        r->signup_time = ev->time[i];
+      } else if (ref != r->referrer) {
+        if (r->conflicts++ == 0) {
+          r->conflict_referrer = ref;
+          r->conflict_time = ev->time[i];
+        }
+      }
+      break;
+    }
+    case PD_EV_INVITE: r->invites++; break;
+    case PD_EV_PURCHASE:
+      r->revenue += ev->amount[i];
+      r->purchaser = 1;
+      break;
+    case PD_EV_REFUND: r->revenue -= ev->amount[i] < 0 ? -ev->amount[i] : ev->amount[i]; break;
+    default: break;
+    }
+  }
+  if (r->acq_time == PD__REF_UNKNOWN_TIME) {
+    r->acq_time = ev->time[0];
+    r->acq_tp = ev->touchpoint[0];
+  }
+}
+
+pd_status pd_referral_builder_add(pd_referral_builder *b, const pd_user_events *ev) {
+  if (!b || !ev) return pd__error(PD_ERR_INVALID, "pd_referral_builder_add: NULL argument");
+  if (ev->n == 0) return PD_OK;
+  if (!ev->time || !ev->type || !ev->touchpoint || !ev->referrer || !ev->amount)
+    return pd__error(PD_ERR_INVALID, "pd_referral_builder_add: NULL column");
+  if (ev->user == PD_NONE) return pd__error(PD_ERR_INVALID, "pd_referral_builder_add: user id PD_NONE");
+  if (!reserve(b, 1)) return pd__error(PD_ERR_NOMEM, "out of memory adding a user to a referral partial");
+  accumulate(&b->opts, ev, &b->recs[b->n++]);
+  return PD_OK;
+}
+
+pd_status pd_referral_builder_merge(pd_referral_builder *into, pd_referral_builder *from) {
+  if (!into || !from) return pd__error(PD_ERR_INVALID, "pd_referral_builder_merge: NULL argument");
+  if (into == from || from->n == 0) return PD_OK;
+  if (!reserve(into, from->n)) return pd__error(PD_ERR_NOMEM, "out of memory merging referral partials");
+  memcpy(into->recs + into->n, from->recs, from->n * sizeof *from->recs);
+  into->n += from->n;
+  from->n = 0;
+  return PD_OK;
+}
+
+/* ---- result ---------------------------------------------------------- */
+
+void pd_referral_free(pd_referral *r) {
+  if (!r) return;
+  for (size_t i = 0; i < r->n_tps; i++) free((char *)r->tps[i].name);
+  free(r->tps);
+  for (int k = 0; k < PD__ISSUE_KINDS; k++) {
+    for (size_t i = 0; i < r->n_issues[k]; i++) free(r->issues[k][i].detail);
+    free(r->issues[k]);
+  }
+  free(r->flags);
+  free(r->attributed);
+  free(r->parent);
+  free(r->root);
+  free(r->depth);
+  free(r->children);
+  free(r->desc);
+  free(r->acq_tp);
+  free(r->invites);
+  free(r->conflicts);
+  free(r->conflict_referrer);
+  free(r->revenue);
+  free(r->desc_revenue);
+  free(r->acq);
+  free(r->first);
+  free(r->signup);
+  free(r->conflict_time);
+  free(r->cycle_times);
+  pd__tz_free(r->tz);
+  free(r->tz_name);
+  free(r);
+}
+
+static pd_status alloc_arrays(pd_referral *r) {
+  size_t n = r->n ? r->n : 1;
+  bool ok = (r->flags = calloc(n, 1)) != NULL;
+#define U32(f) ok = ok && (r->f = malloc(n * sizeof(uint32_t))) != NULL
+#define I64(f) ok = ok && (r->f = calloc(n, sizeof(int64_t))) != NULL
+  U32(attributed); U32(parent); U32(root); U32(depth); U32(children); U32(desc); U32(acq_tp);
+  U32(invites); U32(conflicts); U32(conflict_referrer);
+  I64(revenue); I64(desc_revenue); I64(acq); I64(first); I64(signup); I64(conflict_time);
+#undef U32
+#undef I64
+  if (!ok) return pd__error(PD_ERR_NOMEM, "out of memory for a referral forest of %u users", r->n);
+  for (uint32_t u = 0; u < r->n; u++) {
+    r->attributed[u] = r->parent[u] = r->conflict_referrer[u] = PD_NONE;
+    r->acq_tp[u] = PD_NONE;
+    r->invites[u] = r->conflicts[u] = r->children[u] = r->desc[u] = 0;
+    r->acq[u] = r->first[u] = r->signup[u] = r->conflict_time[u] = PD__REF_UNKNOWN_TIME;
+  }
+  return PD_OK;
+}
+
+pd_status pd__referral_finish(pd_referral_builder *b, const pd_touchpoint_def *tps, size_t n_tps,
+                              const pd_store *store, pd_referral **out) {
+  if (!b || !out) return pd__error(PD_ERR_INVALID, "pd_referral_builder_finish: NULL argument");
+  if (n_tps && !tps) return pd__error(PD_ERR_INVALID, "pd_referral_builder_finish: NULL touchpoints");
+  *out = NULL;
+  pd_referral *r = calloc(1, sizeof *r);
+  if (!r) return pd__error(PD_ERR_NOMEM, "out of memory");
+  r->opts = b->opts;
+  r->store = store;
+  pd_status st = PD_OK;
+  if (b->tz && !(r->tz_name = strdup(b->tz))) st = pd__error(PD_ERR_NOMEM, "out of memory");
+  r->opts.tz = r->tz_name;
+  if (st == PD_OK) st = pd__tz_open(r->tz_name, &r->tz);
+  if (st == PD_OK && n_tps) {
+    r->tps = calloc(n_tps, sizeof *r->tps);
+    if (!r->tps) st = pd__error(PD_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; st == PD_OK && i < n_tps; i++) {
+      r->tps[i] = tps[i];
+      r->tps[i].size = sizeof r->tps[i];
+      r->tps[i].name = NULL;
+      r->n_tps = i + 1;
+      if (tps[i].name && !(r->tps[i].name = strdup(tps[i].name))) st = pd__error(PD_ERR_NOMEM, "out of memory");
+    }
+  }
+  /* Nodes: every user with events and every referrer they name. */
+  uint64_t max_id = 0;
+  bool any = false;
+  for (size_t i = 0; i < b->n; i++) {
+    const pd__ref_rec *x = &b->recs[i];
+    if (!any || x->user > max_id) max_id = x->user;
+    if (x->referrer != PD_NONE && x->referrer > max_id) max_id = x->referrer;
+    any = true;
+  }
+  r->n = any ? (uint32_t)(max_id + 1) : 0;
+  if (st == PD_OK) st = alloc_arrays(r);
+  for (size_t i = 0; st == PD_OK && i < b->n; i++) {
+    const pd__ref_rec *x = &b->recs[i];
+    uint32_t u = x->user;
+    if (r->flags[u] & PD__REF_EVENTS) {
+      st = pd__error(PD_ERR_INVALID, "referral: user %u was added twice (partials must hold disjoint users)", u);
+      break;
+    }
+    r->flags[u] |= PD__REF_NODE | PD__REF_EVENTS | (x->purchaser ? PD__REF_PURCHASER : 0);
+    r->attributed[u] = x->referrer;
+    r->acq_tp[u] = x->acq_tp;
+    r->invites[u] = x->invites;
+    r->conflicts[u] = x->conflicts;
+    r->conflict_referrer[u] = x->conflict_referrer;
+    r->revenue[u] = x->revenue;
+    r->acq[u] = x->acq_time;
+    r->first[u] = x->first_time;
+    r->signup[u] = x->signup_time;
+    r->conflict_time[u] = x->conflict_time;
+    if (x->referrer != PD_NONE) r->flags[x->referrer] |= PD__REF_NODE;
+  }
+  b->n = 0;
+  if (st == PD_OK) st = pd__referral_build_forest(r);
+  if (st == PD_OK) st = pd__referral_summary_compute(r);
+  if (st != PD_OK) {
+    pd_referral_free(r);
+    return st;
+  }
+  *out = r;
+  return PD_OK;
+}
+
+pd_status pd_referral_builder_finish(pd_referral_builder *b, const pd_touchpoint_def *tps, size_t n_tps,
+                                     pd_referral **out) {
+  return pd__referral_finish(b, tps, n_tps, NULL, out);
+}
+
+/* ---- store driver ---------------------------------------------------- */
+
+typedef struct scan_ctx {
+  pd_referral_builder **parts;
+  unsigned n;
+} scan_ctx;
+
+static int scan_user(void *ctx, unsigned worker, const pd_user_events *ev) {
+  scan_ctx *c = ctx;
+  pd_referral_builder *b = c->parts[worker];
+  if (b->oom) return 1;
+  if (!reserve(b, 1)) {
+    b->oom = true;
+    return 1;
+  }
+  accumulate(&b->opts, ev, &b->recs[b->n++]);
+  return 0;
+}
+
+pd_status pd_referral_run(pd_store *store, const pd_referral_options *opts, pd_referral **out) {
+  if (!store || !out) return pd__error(PD_ERR_INVALID, "pd_referral_run: NULL argument");
+  *out = NULL;
+  pd_referral_options o;
+  pd_status st = read_options(opts, &o);
+  if (st != PD_OK) return st;
+  pd_scan_options so = PD_SCAN_OPTIONS_INIT;
+  so.threads = o.threads;
+  scan_ctx c = {NULL, pd_scan_workers(&so)};
+  so.threads = c.n;
+  c.parts = calloc(c.n, sizeof *c.parts);
+  if (!c.parts) return pd__error(PD_ERR_NOMEM, "out of memory");
+  for (unsigned i = 0; st == PD_OK && i < c.n; i++) st = pd_referral_builder_new(&o, &c.parts[i]);
+  /* Touchpoint attributes (names, domains, spend) for groups and cost. */
+  uint32_t n_tps = pd_store_n_touchpoints(store);
+  pd_touchpoint_def *tps = NULL;
+  if (st == PD_OK && n_tps && !(tps = calloc(n_tps, sizeof *tps))) st = pd__error(PD_ERR_NOMEM, "out of memory");
+  for (uint32_t i = 0; st == PD_OK && i < n_tps; i++) {
+    tps[i].size = sizeof tps[i];
+    st = pd_store_touchpoint(store, i, &tps[i]);
+  }
+  if (st == PD_OK) {
+    st = pd_scan(store, &so, scan_user, &c);
+    for (unsigned i = 0; i < c.n; i++)
+      if (c.parts[i]->oom) st = pd__error(PD_ERR_NOMEM, "out of memory collecting referral partials");
+  }
+  for (unsigned i = 1; st == PD_OK && i < c.n; i++) st = pd_referral_builder_merge(c.parts[0], c.parts[i]);
+  if (st == PD_OK) st = pd__referral_finish(c.parts[0], tps, n_tps, store, out);
+  for (unsigned i = 0; i < c.n; i++) pd_referral_builder_free(c.parts[i]);
+  free(c.parts);
+  free(tps);
+  return st;
+}
+
+/* ---- accessors ------------------------------------------------------- */
+
+uint32_t pd_referral_n_nodes(const pd_referral *r) { return r ? r->n_nodes : 0; }
+
+pd_status pd_referral_user(const pd_referral *r, uint32_t u, pd_referral_user_info *out) {
+  if (!r || !out) return pd__error(PD_ERR_INVALID, "pd_referral_user: NULL argument");
+  if (out->size < sizeof *out) return pd__error(PD_ERR_INVALID, "pd_referral_user: size not set");
+  if (u >= r->n || !(r->flags[u] & PD__REF_NODE)) return pd__error(PD_ERR_NOT_FOUND, "referral: user %u has no node", u);
+  out->referrer = r->parent[u];
+  out->attributed = r->attributed[u];
+  out->root = r->root[u];
+  out->depth = r->depth[u];
+  out->direct_referees = r->children[u];
+  out->descendants = r->desc[u];
+  out->revenue = r->revenue[u];
+  out->descendants_revenue = r->desc_revenue[u];
+  out->acquired = r->acq[u];
+  out->touchpoint = r->acq_tp[u];
+  out->invites = r->invites[u];
+  out->purchaser = !!(r->flags[u] & PD__REF_PURCHASER);
+  out->has_events = !!(r->flags[u] & PD__REF_EVENTS);
+  return PD_OK;
+}
+
+const char *pd__referral_name(const pd_referral *r, uint32_t u) {
+  return r->store ? pd_store_user_name(r->store, u) : NULL;
+}

@@ -1,0 +1,111 @@
+/* Shared state of one ingest call (internal to lib/ingest).
+ *
+ * A row goes through two steps: parse (tokenized fields -> checked,
+ * converted pd__row; no writer calls) and commit (intern names, append).
+ * CSV/TSV event files run the parse step on a second thread
+ * (pipeline.c); JSON Lines and touchpoint files run both in turn. The
+ * parse side owns src, dsv, json, tp, rec, line, v and valid; the commit
+ * side owns the writer, the id caches, the rejects file and the counts. */
+#ifndef PD_INGEST_INTERNAL_H
+#define PD_INGEST_INTERNAL_H
+
+#include <stdio.h>
+
+#include "csv.h"
+#include "jsonl.h"
+#include "source.h"
+#include "timeparse.h"
+
+enum { R_TS, R_USER, R_EVENT, R_TP, R_AMOUNT, R_REF, R_EVENT_ROLES };
+enum { T_NAME, T_DOMAIN, T_CARRIER, T_SPEND, T_ROLES };
+#define PD__MAX_ROLES 6
+#define PD__ROW_BAD 2      /* parse: bad row, message (with position) set */
+#define PD__ROW_REJECTED 1 /* lenient: bad row written to the rejects */
+
+typedef struct pd__val {
+  const char *p;
+  size_t len;
+  bool present;     /* false: column or member absent (or JSON null) */
+  size_t field_raw; /* byte offset of the field (its opening quote if quoted) in the record; SIZE_MAX for JSON */
+} pd__val;
+
+/* A small open-addressing map from recent strings to ids: event types and
+ * touchpoints repeat on almost every row and are few. */
+#define PD__SC_SLOTS 512
+typedef struct pd__sc_entry {
+  char *s;
+  uint32_t len, id;
+} pd__sc_entry;
+typedef struct pd__scache {
+  pd__sc_entry e[PD__SC_SLOTS];
+  unsigned n;
+} pd__scache;
+
+/* A parsed event row. Text is borrowed from the record's buffer. */
+enum { S_USER, S_EVENT, S_TP, S_REF, S_N };
+typedef struct pd__row {
+  int64_t time, amount;
+  const char *text[S_N]; /* touchpoint, referrer: NULL when absent */
+  uint32_t len[S_N];
+  uint32_t raw[S_N];     /* field offsets in the record (UINT32_MAX: JSON, find by name) */
+  const char *rec;       /* the record, for positions and rejects */
+  size_t rec_len;
+  uint64_t line;
+  const char *msg;       /* a bad row's message, else NULL */
+  uint32_t local[2];     /* event type, touchpoint: index in the parse side's name cache, or UINT32_MAX */
+} pd__row;
+
+typedef struct pd__ing {
+  pd_writer *w;
+  const char *path;
+  pd_ingest_options o;
+  pd__source src;
+  bool src_open;
+  pd_input_format fmt;
+  pd__dsv dsv;
+  pd__jsonl *json;
+  const pd__tz *tz; /* borrowed from the process-wide cache */
+  pd__timeparse tp;
+  int n_roles;
+  const char *names[PD__MAX_ROLES];
+  bool required[PD__MAX_ROLES], named[PD__MAX_ROLES];
+  int col[PD__MAX_ROLES];
+  size_t n_cols;
+  const char *rec; /* current record (parse side), without its line break */
+  size_t rec_len;
+  uint64_t line;   /* line of the record's first byte, from 1 */
+  pd__val v[PD__MAX_ROLES];
+  uint64_t rows_read;
+  pd__scache valid;             /* parse side: names checked as UTF-8 -> local index */
+  pd__scache types, touchpoints; /* commit side: name -> id */
+  uint32_t local_ids[2][PD__SC_SLOTS / 2]; /* commit side: local index -> type, touchpoint id */
+  char *last_user;
+  size_t last_user_len, last_user_cap;
+  uint32_t last_user_id;
+  bool have_last_user;
+  char *cstr;
+  size_t cstr_cap;
+  FILE *rejects;
+  uint64_t appended;
+  pd_ingest_result res;
+} pd__ing;
+
+/* Prefixes the current message with "path:line:column" of byte off of rec. */
+void pd__ing_locate(const pd__ing *g, const char *rec, size_t rec_len, uint64_t line, size_t off);
+/* Sets the message "expected N fields, got M" etc. for a tokenized record
+ * of the wrong width, or maps its fields to g->v. PD__ROW_BAD or PD_OK. */
+pd_status pd__ing_map_fields(pd__ing *g);
+/* Parse step of an event row (g->v) into *r; PD__ROW_BAD with the message set. */
+pd_status pd__ing_parse_event(pd__ing *g, pd__row *r);
+/* Commit step; a bad row (r->msg) goes to pd__ing_bad_row. */
+pd_status pd__ing_commit_event(pd__ing *g, const pd__row *r);
+/* A bad row with message msg: strict, PD_ERR_PARSE with the message set;
+ * lenient, written to the rejects, PD__ROW_REJECTED. */
+pd_status pd__ing_bad_row(pd__ing *g, const char *msg, const char *rec, size_t rec_len);
+
+/* CSV/TSV event rows after the header, parsed on a second thread. */
+pd_status pd__ing_pipeline(pd__ing *g);
+/* Calls the progress callback: nonzero means cancel. */
+int pd__ing_progress(pd__ing *g, uint64_t done);
+
+#endif
