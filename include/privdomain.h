@@ -18,6 +18,7 @@
 #include "privdomain/funnel.h"
 #include "privdomain/stages.h"
 /* retention, lifecycle */
+#include "privdomain/retention.h"
 /* referral */
 #include "privdomain/referral.h"
 /* clv */

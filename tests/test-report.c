@@ -216,6 +216,65 @@ START_TEST(stages_section) {
 }
 END_TEST
 
+START_TEST(referral_section) {
+  fill();
+  /* a chain r1 -> r2 -> r3 -> r4: r4 is at depth 3, beyond the cap of 2 */
+  pd_writer *w;
+  ck_assert_int_eq(pd_writer_open(&w, store), PD_OK);
+  uint32_t r[5];
+  for (int i = 1; i <= 4; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "r%d", i);
+    ck_assert_int_eq(pd_writer_user(w, name, &r[i]), PD_OK);
+  }
+  append(w, r[1], PD_EV_ACQUIRE, T0 + DAY, PD_NONE, 0);
+  for (int i = 2; i <= 4; i++) {
+    pd_event e = {T0 + i * DAY, r[i], PD_EV_REFERRAL_SIGNUP, PD_NONE, r[i - 1], 0};
+    ck_assert_int_eq(pd_writer_append(w, &e), PD_OK);
+  }
+  ck_assert_int_eq(pd_writer_commit(w), PD_OK);
+  pd_writer_close(w);
+  char *html = report(NULL, "referral");
+  ck_assert(strstr(html, "<div class=\"pd-label\">Referred users</div><div class=\"pd-value\">3</div>") != NULL);
+  ck_assert(strstr(html, "<div class=\"pd-label\">Deepest referral level</div><div class=\"pd-value\">3</div>") != NULL);
+  ck_assert(strstr(html, KPI("Users beyond the cap", "1", "review: platform rules forbid these chains")) != NULL);
+  /* depth 3 drawn in the alert colour, depth 2 not */
+  ck_assert(strstr(html, "fill=\"#d62728\"><title>3: 1</title>") != NULL);
+  ck_assert(strstr(html, "fill=\"#4e79a7\"><title>2: 1</title>") != NULL);
+  ck_assert(strstr(html, "compliance cap: depth 2") != NULL); /* the tree chart */
+  ck_assert(strstr(html, "class=\"pd-error\"") == NULL);
+  pd_free(html);
+}
+END_TEST
+
+#define TD(x) "<td class=\"pd-num\">" x "</td>"
+
+START_TEST(rfm_section) {
+  fill();
+  char *html = report(NULL, "rfm");
+  /* UTC days. u1: purchase days Mar 5 and Mar 11 (the Mar 12 refund of
+   * 20.00 reduces Mar 11), F = 2, M = 130.00; u3: one purchase day Mar 10,
+   * F = 1, M = 3.00. u1's last purchase is one day more recent than u3's
+   * whatever day the RFM summary ends on (rfm.h decides), so u1 is recent
+   * and u3 is not; means F 1.5, M 66.50: u1 is important value, u3 general
+   * win back. */
+  ck_assert(strstr(html, "<tr><td>\xE9\x87\x8D\xE8\xA6\x81\xE4\xBB\xB7\xE5\x80\xBC Important value</td>" TD("1")
+                         TD("50.0%") TD("\xC2\xA5" "130.00") TD("97.7%")) != NULL);
+  ck_assert(strstr(html, "<tr><td>\xE4\xB8\x80\xE8\x88\xAC\xE6\x8C\xBD\xE7\x95\x99 General win back</td>" TD("1")
+                         TD("50.0%") TD("\xC2\xA5" "3.00") TD("2.3%")) != NULL);
+  ck_assert(strstr(html, TD("2.00") "<td>keep close") != NULL);   /* u1's purchase days */
+  ck_assert(strstr(html, TD("1.00") "<td>low priority") != NULL); /* u3's */
+  ck_assert(strstr(html, "means over 2 paying customers: last purchase within ") != NULL);
+  ck_assert(strstr(html, " days, 1.50 purchase days, net revenue \xC2\xA5" "66.50") != NULL);
+  pd_free(html);
+  /* too few customers for a CLV model: said, not failed */
+  html = report(NULL, "clv");
+  ck_assert(strstr(html, "2 paying customers: too few to fit a CLV model") != NULL);
+  ck_assert(strstr(html, "class=\"pd-error\"") == NULL);
+  pd_free(html);
+}
+END_TEST
+
 START_TEST(empty_store) {
   char *html = report(NULL, NULL);
   GString *ids = parse_page(html);
@@ -276,6 +335,8 @@ int main(void) {
   tcase_add_test(tc, touchpoint_figures);
   tcase_add_test(tc, funnel_section);
   tcase_add_test(tc, stages_section);
+  tcase_add_test(tc, referral_section);
+  tcase_add_test(tc, rfm_section);
   tcase_add_test(tc, empty_store);
   tcase_add_test(tc, options_and_errors);
   suite_add_tcase(s, tc);

@@ -197,6 +197,9 @@ int pd_cmd_export(int argc, char **argv);
 int pd_cmd_funnel(int argc, char **argv);
 int pd_cmd_stages(int argc, char **argv);
 /* retention, lifecycle, stickiness (issue 4) */
+int pd_cmd_retention(int argc, char **argv);
+int pd_cmd_lifecycle(int argc, char **argv);
+int pd_cmd_stickiness(int argc, char **argv);
 /* referral (issue 5) */
 /* rfm, clv (issue 6) */
 int pd_cmd_rfm(int argc, char **argv);

@@ -16,6 +16,9 @@ static const pd_command commands[] = {
     {"funnel", pd_cmd_funnel, "users through an ordered funnel: conversion, drop-off, time to convert"},
     {"stages", pd_cmd_stages, "AARRR / RARRA stage report for a period"},
     /* retention, lifecycle, stickiness (issue 4) */
+    {"retention", pd_cmd_retention, "cohort retention and cohort revenue (classic or on-or-after, calendar or rolling)"},
+    {"lifecycle", pd_cmd_lifecycle, "new, returning, resurrecting and dormant users per period"},
+    {"stickiness", pd_cmd_stickiness, "users by active days per week or active weeks per month"},
     /* referral (issue 5) */
     /* rfm, clv (issue 6) */
     {"rfm", pd_cmd_rfm, "per-customer RFM summary (frequency, recency, T, monetary value)"},

@@ -50,4 +50,4 @@ static double gg_loglik(const double *p, const pd__clv_data *d, double *grad) {
 
 const pd__clv_family pd__clv_gg = {
   PD_CLV_GAMMA_GAMMA, "gg", 3, {"p", "q", "gamma"}, {1.0, 1.0, 1.0},
-  gg_loglik, 1, NULL, NULL, NULL};
+  gg_loglik, 1, NULL, NULL, NULL, NULL};

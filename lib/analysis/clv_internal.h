@@ -17,11 +17,19 @@ typedef struct pd__clv_data {
   const double *x, *t_x, *T, *m, *w; /* borrowed; w may be NULL */
   double wsum;                        /* weight of the rows the model uses */
   size_t nx;
-  double *xs;      /* distinct x, ascending */
+  double *xs;      /* distinct x, in order of first appearance */
   double *xw;      /* total weight per distinct x (rows the model uses) */
   uint32_t *xi;    /* row -> index into xs */
   double *logm;    /* Gamma-Gamma: log monetary per row (NULL otherwise) */
   double *cache;   /* 8 * nx doubles of scratch for the likelihoods */
+  /* Distinct T and t_x values when there are few (summaries in whole days
+   * have at most a few thousand): logs of alpha + value are then computed
+   * once per value. NULL when not worth it. */
+  size_t nT, ntx;
+  double *Ts, *txs;      /* distinct values */
+  uint32_t *Ti, *txi;    /* row -> index */
+  double *Tcache;        /* 2 * (nT + ntx) doubles of scratch */
+  double *own;           /* x, t_x, T, w of merged identical rows (then n, x... point here) */
 } pd__clv_data;
 
 typedef struct pd__clv_family {
@@ -39,6 +47,9 @@ typedef struct pd__clv_family {
   double (*expected)(const double *p, double t);
   double (*cond_expected)(const double *p, double x, double t_x, double T, double t);
   double (*alive)(const double *p, double x, double t_x, double T);
+  /* cond_expected at several horizons t[0..nt) (sharing the per-customer
+   * terms), or NULL to call cond_expected for each. */
+  void (*cond_multi)(const double *p, double x, double t_x, double T, const double *t, size_t nt, double *out);
 } pd__clv_family;
 
 struct pd_clv_model {
@@ -68,6 +79,25 @@ static inline double pd__clv_w(const pd__clv_data *d, size_t i) { return d->w ? 
  * discounted by (1 + monthly_discount)^k (the CLV of a unit spend). */
 pd_status pd__clv_discounted_purchases(const pd_clv_model *m, const pd_clv_summary *data, double months,
                                        double monthly_discount, double units_per_month, double *out);
+
+/* Open-addressing map from 64-bit keys to dense indexes 0, 1, 2... in order
+ * of first appearance. Zero-initialise; free with pd__u64map_free(). */
+typedef struct pd__u64map {
+  uint64_t *keys;
+  uint32_t *vals; /* UINT32_MAX = empty slot */
+  size_t cap, n;
+} pd__u64map;
+/* Index of key, added when new; SIZE_MAX when out of memory. */
+size_t pd__u64map_put(pd__u64map *m, uint64_t key);
+void pd__u64map_free(pd__u64map *m);
+/* The bits of a double as a key (-0 and +0 alike). */
+uint64_t pd__double_bits(double v);
+
+/* BG/NBD and MBG/NBD fast path of pd__clv_discounted_purchases(): out[i] =
+ * sum_k (E_i(t[k]) - E_i(t[k-1])) / disc[k]. Returns 0 when done, nonzero
+ * when the caller must take the general path. */
+int pd__bgnbd_discounted(const pd_clv_model *m, const pd_clv_summary *s, const double *t, const double *disc,
+                         size_t nt, double *out);
 
 void pd__pnbd_parts(const double *p, double x, double t_x, double T, double *log_alive, double *log_dead);
 

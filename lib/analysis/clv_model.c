@@ -65,19 +65,174 @@ pd_status pd__clv_validate(const pd__clv_family *fam, const pd_clv_summary *s, i
   return PD_OK;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 void pd__clv_data_free(pd__clv_data *d) {
   if (!d) return;
+  free(d->Ts);
+  free(d->txs);
+  free(d->Ti);
+  free(d->txi);
+  free(d->Tcache);
+  free(d->own);
   free(d->xs);
   free(d->xw);
   free(d->xi);
   free(d->logm);
   free(d->cache);
   memset(d, 0, sizeof *d);
+}
+
+/* Open-addressing map from 64-bit keys to dense indexes 0, 1, 2... in
+ * order of first appearance (hashing beats sorting a million doubles). */
+static uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+  return z ^ (z >> 31);
+}
+
+void pd__u64map_free(pd__u64map *m) {
+  free(m->keys);
+  free(m->vals);
+  memset(m, 0, sizeof *m);
+}
+
+static int map_alloc(pd__u64map *m, size_t cap) {
+  m->keys = malloc(cap * sizeof *m->keys);
+  m->vals = malloc(cap * sizeof *m->vals);
+  m->cap = cap;
+  m->n = 0;
+  if (!m->keys || !m->vals) return -1;
+  memset(m->vals, 0xff, cap * sizeof *m->vals);
+  return 0;
+}
+
+/* Index of key, adding it when new. -1 (as SIZE_MAX) when out of memory. */
+size_t pd__u64map_put(pd__u64map *m, uint64_t key) {
+  if (2 * (m->n + 1) > m->cap) { /* grow to keep the load below one half */
+    pd__u64map big;
+    if (map_alloc(&big, m->cap ? 2 * m->cap : 64)) {
+      pd__u64map_free(&big);
+      return SIZE_MAX;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+      if (m->vals[i] != UINT32_MAX) {
+        size_t h = mix64(m->keys[i]) & (big.cap - 1);
+        while (big.vals[h] != UINT32_MAX) h = (h + 1) & (big.cap - 1);
+        big.keys[h] = m->keys[i];
+        big.vals[h] = m->vals[i];
+      }
+    big.n = m->n;
+    pd__u64map_free(m);
+    *m = big;
+  }
+  size_t h = mix64(key) & (m->cap - 1);
+  while (m->vals[h] != UINT32_MAX) {
+    if (m->keys[h] == key) return m->vals[h];
+    h = (h + 1) & (m->cap - 1);
+  }
+  m->keys[h] = key;
+  m->vals[h] = (uint32_t)m->n;
+  return m->n++;
+}
+
+uint64_t pd__double_bits(double v) {
+  uint64_t u;
+  v = v == 0 ? 0.0 : v; /* -0 and +0 are one value */
+  memcpy(&u, &v, sizeof u);
+  return u;
+}
+
+/* Distinct values of v[0..n): *vals (first-appearance order) and *idx
+ * (row -> value). With limit, gives up (0, both NULL) beyond `limit`
+ * values. -1 when out of memory. */
+static int distinct(const double *v, size_t n, size_t limit, double **vals, uint32_t **idx, size_t *nv) {
+  *vals = NULL;
+  *idx = NULL;
+  *nv = 0;
+  pd__u64map m = {0};
+  uint32_t *ix = malloc((n ? n : 1) * sizeof *ix);
+  if (!ix) return -1;
+  for (size_t i = 0; i < n; i++) {
+    size_t k = pd__u64map_put(&m, pd__double_bits(v[i]));
+    if (k == SIZE_MAX) {
+      free(ix);
+      pd__u64map_free(&m);
+      return -1;
+    }
+    if (m.n > limit) {
+      free(ix);
+      pd__u64map_free(&m);
+      return 0;
+    }
+    ix[i] = (uint32_t)k;
+  }
+  double *s = malloc((m.n ? m.n : 1) * sizeof *s);
+  if (!s) {
+    free(ix);
+    pd__u64map_free(&m);
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++) s[ix[i]] = v[i];
+  *vals = s;
+  *idx = ix;
+  *nv = m.n;
+  pd__u64map_free(&m);
+  return 0;
+}
+
+/* Summaries in whole days repeat: merges identical (x, t_x, T) rows into
+ * one weighted row when that removes at least a quarter of them. */
+static int compress_rows(pd__clv_data *d) {
+  if (d->nx >= (1u << 21) || d->nT >= (1u << 21) || d->ntx >= (1u << 21)) return 0;
+  pd__u64map m = {0};
+  uint32_t *row = malloc(d->n * sizeof *row);
+  if (!row) return -1;
+  for (size_t i = 0; i < d->n; i++) {
+    size_t k = pd__u64map_put(&m, (uint64_t)d->xi[i] << 42 | (uint64_t)d->Ti[i] << 21 | d->txi[i]);
+    if (k == SIZE_MAX) {
+      free(row);
+      pd__u64map_free(&m);
+      return -1;
+    }
+    row[i] = (uint32_t)k;
+  }
+  size_t nu = m.n;
+  pd__u64map_free(&m);
+  if (4 * nu > 3 * d->n) {
+    free(row);
+    return 0;
+  }
+  double *own = calloc(4 * (nu ? nu : 1), sizeof *own);
+  uint32_t *ui = malloc(3 * (nu ? nu : 1) * sizeof *ui);
+  if (!own || !ui) {
+    free(own);
+    free(ui);
+    free(row);
+    return -1;
+  }
+  double *ux = own, *utx = own + nu, *uT = own + 2 * nu, *uw = own + 3 * nu;
+  for (size_t i = 0; i < d->n; i++) {
+    uint32_t k = row[i];
+    ux[k] = d->x[i];
+    utx[k] = d->t_x[i];
+    uT[k] = d->T[i];
+    uw[k] += pd__clv_w(d, i);
+    ui[k] = d->xi[i];
+    ui[nu + k] = d->Ti[i];
+    ui[2 * nu + k] = d->txi[i];
+  }
+  free(row);
+  memcpy(d->xi, ui, nu * sizeof *ui);
+  memcpy(d->Ti, ui + nu, nu * sizeof *ui);
+  memcpy(d->txi, ui + 2 * nu, nu * sizeof *ui);
+  free(ui);
+  d->own = own;
+  d->x = ux;
+  d->t_x = utx;
+  d->T = uT;
+  d->w = uw;
+  d->n = nu;
+  return 0;
 }
 
 pd_status pd__clv_data_prepare(const pd__clv_family *fam, const pd_clv_summary *s, pd__clv_data *d) {
@@ -92,22 +247,14 @@ pd_status pd__clv_data_prepare(const pd__clv_family *fam, const pd_clv_summary *
   d->m = s->monetary;
   d->w = s->weight;
   size_t n = s->n ? s->n : 1;
-  d->xs = malloc(n * sizeof *d->xs);
-  d->xi = malloc(n * sizeof *d->xi);
-  if (gg) d->logm = malloc(n * sizeof *d->logm);
-  if (!d->xs || !d->xi || (gg && !d->logm)) goto nomem;
-  if (s->n) memcpy(d->xs, s->x, s->n * sizeof *d->xs);
-  qsort(d->xs, s->n, sizeof *d->xs, cmp_double);
-  size_t nx = 0;
-  for (size_t i = 0; i < s->n; i++)
-    if (nx == 0 || d->xs[i] != d->xs[nx - 1]) d->xs[nx++] = d->xs[i];
-  d->nx = nx;
+  if (gg && !(d->logm = malloc(n * sizeof *d->logm))) goto nomem;
+  if (distinct(s->x, s->n, SIZE_MAX, &d->xs, &d->xi, &d->nx)) goto nomem;
+  if (!d->xs && !(d->xs = malloc(sizeof *d->xs))) goto nomem;
+  size_t nx = d->nx;
   d->xw = calloc(nx ? nx : 1, sizeof *d->xw);
   d->cache = malloc((nx ? nx : 1) * 8 * sizeof *d->cache);
   if (!d->xw || !d->cache) goto nomem;
   for (size_t i = 0; i < s->n; i++) {
-    const double *hit = bsearch(&s->x[i], d->xs, nx, sizeof *d->xs, cmp_double);
-    d->xi[i] = (uint32_t)(hit - d->xs);
     if (gg && s->x[i] == 0) { /* Gamma-Gamma learns from repeat customers only */
       d->logm[i] = 0.0;
       continue;
@@ -116,6 +263,23 @@ pd_status pd__clv_data_prepare(const pd__clv_family *fam, const pd_clv_summary *
     double w = pd__clv_w(d, i);
     d->xw[d->xi[i]] += w;
     d->wsum += w;
+  }
+  if (!gg && fam->kind != PD_CLV_BGBB && s->n >= 64) {
+    if (distinct(s->T, s->n, s->n / 4, &d->Ts, &d->Ti, &d->nT) ||
+        distinct(s->t_x, s->n, s->n / 4, &d->txs, &d->txi, &d->ntx))
+      goto nomem;
+    if (d->Ts && d->txs) {
+      d->Tcache = malloc(2 * (d->nT + d->ntx) * sizeof *d->Tcache);
+      if (!d->Tcache || compress_rows(d)) goto nomem;
+    } else { /* both or neither */
+      free(d->Ts);
+      free(d->Ti);
+      free(d->txs);
+      free(d->txi);
+      d->Ts = d->txs = NULL;
+      d->Ti = d->txi = NULL;
+      d->nT = d->ntx = 0;
+    }
   }
   return PD_OK;
 nomem:
@@ -167,10 +331,13 @@ static pd_status model_alloc(const pd__clv_family *fam, pd_clv_model **out) {
 
 /* Standard errors: covariance of log-parameters = inverse Hessian of the
  * total (not mean) objective; delta method back to the natural scale. */
-static void standard_errors(pd_clv_model *m, fit_ctx *c, const double *th) {
+static void standard_errors(pd_clv_model *m, fit_ctx *c, const double *th, const double *H_at_th) {
   size_t np = m->fam->np;
   double H[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS], C[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
-  if (pd__hessian(np, objective, c, th, H) != PD_OK) return;
+  if (H_at_th)
+    memcpy(H, H_at_th, np * np * sizeof *H);
+  else if (pd__hessian(np, objective, c, th, H) != PD_OK)
+    return;
   for (size_t i = 0; i < np * np; i++) H[i] *= c->d->wsum;
   if (pd__spd_inverse(np, H, C) != PD_OK) return;
   for (size_t k = 0; k < np; k++) m->se[k] = m->p[k] * sqrt(C[k * np + k]);
@@ -179,10 +346,11 @@ static void standard_errors(pd_clv_model *m, fit_ctx *c, const double *th) {
 /* Quasi-Newton can stall at the rounding floor of f short of the gradient
  * tolerance. Finish with Newton steps on the numerical Hessian and call the
  * fit converged when the remaining Newton step is negligible. */
-static int newton_polish(fit_ctx *c, double *th, int *evals) {
+static int newton_polish(fit_ctx *c, double *th, int *evals, double *H, int *h_valid) {
   size_t np = c->fam->np;
+  *h_valid = 0;
   for (int it = 0; it < 5; it++) {
-    double H[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS], Hi[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
+    double Hi[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
     double g[PD__CLV_MAX_PARAMS], step[PD__CLV_MAX_PARAMS], trial[PD__CLV_MAX_PARAMS];
     double f0 = objective(th, g, c);
     *evals += 1 + 2 * (int)np;
@@ -193,7 +361,10 @@ static int newton_polish(fit_ctx *c, double *th, int *evals) {
       for (size_t j = 0; j < np; j++) step[i] -= Hi[i * np + j] * g[j];
       smax = fmax(smax, fabs(step[i]));
     }
-    if (smax <= 1e-6) return 1; /* relative parameter change below 1e-6 */
+    if (smax <= 1e-6) { /* relative parameter change below 1e-6; H is at th */
+      *h_valid = 1;
+      return 1;
+    }
     for (size_t i = 0; i < np; i++) trial[i] = th[i] + step[i];
     if (!(objective(trial, NULL, c) <= f0)) return 0;
     memcpy(th, trial, np * sizeof *th);
@@ -257,7 +428,9 @@ pd_status pd_clv_fit(pd_clv_kind kind, const pd_clv_summary *data, const pd_clv_
   }
   /* Always polish: a few Newton steps make the estimate exact to ~1e-6
    * relative whatever the quasi-Newton test accepted. */
-  r1.converged = newton_polish(&c, th, &evals) || r1.converged;
+  double H[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
+  int h_valid = 0;
+  r1.converged = newton_polish(&c, th, &evals, H, &h_valid) || r1.converged;
   pd_clv_model *m = NULL;
   st = model_alloc(fam, &m);
   if (st) {
@@ -269,7 +442,7 @@ pd_status pd_clv_fit(pd_clv_kind kind, const pd_clv_summary *data, const pd_clv_
   m->converged = r1.converged;
   m->iterations = iters;
   m->evaluations = evals;
-  standard_errors(m, &c, th);
+  standard_errors(m, &c, th, h_valid ? H : NULL); /* the polish's Hessian when it is at th */
   pd__clv_data_free(&d);
   *out = m;
   return PD_OK;

@@ -41,7 +41,10 @@ pd_status pd_clv_predict_purchases(const pd_clv_model *m, const pd_clv_summary *
   pd_status st = check_model(m, fn, 1);
   if (st || (st = check_rows(m, data, out, fn, 0))) return st;
   if (!(t_units >= 0) || !isfinite(t_units)) return pd__error(PD_ERR_INVALID, "%s: t_units must be finite and >= 0", fn);
-  for (size_t i = 0; i < data->n; i++) out[i] = m->fam->cond_expected(m->p, data->x[i], data->t_x[i], data->T[i], t_units);
+  const double one = 1.0; /* BG/NBD, MBG/NBD: the power-series fast path, one horizon, no discount */
+  if (!(t_units > 0 && pd__bgnbd_discounted(m, data, &t_units, &one, 1, out) == 0))
+    for (size_t i = 0; i < data->n; i++)
+      out[i] = m->fam->cond_expected(m->p, data->x[i], data->t_x[i], data->T[i], t_units);
   return numeric_guard(out, data->n, fn);
 }
 
@@ -85,15 +88,31 @@ pd_status pd__clv_discounted_purchases(const pd_clv_model *m, const pd_clv_summa
   if (!(units_per_month > 0 && isfinite(units_per_month)))
     return pd__error(PD_ERR_INVALID, "%s: units_per_month must be > 0", fn);
   if ((st = check_rows(m, data, out, fn, 0))) return st;
+  size_t nm = (size_t)months;
+  double *t = malloc((nm ? nm : 1) * 3 * sizeof *t), *disc = t + nm, *cur = t + 2 * nm;
+  if (!t) return pd__error(PD_ERR_NOMEM, "%s: out of memory", fn);
+  for (size_t k = 0; k < nm; k++) {
+    t[k] = (double)(k + 1) * units_per_month;
+    disc[k] = pow(1.0 + monthly_discount, (double)(k + 1));
+  }
+  if (pd__bgnbd_discounted(m, data, t, disc, nm, out) == 0) {
+    free(t);
+    return numeric_guard(out, data->n, fn);
+  }
   for (size_t i = 0; i < data->n; i++) {
+    if (m->fam->cond_multi) {
+      m->fam->cond_multi(m->p, data->x[i], data->t_x[i], data->T[i], t, nm, cur);
+    } else {
+      for (size_t k = 0; k < nm; k++) cur[k] = m->fam->cond_expected(m->p, data->x[i], data->t_x[i], data->T[i], t[k]);
+    }
     double prev = 0.0, v = 0.0;
-    for (double k = 1; k <= months; k += 1.0) {
-      double cur = m->fam->cond_expected(m->p, data->x[i], data->t_x[i], data->T[i], k * units_per_month);
-      v += (cur - prev) / pow(1.0 + monthly_discount, k);
-      prev = cur;
+    for (size_t k = 0; k < nm; k++) {
+      v += (cur[k] - prev) / disc[k];
+      prev = cur[k];
     }
     out[i] = v;
   }
+  free(t);
   return numeric_guard(out, data->n, fn);
 }
 

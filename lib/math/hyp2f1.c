@@ -37,7 +37,7 @@ static double log_series(double a, double b, double c, double z, int *sign) {
     if (dn + 1.0 > n_turn && r < 1.0) {
       /* Remaining terms shrink at least geometrically at rate max(r, z). */
       double rho = fmax(r, z);
-      if (fabs(t) * rho / (1.0 - rho) <= 1e-17 * fabs(s)) break;
+      if (fabs(t) * rho / (1.0 - rho) <= 2e-16 * fabs(s)) break;
     }
     if (n == MAX_TERMS - 1) return NAN;
   }

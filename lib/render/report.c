@@ -27,7 +27,13 @@ static const section sections[] = {
     {"activity", "Activity", "Active users, new users and net revenue per period.", pd__report_activity},
     {"funnel", "Funnel", "How many acquired users activate, buy once and buy again, and where they drop off.",
      pd__report_funnel},
+    {"referral", "Referral", "How much referral (fission) brings, how deep the chains go, and what it saves.",
+     pd__report_referral},
     {"touchpoints", "Touchpoints", "Where users come from and what each touchpoint costs.", pd__report_touchpoints},
+    {"clv", "Customer value", "What customers are likely to be worth, who is still alive, who has gone dormant.",
+     pd__report_clv},
+    {"rfm", "RFM layers", "Paying customers in the eight classic RFM layers, with what to do for each.",
+     pd__report_rfm},
 };
 #define N_SECTIONS (sizeof sections / sizeof sections[0])
 
@@ -136,6 +142,14 @@ void pd__report_table(pd__report *r, const pd_table *t, const char *currency_col
         pd__buf_escape(b, pd_table_get_string(t, i, c));
       } else {
         double v = ty == PD_TYPE_INT64 ? (double)pd_table_get_int64(t, i, c) : pd_table_get_double(t, i, c);
+        /* identifiers read as plain numbers, without thousands separators */
+        bool id = ty == PD_TYPE_INT64 && in_list("user,root,referrer,node,parent,id,row,cohort_start,period_start", name);
+        if (id) {
+          snprintf(buf, sizeof buf, "%lld", (long long)pd_table_get_int64(t, i, c));
+          pd__buf_escape(b, buf);
+          pd__buf_puts(b, "</td>");
+          continue;
+        }
         pd_value_format f = in_list(currency_cols, name)  ? PD_VALUE_CURRENCY
                             : in_list(percent_cols, name) ? PD_VALUE_PERCENT
                             : ty == PD_TYPE_INT64         ? PD_VALUE_INTEGER

@@ -49,5 +49,8 @@ pd_status pd__report_activity(pd__report *r);
 pd_status pd__report_touchpoints(pd__report *r);
 pd_status pd__report_funnel(pd__report *r);      /* report_funnel.c */
 pd_status pd__report_stages(pd__report *r);      /* report_stages.c */
+pd_status pd__report_referral(pd__report *r);    /* report_referral.c */
+pd_status pd__report_clv(pd__report *r);         /* report_clv.c */
+pd_status pd__report_rfm(pd__report *r);         /* report_rfm.c */
 
 #endif

@@ -648,7 +648,7 @@ static void draw_hbar(chart *c) {
   top += highlight_legend(c, top + 2) + 10;
   double labw = label_column_width(c, FONT, c->w * 0.32);
   double notew = note_column_width(c, SMALL);
-  double left = 12 + 18 + labw + notew + 10;
+  double left = 12 + 26 + labw + notew + 10;
   double valw = 0;
   for (size_t i = 0; i < c->n_cat; i++) {
     fmt_value(c, V(c, i, 0), buf, sizeof buf);
@@ -682,8 +682,8 @@ static void draw_hbar(chart *c) {
     snprintf(attrs, sizeof attrs, "font-size=\"%.0f\" fill=\"#333333\"", font);
     if (font > 0) {
       pd__text_fit(c->cat[i], font, c->w * 0.32, buf, sizeof buf);
-      pd__svg_text(c->b, 12 + 18 + labw, y + rowh / 2 + font * 0.35, "end", attrs, buf);
-      if (c->note) pd__svg_text(c->b, 12 + 18 + labw + notew, y + rowh / 2 + font * 0.35, "end",
+      pd__svg_text(c->b, 12 + 26 + labw, y + rowh / 2 + font * 0.35, "end", attrs, buf);
+      if (c->note) pd__svg_text(c->b, 12 + 26 + labw + notew, y + rowh / 2 + font * 0.35, "end",
                                 "font-size=\"10.5\" fill=\"#777777\"", c->note[i]);
     }
     if (!isfinite(v)) continue;
@@ -743,7 +743,7 @@ static void draw_heatmap(chart *c) {
   double top = pd__svg_begin(c->b, c->w, c->h, c->s.title, c->s.subtitle);
   double labw = label_column_width(c, SMALL, c->w * 0.25);
   double notew = note_column_width(c, SMALL);
-  double left = 12 + 18 + labw + notew + 8, right = c->w - 12;
+  double left = 12 + 26 + labw + notew + 8, right = c->w - 12;
   double head = top + 18 + 18; /* series axis title, then column labels */
   double bottom = c->h - 12 - 30 - (c->dropped ? 10 : 0);
   double cw = (right - left) / (double)c->n_ser, rh = (bottom - head) / (double)c->n_cat;
@@ -787,7 +787,7 @@ static void draw_heatmap(chart *c) {
       char attrs[64];
       snprintf(attrs, sizeof attrs, "font-size=\"%.1f\" fill=\"#333333\"", lab_font);
       pd__text_fit(c->cat[i], lab_font, c->w * 0.25, buf, sizeof buf);
-      pd__svg_text(c->b, 12 + 18 + labw, y + rh / 2 + lab_font * 0.35, "end", attrs, buf);
+      pd__svg_text(c->b, 12 + 26 + labw, y + rh / 2 + lab_font * 0.35, "end", attrs, buf);
       if (c->note) {
         snprintf(attrs, sizeof attrs, "font-size=\"%.1f\" fill=\"#777777\"", lab_font);
         pd__svg_text(c->b, left - 8, y + rh / 2 + lab_font * 0.35, "end", attrs, c->note[i]);
@@ -837,7 +837,7 @@ static void draw_funnel(chart *c) {
   char buf[512], title[256];
   double top = pd__svg_begin(c->b, c->w, c->h, c->s.title, c->s.subtitle) + 8;
   double labw = label_column_width(c, FONT, c->w * 0.3);
-  double left = 12 + 18 + labw + 12, right = c->w - 150;
+  double left = 12 + 26 + labw + 12, right = c->w - 150;
   double bottom = c->h - 12 - 22 - (c->dropped ? 10 : 0);
   double n = (double)c->n_cat;
   double slot = (bottom - top) / n, barh = slot * 0.58;
@@ -856,7 +856,7 @@ static void draw_funnel(chart *c) {
   for (size_t i = 0; i < c->n_cat; i++) {
     double v = V(c, i, 0), y = top + slot * i;
     pd__text_fit(c->cat[i], FONT, c->w * 0.3, buf, sizeof buf);
-    pd__svg_text(c->b, 12 + 18 + labw, y + barh / 2 + 4, "end", "fill=\"#333333\"", buf);
+    pd__svg_text(c->b, 12 + 26 + labw, y + barh / 2 + 4, "end", "fill=\"#333333\"", buf);
     double wdt = isfinite(v) && maxv > 0 && v > 0 ? v / maxv * pw : 0;
     pd__buf_printf(c->b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"2\" fill=\"%s\">",
                    mid - wdt / 2, y, wdt > 1 ? wdt : 1, barh, palette[0]);

@@ -107,6 +107,26 @@ class StageOptions(Structure):
                 ("threads", c_uint)]
 
 
+# retention, lifecycle, stickiness (retention.h)
+class RetentionOptions(Structure):
+    _fields_ = [("size", c_size_t), ("start_types", POINTER(c_uint32)), ("n_start_types", c_size_t),
+                ("recurring", c_int), ("return_types", POINTER(c_uint32)), ("n_return_types", c_size_t),
+                ("return_touchpoints", POINTER(c_uint32)), ("n_return_touchpoints", c_size_t),
+                ("return_domain", c_int), ("period", c_int), ("tz", c_char_p), ("window_ms", c_int64),
+                ("mode", c_int), ("n_periods", c_uint), ("by", c_int), ("as_of_ms", c_int64),
+                ("domains", c_char_p), ("n_domains", c_size_t), ("complete_only", c_int)]
+
+
+class LifecycleOptions(Structure):
+    _fields_ = [("size", c_size_t), ("period", c_int), ("tz", c_char_p),
+                ("active_types", POINTER(c_uint32)), ("n_active_types", c_size_t)]
+
+
+class StickinessOptions(Structure):
+    _fields_ = [("size", c_size_t), ("period", c_int), ("tz", c_char_p),
+                ("active_types", POINTER(c_uint32)), ("n_active_types", c_size_t), ("per_period", c_int)]
+
+
 # report (report.h)
 class ReportOptions(Structure):
     _fields_ = [("size", c_size_t), ("title", c_char_p), ("tz", c_char_p), ("period", c_int),
@@ -260,6 +280,25 @@ PROTOTYPES = {
     "pd_stage_order_parse": (STATUS, [c_char_p, POINTER(c_int)]),
     "pd_stage_report": (STATUS, [HANDLE, POINTER(StageOptions), OUT_HANDLE]),
     # retention, lifecycle (issue 4)
+    "pd_retention_partial_new": (STATUS, [POINTER(RetentionOptions), OUT_HANDLE]),
+    "pd_retention_partial_free": (None, [HANDLE]),
+    "pd_retention_partial_add": (STATUS, [HANDLE, POINTER(UserEvents)]),
+    "pd_retention_partial_merge": (STATUS, [HANDLE, HANDLE]),
+    "pd_retention_partial_finish": (STATUS, [HANDLE, HANDLE, c_int, OUT_HANDLE]),
+    "pd_retention_run": (STATUS, [HANDLE, POINTER(RetentionOptions), POINTER(ScanOptions), OUT_HANDLE,
+                                  OUT_HANDLE, OUT_HANDLE]),
+    "pd_lifecycle_partial_new": (STATUS, [POINTER(LifecycleOptions), OUT_HANDLE]),
+    "pd_lifecycle_partial_free": (None, [HANDLE]),
+    "pd_lifecycle_partial_add": (STATUS, [HANDLE, POINTER(UserEvents)]),
+    "pd_lifecycle_partial_merge": (STATUS, [HANDLE, HANDLE]),
+    "pd_lifecycle_partial_finish": (STATUS, [HANDLE, OUT_HANDLE]),
+    "pd_lifecycle_run": (STATUS, [HANDLE, POINTER(LifecycleOptions), POINTER(ScanOptions), OUT_HANDLE]),
+    "pd_stickiness_partial_new": (STATUS, [POINTER(StickinessOptions), OUT_HANDLE]),
+    "pd_stickiness_partial_free": (None, [HANDLE]),
+    "pd_stickiness_partial_add": (STATUS, [HANDLE, POINTER(UserEvents)]),
+    "pd_stickiness_partial_merge": (STATUS, [HANDLE, HANDLE]),
+    "pd_stickiness_partial_finish": (STATUS, [HANDLE, OUT_HANDLE]),
+    "pd_stickiness_run": (STATUS, [HANDLE, POINTER(StickinessOptions), POINTER(ScanOptions), OUT_HANDLE]),
     # referral (issue 5)
     "pd_referral_run": (STATUS, [HANDLE, POINTER(ReferralOptions), OUT_HANDLE]),
     "pd_referral_free": (None, [HANDLE]),

@@ -382,6 +382,26 @@ class Store:
 
     # ---- retention, lifecycle (issue 4) ----
 
+    def retention(self, period="day", tz=None, **options):
+        """Cohort retention and cohort revenue (a Table). Options: start, returns,
+        return_touchpoints, return_domain, recurring, window, mode (classic | on_or_after),
+        periods, by (touchpoint | domain), as_of, table (long | rates | average), threads.
+        See privdomain.retention.retention."""
+        from .retention import retention
+        return retention(self, period, tz, **options)
+
+    def lifecycle(self, period="week", tz=None, **options):
+        """New, returning, resurrecting and dormant users per period (a Table).
+        Options: active (event types), threads."""
+        from .retention import lifecycle
+        return lifecycle(self, period, tz, **options)
+
+    def stickiness(self, period="week", tz=None, **options):
+        """Users by active days per week or active weeks per month (a Table).
+        Options: active, per_period, threads."""
+        from .retention import stickiness
+        return stickiness(self, period, tz, **options)
+
     # ---- referral (issue 5) ----
 
     def referral(self, **kwargs):

@@ -50,6 +50,20 @@ int main(void) {
   F(pd_clv_summary, t_x); F(pd_clv_summary, T); F(pd_clv_summary, monetary); F(pd_clv_summary, weight);
   S(pd_clv_fit_options); F(pd_clv_fit_options, size); F(pd_clv_fit_options, penalty);
   F(pd_clv_fit_options, start); F(pd_clv_fit_options, max_iter); F(pd_clv_fit_options, tol);
+  /* retention, lifecycle, stickiness */
+  S(pd_retention_options); F(pd_retention_options, size); F(pd_retention_options, start_types);
+  F(pd_retention_options, n_start_types); F(pd_retention_options, recurring); F(pd_retention_options, return_types);
+  F(pd_retention_options, n_return_types); F(pd_retention_options, return_touchpoints);
+  F(pd_retention_options, n_return_touchpoints); F(pd_retention_options, return_domain);
+  F(pd_retention_options, period); F(pd_retention_options, tz); F(pd_retention_options, window_ms);
+  F(pd_retention_options, mode); F(pd_retention_options, n_periods); F(pd_retention_options, by);
+  F(pd_retention_options, as_of_ms); F(pd_retention_options, domains); F(pd_retention_options, n_domains);
+  F(pd_retention_options, complete_only);
+  S(pd_lifecycle_options); F(pd_lifecycle_options, size); F(pd_lifecycle_options, period);
+  F(pd_lifecycle_options, tz); F(pd_lifecycle_options, active_types); F(pd_lifecycle_options, n_active_types);
+  S(pd_stickiness_options); F(pd_stickiness_options, size); F(pd_stickiness_options, period);
+  F(pd_stickiness_options, tz); F(pd_stickiness_options, active_types); F(pd_stickiness_options, n_active_types);
+  F(pd_stickiness_options, per_period);
   /* referral */
   S(pd_referral_options); F(pd_referral_options, size); F(pd_referral_options, threads);
   F(pd_referral_options, max_depth); F(pd_referral_options, by); F(pd_referral_options, period);
