@@ -541,6 +541,25 @@ START_TEST(trend_per_entry_period) {
 }
 END_TEST
 
+/* Quantiles by selection equal those from a sorted copy, duplicates included. */
+START_TEST(quantiles_by_selection) {
+  uint64_t rng = 99;
+  int64_t v[300], w[300];
+  const double qs[] = {0, 0.1, 0.5, 0.9, 0.999, 1};
+  for (size_t n = 1; n < 300; n += 7) {
+    for (size_t i = 0; i < n; i++) v[i] = (int64_t)(ref_rng(&rng) % (n < 50 ? 5 : 1000));
+    memcpy(w, v, n * sizeof *v);
+    qsort(w, n, sizeof *w, ref_cmp_i64);
+    for (size_t j = 0; j < sizeof qs / sizeof qs[0]; j++) {
+      double pos = qs[j] * (double)(n - 1);
+      size_t lo = (size_t)pos;
+      double want = lo + 1 < n ? w[lo] + (pos - (double)lo) * (double)(w[lo + 1] - w[lo]) : (double)w[lo];
+      ck_assert_double_eq_tol(pd__quantile(v, n, qs[j]), want, 1e-9);
+    }
+  }
+}
+END_TEST
+
 /* ---- agreement with the reference on generated users ------------------------------ */
 
 START_TEST(agreement_generated) {
@@ -713,6 +732,7 @@ Suite *funnel_suite(void) {
   tcase_add_test(tt, table_empty);
   tcase_add_test(tt, breakdowns);
   tcase_add_test(tt, trend_per_entry_period);
+  tcase_add_test(tt, quantiles_by_selection);
   suite_add_tcase(s, tt);
   TCase *ta = tcase_create("agreement");
   tcase_set_timeout(ta, 300);

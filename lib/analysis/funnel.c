@@ -246,14 +246,17 @@ struct pd_funnel_partial {
   size_t n_domains;
   pd__tz *tz;
   /* compiled predicates: steps (bit k = step k+1) and exclusions by type */
-  uint32_t *type_smask, *type_xmask; /* 65536 entries each */
+  uint64_t *type_mask;               /* steps | exclusions << 32, by type < n_types */
+  size_t n_types;
   uint32_t any_smask, any_xmask;     /* predicates with no event type */
   uint32_t plain_smask, plain_xmask; /* predicates with nothing but a type */
   GHashTable *groups;                /* int64 key -> group* */
   bool oom;
-  /* per-user scratch */
-  uint32_t *m, *x;
-  size_t cap;
+  /* per-user scratch: the events that matter to this funnel (all of them in
+   * strict_order, else those matching a step or an exclusion), compacted */
+  int64_t *ct;
+  uint32_t *m, *x, *idx;
+  size_t cn, cap;
   ukey *keys;
   size_t n_keys, cap_keys;
 };
@@ -276,15 +279,22 @@ pd_status pd__funnel_partial_new_ex(const pd_funnel_spec *spec, const uint8_t *d
   if (!p) return pd__error(PD_ERR_NOMEM, "funnel: out of memory");
   p->spec = spec;
   p->n = spec->n_steps;
-  p->type_smask = calloc(65536, sizeof(uint32_t));
-  p->type_xmask = calloc(65536, sizeof(uint32_t));
+  /* a table only as long as the highest type named: small enough to stay in L1 */
+  p->n_types = 1;
+  for (unsigned k = 0; k < spec->n_steps; k++)
+    if (spec->steps[k].pred.event_type != PD_NONE && spec->steps[k].pred.event_type >= p->n_types)
+      p->n_types = spec->steps[k].pred.event_type + 1;
+  for (unsigned k = 0; k < spec->n_excl; k++)
+    if (spec->excl[k].pred.event_type != PD_NONE && spec->excl[k].pred.event_type >= p->n_types)
+      p->n_types = spec->excl[k].pred.event_type + 1;
+  p->type_mask = calloc(p->n_types, sizeof(uint64_t));
   p->groups = g_hash_table_new_full(g_int64_hash, g_int64_equal, free, group_free);
   if (n_domains) {
     p->domains = malloc(n_domains);
     if (p->domains) memcpy(p->domains, domains, n_domains);
     p->n_domains = n_domains;
   }
-  if (!p->type_smask || !p->type_xmask || (n_domains && !p->domains)) {
+  if (!p->type_mask || (n_domains && !p->domains)) {
     pd_funnel_partial_free(p);
     return pd__error(PD_ERR_NOMEM, "funnel: out of memory");
   }
@@ -299,7 +309,7 @@ pd_status pd__funnel_partial_new_ex(const pd_funnel_spec *spec, const uint8_t *d
     if (q->event_type == PD_NONE)
       p->any_smask |= bit;
     else
-      p->type_smask[q->event_type] |= bit;
+      p->type_mask[q->event_type] |= bit;
     if (q->touchpoint == PD_NONE && q->domain < 0 && q->min_amount == INT64_MIN) p->plain_smask |= bit;
   }
   for (unsigned k = 0; k < spec->n_excl; k++) {
@@ -308,7 +318,7 @@ pd_status pd__funnel_partial_new_ex(const pd_funnel_spec *spec, const uint8_t *d
     if (q->event_type == PD_NONE)
       p->any_xmask |= bit;
     else
-      p->type_xmask[q->event_type] |= bit;
+      p->type_mask[q->event_type] |= (uint64_t)bit << 32;
     if (q->touchpoint == PD_NONE && q->domain < 0 && q->min_amount == INT64_MIN) p->plain_xmask |= bit;
   }
   *out = p;
@@ -322,13 +332,14 @@ pd_status pd_funnel_partial_new(const pd_funnel_spec *spec, pd_funnel_partial **
 
 void pd_funnel_partial_free(pd_funnel_partial *p) {
   if (!p) return;
-  free(p->type_smask);
-  free(p->type_xmask);
+  free(p->type_mask);
   free(p->domains);
   if (p->groups) g_hash_table_destroy(p->groups);
   pd__tz_free(p->tz);
+  free(p->ct);
   free(p->m);
   free(p->x);
+  free(p->idx);
   free(p->keys);
   free(p);
 }
@@ -343,22 +354,36 @@ static bool pred_extra_ok(const pd_funnel_partial *p, const pd_funnel_pred *q, u
   return amount >= q->min_amount;
 }
 
-/* Step and exclusion masks of every event of the user. */
+/* Step and exclusion masks of the user's events, keeping (compacted into
+ * p->ct/m/x/idx) only those that can matter: every event in strict_order
+ * (any event may break a chain there), else those that match a step or an
+ * exclusion. Returns false on OOM (a user's run fits uint32 indexes). */
 static bool compute_masks(pd_funnel_partial *p, const pd_user_events *ev) {
   if (ev->n > p->cap) {
     size_t cap = ev->n + ev->n / 2 + 16;
+    int64_t *ct = realloc(p->ct, cap * sizeof *ct);
+    if (!ct) return false;
+    p->ct = ct;
     uint32_t *m = realloc(p->m, cap * sizeof *m);
     if (!m) return false;
     p->m = m;
     uint32_t *x = realloc(p->x, cap * sizeof *x);
     if (!x) return false;
     p->x = x;
+    uint32_t *idx = realloc(p->idx, cap * sizeof *idx);
+    if (!idx) return false;
+    p->idx = idx;
     p->cap = cap;
   }
   const pd_funnel_spec *s = p->spec;
+  const bool keep_all = s->mode == PD_FUNNEL_STRICT_ORDER;
+  const uint64_t *type_mask = p->type_mask;
+  const size_t n_types = p->n_types;
+  size_t cn = 0;
   for (size_t i = 0; i < ev->n; i++) {
     uint16_t ty = ev->type[i];
-    uint32_t sm = p->type_smask[ty] | p->any_smask, xm = p->type_xmask[ty] | p->any_xmask;
+    uint64_t tm = ty < n_types ? type_mask[ty] : 0;
+    uint32_t sm = (uint32_t)tm | p->any_smask, xm = (uint32_t)(tm >> 32) | p->any_xmask;
     uint32_t check = sm & ~p->plain_smask;
     while (check) {
       int k = __builtin_ctz(check);
@@ -371,9 +396,14 @@ static bool compute_masks(pd_funnel_partial *p, const pd_user_events *ev) {
       check &= check - 1;
       if (!pred_extra_ok(p, &s->excl[k].pred, ev->touchpoint[i], ev->amount[i])) xm &= ~(UINT32_C(1) << k);
     }
-    p->m[i] = sm;
-    p->x[i] = xm;
+    if (!(sm | xm) && !keep_all) continue;
+    p->ct[cn] = ev->time[i];
+    p->m[cn] = sm;
+    p->x[cn] = xm;
+    p->idx[cn] = (uint32_t)i;
+    cn++;
   }
+  p->cn = cn;
   return true;
 }
 
@@ -420,11 +450,12 @@ done:
 }
 
 /* Evaluates the attempt starting at event `start`. */
-static void eval_attempt(const pd_funnel_partial *p, const pd_user_events *ev, size_t start, pd__funnel_attempt *a) {
+static void eval_attempt(const pd_funnel_partial *p, size_t start, pd__funnel_attempt *a) {
   const pd_funnel_spec *s = p->spec;
   const int n = (int)p->n;
   const uint32_t *m = p->m, *x = p->x;
-  const int64_t *time = ev->time;
+  const int64_t *time = p->ct;
+  const size_t nev = p->cn;
   const int64_t t0 = time[start];
   const int64_t deadline = t0 > INT64_MAX - s->window ? INT64_MAX : t0 + s->window;
   const pd_funnel_mode mode = s->mode;
@@ -438,12 +469,12 @@ static void eval_attempt(const pd_funnel_partial *p, const pd_user_events *ev, s
     a->t[0] = t0;
   }
   uint32_t seen = 0; /* unordered: steps reached */
-  for (size_t gb = g0; gb < ev->n && time[gb] <= deadline;) {
+  for (size_t gb = g0; gb < nev && time[gb] <= deadline;) {
     const int64_t t = time[gb];
     size_t ge = gb;
     uint32_t U = 0, D = 0, X = 0;
     bool unrelated = false;
-    for (; ge < ev->n && time[ge] == t; ge++) {
+    for (; ge < nev && time[ge] == t; ge++) {
       D |= U & m[ge];
       U |= m[ge];
       X |= x[ge];
@@ -522,10 +553,10 @@ static ukey *find_key(pd_funnel_partial *p, int64_t key) {
 
 /* Whether event i starts an attempt. Unordered: the first event of its
  * instant that satisfies any step (attempts at one instant are equal). */
-static bool is_start(const pd_funnel_partial *p, const pd_user_events *ev, size_t i) {
+static bool is_start(const pd_funnel_partial *p, size_t i) {
   if (p->spec->mode != PD_FUNNEL_UNORDERED) return p->m[i] & 1;
   if (!p->m[i]) return false;
-  for (size_t j = i; j > 0 && ev->time[j - 1] == ev->time[i]; j--)
+  for (size_t j = i; j > 0 && p->ct[j - 1] == p->ct[i]; j--)
     if (p->m[j - 1]) return false;
   return true;
 }
@@ -539,13 +570,15 @@ static bool eval_keys(pd_funnel_partial *p, const pd_user_events *ev, pd_funnel_
   const bool same_time_same_result = p->spec->mode != PD_FUNNEL_STRICT_ONCE;
   pd__funnel_attempt a, prev;
   bool have_prev = false;
-  for (size_t i = 0; i < ev->n; i++) {
-    if (!is_start(p, ev, i)) continue;
+  for (size_t i = 0; i < p->cn; i++) {
+    if (!is_start(p, i)) continue;
     int64_t key = user_key;
-    if (by == PD_FUNNEL_BY_STEP1_TOUCHPOINT)
-      key = ev->touchpoint[i] == PD_NONE ? KEY_NONE : (int64_t)ev->touchpoint[i];
-    else if (by == PD_FUNNEL_BY_ENTRY_PERIOD)
-      key = pd__period_index(p->tz, p->spec->period, ev->time[i]);
+    if (by == PD_FUNNEL_BY_STEP1_TOUCHPOINT) {
+      uint32_t tp = ev->touchpoint[p->idx[i]];
+      key = tp == PD_NONE ? KEY_NONE : (int64_t)tp;
+    } else if (by == PD_FUNNEL_BY_ENTRY_PERIOD) {
+      key = pd__period_index(p->tz, p->spec->period, p->ct[i]);
+    }
     ukey *k = find_key(p, key);
     if (!k) return false;
     k->any = true;
@@ -553,11 +586,11 @@ static bool eval_keys(pd_funnel_partial *p, const pd_user_events *ev, pd_funnel_
       if (!per_attempt) break; /* nothing can beat a complete attempt */
       continue;
     }
-    if (have_prev && same_time_same_result && ev->time[prev.start] == ev->time[i]) {
+    if (have_prev && same_time_same_result && p->ct[prev.start] == p->ct[i]) {
       a = prev;
       a.start = i;
     } else {
-      eval_attempt(p, ev, i, &a);
+      eval_attempt(p, i, &a);
     }
     prev = a;
     have_prev = true;
@@ -566,6 +599,8 @@ static bool eval_keys(pd_funnel_partial *p, const pd_user_events *ev, pd_funnel_
       k->best_set = true;
     }
   }
+  for (size_t i = 0; i < p->n_keys; i++) /* back to indexes into the user's run */
+    if (p->keys[i].best_set) p->keys[i].best.start = p->idx[p->keys[i].best.start];
   return true;
 }
 
@@ -689,13 +724,45 @@ static int cmp_i64(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-double pd__quantile_sorted(const int64_t *v, size_t n, double q) {
+/* Rearranges v so that v[k] is the k-th smallest, smaller ones before it and
+ * larger ones after (quickselect, median of three; O(n) expected). */
+static void select_kth(int64_t *v, size_t n, size_t k) {
+  ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+  while (hi > lo) {
+    ptrdiff_t mid = lo + (hi - lo) / 2;
+    int64_t a = v[lo], b = v[mid], c = v[hi];
+    int64_t pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+    ptrdiff_t i = lo, j = hi;
+    while (i <= j) { /* Hoare: [lo, j] <= pivot <= [i, hi] */
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i <= j) {
+        int64_t t = v[i];
+        v[i++] = v[j];
+        v[j--] = t;
+      }
+    }
+    if (kk <= j)
+      hi = j;
+    else if (kk >= i)
+      lo = i;
+    else
+      return; /* j < k < i: v[k] == pivot, in place */
+  }
+}
+
+double pd__quantile(int64_t *v, size_t n, double q) {
   if (n == 0) return 0.0;
   double pos = q * (double)(n - 1);
   size_t lo = (size_t)pos;
-  if (lo >= n - 1) return (double)v[n - 1];
+  if (lo >= n - 1) lo = n - 1;
+  select_kth(v, n, lo);
   double frac = pos - (double)lo;
-  return (double)v[lo] + frac * (double)(v[lo + 1] - v[lo]);
+  if (lo == n - 1 || frac == 0.0) return (double)v[lo];
+  int64_t next = v[lo + 1];
+  for (size_t i = lo + 2; i < n; i++)
+    if (v[i] < next) next = v[i];
+  return (double)v[lo] + frac * (double)(next - v[lo]);
 }
 
 static void group_label(const pd_funnel_partial *p, int64_t key, pd__funnel_tp_namer namer, void *ctx, char *buf,
@@ -792,12 +859,11 @@ pd_status pd__funnel_finish(const pd_funnel_partial *p, pd__funnel_tp_namer name
         }
       }
       memcpy(sorted, v->v, v->n * sizeof *sorted);
-      qsort(sorted, v->n, sizeof *sorted, cmp_i64);
-      long double sum = 0;
+      long double sum = 0; /* exact: 64-bit mantissa, times are far below 2^63 / n */
       for (size_t j = 0; j < v->n; j++) sum += sorted[j];
       pd__table_set_double(t, r, c_mean, (double)(sum / (long double)v->n));
-      pd__table_set_double(t, r, c_med, pd__quantile_sorted(sorted, v->n, 0.5));
-      pd__table_set_double(t, r, c_p90, pd__quantile_sorted(sorted, v->n, 0.9));
+      pd__table_set_double(t, r, c_med, pd__quantile(sorted, v->n, 0.5));
+      pd__table_set_double(t, r, c_p90, pd__quantile(sorted, v->n, 0.9));
     }
   }
 done:

@@ -47,7 +47,8 @@ void pd__funnel_spec_get_view(const pd_funnel_spec *spec, pd__funnel_spec_view *
 /* Touchpoint domains of a store by id; *out owned by the caller (free()). */
 pd_status pd__store_domains(pd_store *store, uint8_t **out, size_t *n);
 
-/* Quantile of sorted values, linear interpolation between order statistics. */
-double pd__quantile_sorted(const int64_t *v, size_t n, double q);
+/* Quantile q of v[0..n) (reordered), linearly interpolated between order
+ * statistics (numpy's default, DuckDB's quantile_cont); O(n) expected. */
+double pd__quantile(int64_t *v, size_t n, double q);
 
 #endif
