@@ -151,6 +151,11 @@ class RfmOptions(Structure):
                 ("threads", c_uint)]
 
 
+class AttributionParams(Structure):
+    _fields_ = [("size", c_size_t), ("half_life_ms", c_int64), ("first_permille", c_uint32),
+                ("last_permille", c_uint32)]
+
+
 class LtvOptions(Structure):
     _fields_ = [("size", c_size_t), ("tz", c_char_p), ("cohort_period", c_int), ("as_of", c_int64),
                 ("threads", c_uint)]
@@ -350,6 +355,8 @@ PROTOTYPES = {
     "pd_clv_holdout_table": (STATUS, [HANDLE, POINTER(ClvSummary), POINTER(c_double), c_double, c_uint,
                                       OUT_HANDLE]),
     # touchpoints, attribution, segments (issue 7)
+    "pd_attribution_split": (STATUS, [c_int, c_size_t, POINTER(c_int64), c_int64, c_int64,
+                                      POINTER(AttributionParams), POINTER(c_int64)]),
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
     "pd_report_write": (STATUS, [HANDLE, POINTER(ReportOptions), c_char_p]),
