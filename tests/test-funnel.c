@@ -737,10 +737,17 @@ Suite *funnel_suite(void) {
   TCase *ta = tcase_create("agreement");
   tcase_set_timeout(ta, 300);
   tcase_add_test(ta, agreement_generated);
-  tcase_add_test(ta, store_agreement_100k);
   tcase_add_test(ta, store_breakdown_names);
   tcase_add_test(ta, store_empty);
   suite_add_tcase(s, ta);
+  /* The 100k-user store agreement runs as its own meson test (suite slow,
+   * see tests/meson.build): under the sanitizers it takes minutes. */
+  if (getenv("PD_SLOW_TESTS")) {
+    TCase *slow = tcase_create("slow");
+    tcase_set_timeout(slow, 1200);
+    tcase_add_test(slow, store_agreement_100k);
+    suite_add_tcase(s, slow);
+  }
   return s;
 }
 
