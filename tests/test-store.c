@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "crc32.h"
 #include "testutil.h"
 
 static int count_users(void *ctx, unsigned worker, const pd_user_events *ev) {
@@ -824,6 +825,43 @@ START_TEST(tags_and_usersets) {
 }
 END_TEST
 
+/* The folded CRC-32 equals zlib's for every length, alignment and start
+ * value, and the per-chunk form (threads) equals chunk-by-chunk. */
+START_TEST(crc32_matches_zlib) {
+  const size_t n = 3u << 20;
+  unsigned char *p = g_malloc(n + 64);
+  GRand *r = g_rand_new_with_seed(77);
+  for (size_t i = 0; i < n + 64; i++) p[i] = (unsigned char)g_rand_int(r);
+  for (size_t len = 0; len < 1200; len++) {
+    uint32_t c0 = g_rand_int(r);
+    size_t off = len % 61;
+    ck_assert_uint_eq(pd__crc32(c0, p + off, len), (uint32_t)crc32_z(c0, p + off, len));
+  }
+  for (int k = 0; k < 200; k++) {
+    size_t off = (size_t)g_rand_int_range(r, 0, 64), len = (size_t)g_rand_int_range(r, 0, (gint32)n);
+    uint32_t c0 = k % 2 ? g_rand_int(r) : 0;
+    ck_assert_uint_eq(pd__crc32(c0, p + off, len), (uint32_t)crc32_z(c0, p + off, len));
+  }
+  /* Chained: the CRC of a whole equals the CRC continued piece by piece. */
+  uint32_t whole = pd__crc32(0, p, n), parts = pd__crc32(pd__crc32(0, p, 1000003), p + 1000003, n - 1000003);
+  ck_assert_uint_eq(whole, parts);
+  const size_t chunk = 1u << 18;
+  size_t chunks = (n - 5 + chunk - 1) / chunk;
+  uint32_t *got = g_new(uint32_t, chunks);
+  for (unsigned threads = 1; threads <= 3; threads++) {
+    memset(got, 0, chunks * sizeof *got);
+    pd__crc32_chunks(p + 5, n - 5, chunk, got, threads);
+    for (size_t c = 0; c < chunks; c++) {
+      size_t from = 5 + c * chunk, len = n - from < chunk ? n - from : chunk;
+      ck_assert_uint_eq(got[c], (uint32_t)crc32_z(0, p + from, len));
+    }
+  }
+  g_free(got);
+  g_rand_free(r);
+  g_free(p);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("store");
   TCase *tc = tcase_create("store");
@@ -842,6 +880,7 @@ int main(void) {
   tcase_add_test(tc, newer_format_refused);
   tcase_add_test(tc, bad_arguments);
   tcase_add_test(tc, tags_and_usersets);
+  tcase_add_test(tc, crc32_matches_zlib);
   suite_add_tcase(s, tc);
   return pd_test_run(s);
 }

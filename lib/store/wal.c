@@ -12,6 +12,7 @@
 
 #include "format.h"
 #include "wal.h"
+#include "crc32.h"
 
 char *pd__path_join(const char *dir, const char *name) {
   size_t a = strlen(dir), b = strlen(name);
@@ -145,7 +146,7 @@ void pd__wal_close(pd__wal *w) {
 
 static uint32_t block_crc(uint32_t prev, const unsigned char *hdr, const unsigned char *payload, size_t len) {
   uint32_t c = (uint32_t)crc32_z(prev, hdr, 8);
-  return (uint32_t)crc32_z(c, payload, len);
+  return pd__crc32(c, payload, len);
 }
 
 pd_status pd__wal_replay(pd__wal *w, pd__dict *d, pd__events_fn fn, void *ctx) {
