@@ -222,6 +222,8 @@ pd_status pd__ing_parse_event(pd__ing *g, pd__row *r) {
     r->len[k] = has ? (uint32_t)x->len : 0;
     r->raw[k] = x->field_raw != SIZE_MAX ? (uint32_t)x->field_raw : UINT32_MAX;
   }
+  r->hash[0] = pd__dict_hash(r->text[S_USER], r->len[S_USER]);
+  r->hash[1] = has_ref ? pd__dict_hash(r->text[S_REF], r->len[S_REF]) : 0;
   return PD_OK;
 }
 
@@ -235,14 +237,12 @@ static pd_status refused(pd__ing *g, const pd__row *r, int k, pd_status st) {
   return pd__ing_bad_row(g, pd_last_error(), r->rec, r->rec_len);
 }
 
-static pd_status intern_user(pd__ing *g, const char *p, size_t len, uint32_t *out) {
+static pd_status intern_user(pd__ing *g, const char *p, size_t len, uint32_t h, uint32_t *out) {
   if (g->have_last_user && len == g->last_user_len && same_bytes(p, g->last_user, len)) {
     *out = g->last_user_id;
     return PD_OK;
   }
-  const char *s = cstr(g, p, len);
-  if (!s) return pd__error(PD_ERR_NOMEM, "out of memory");
-  pd_status st = pd_writer_user(g->w, s, out);
+  pd_status st = pd__writer_user_h(g->w, p, len, h, out); /* the parse step checked: no NUL bytes */
   if (st != PD_OK) return st;
   if (len + 1 > g->last_user_cap) {
     char *b = realloc(g->last_user, len + 64);
@@ -279,16 +279,13 @@ pd_status pd__ing_commit_event(pd__ing *g, const pd__row *r) {
   if (r->msg) return pd__ing_bad_row(g, r->msg, r->rec, r->rec_len);
   pd_event e = {r->time, 0, 0, PD_NONE, PD_NONE, r->amount};
   pd_status st;
-  if ((st = intern_user(g, r->text[S_USER], r->len[S_USER], &e.user)) != PD_OK) return refused(g, r, S_USER, st);
+  if ((st = intern_user(g, r->text[S_USER], r->len[S_USER], r->hash[0], &e.user)) != PD_OK) return refused(g, r, S_USER, st);
   if ((st = intern_name(g, 0, r->text[S_EVENT], r->len[S_EVENT], r->local[0], &e.type)) != PD_OK)
     return refused(g, r, S_EVENT, st);
   if (r->text[S_TP] && (st = intern_name(g, 1, r->text[S_TP], r->len[S_TP], r->local[1], &e.touchpoint)) != PD_OK)
     return refused(g, r, S_TP, st);
-  if (r->text[S_REF]) {
-    const char *s = cstr(g, r->text[S_REF], r->len[S_REF]);
-    if (!s) return pd__error(PD_ERR_NOMEM, "out of memory");
-    if ((st = pd_writer_user(g->w, s, &e.referrer)) != PD_OK) return refused(g, r, S_REF, st);
-  }
+  if (r->text[S_REF] && (st = pd__writer_user_h(g->w, r->text[S_REF], r->len[S_REF], r->hash[1], &e.referrer)) != PD_OK)
+    return refused(g, r, S_REF, st);
   if ((st = pd_writer_append(g->w, &e)) != PD_OK) return st;
   g->appended++;
   return PD_OK;

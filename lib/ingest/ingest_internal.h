@@ -14,6 +14,7 @@
 #include "csv.h"
 #include "jsonl.h"
 #include "source.h"
+#include "store_internal.h"
 #include "timeparse.h"
 
 enum { R_TS, R_USER, R_EVENT, R_TP, R_AMOUNT, R_REF, R_EVENT_ROLES };
@@ -53,6 +54,7 @@ typedef struct pd__row {
   uint64_t line;
   const char *msg;       /* a bad row's message, else NULL */
   uint32_t local[2];     /* event type, touchpoint: index in the parse side's name cache, or UINT32_MAX */
+  uint32_t hash[2];      /* pd__dict_hash() of the user and the referrer (0 when absent) */
 } pd__row;
 
 typedef struct pd__ing {

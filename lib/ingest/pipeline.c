@@ -132,6 +132,7 @@ static bool add_bad(batch *b, pd__ing *g) {
   r->rec = g->rec;
   r->rec_len = g->rec_len;
   r->line = g->line;
+  r->hash[0] = r->hash[1] = 0;
   if (!r->msg) return false;
   b->n++;
   return true;
@@ -247,7 +248,12 @@ pd_status pd__ing_pipeline(pd__ing *g) {
       result = pd__error(PD_ERR_CANCELLED, "%s: cancelled by the progress callback", g->path);
       stopping = true;
     }
+    /* User lookups miss the cache: fetch the slot a few rows ahead. */
+    const pd__dict *dict = pd__writer_dict(g->w);
+    enum { AHEAD = 12 };
+    for (size_t i = 0; i < b->n && i < AHEAD; i++) pd__dict_prefetch_user(dict, b->rows[i].hash[0]);
     for (size_t i = 0; i < b->n && !stopping; i++) {
+      if (i + AHEAD < b->n) pd__dict_prefetch_user(dict, b->rows[i + AHEAD].hash[0]);
       pd_status st = pd__ing_commit_event(g, &b->rows[i]);
       if (st < 0) {
         result = st;

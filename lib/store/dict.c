@@ -53,12 +53,17 @@ void pd__buf_free(pd__buf *b) {
 }
 
 static pd_status names_add(pd__names *n, const char *s, size_t len) {
+  size_t old_cap_n = n->cap_n;
   if (!grow((void **)&n->buf, &n->cap, n->len + len + 1, 1) || !grow((void **)&n->off, &n->cap_n, n->n + 1, sizeof *n->off))
     return pd__error(PD_ERR_NOMEM, "out of memory");
-  size_t cap_n = n->cap_n; /* len_of grows in step with off */
-  uint32_t *lens = realloc(n->len_of, cap_n * sizeof *lens);
-  if (!lens) return pd__error(PD_ERR_NOMEM, "out of memory");
-  n->len_of = lens;
+  if (n->cap_n != old_cap_n || !n->len_of) { /* len_of grows in step with off */
+    uint32_t *lens = realloc(n->len_of, n->cap_n * sizeof *lens);
+    if (!lens) {
+      n->cap_n = old_cap_n; /* off is larger, len_of is not: count only what both hold */
+      return pd__error(PD_ERR_NOMEM, "out of memory");
+    }
+    n->len_of = lens;
+  }
   memcpy(n->buf + n->len, s, len);
   n->buf[n->len + len] = '\0';
   n->off[n->n] = n->len;
@@ -94,10 +99,20 @@ static void *pd__alloc_zeroed_huge(size_t size) {
 }
 
 /* ---- string map --------------------------------------------------------
- * Open addressing with linear probing; the slot keeps the 32-bit hash so
- * most mismatches cost no string compare. Keys live in pd__names. */
+ * Open addressing with linear probing. A slot keeps a 32-bit hash whose low
+ * four bits are the key's length when it is at most 8 bytes (0 otherwise),
+ * and either the key itself (up to 8 bytes, zero-padded: names hold no NUL
+ * bytes, so the padding is unambiguous together with the length) or the
+ * key's offset and length in its pd__names arena. Short keys (most
+ * external user ids) are then found with one cache miss and no compare. */
 
-static uint32_t hash_str(const char *s, size_t len) {
+static inline uint64_t pack_short(const char *s, size_t len) {
+  uint64_t k = 0;
+  memcpy(&k, s, len); /* little-endian: the bytes in order from the low end */
+  return k;
+}
+
+uint32_t pd__dict_hash(const char *s, size_t len) {
   uint64_t h = 0x9E3779B97F4A7C15u ^ len;
   size_t i = 0;
   for (; i + 8 <= len; i += 8) {
@@ -107,11 +122,12 @@ static uint32_t hash_str(const char *s, size_t len) {
     h ^= h >> 29;
   }
   uint64_t k = 0;
-  for (size_t j = 0; i < len; i++, j++) k |= (uint64_t)(unsigned char)s[i] << (8 * j);
+  if (i < len) memcpy(&k, s + i, len - i);
   h = (h ^ k) * 0x94D049BB133111EBu;
   h ^= h >> 32;
-  return (uint32_t)h;
+  return ((uint32_t)h & ~UINT32_C(15)) | (len <= 8 ? (uint32_t)len : 0);
 }
+#define hash_str pd__dict_hash
 
 /* The arena that holds the key of a map value. */
 typedef const char *(*arena_fn)(const pd__dict *d, uint32_t value);
@@ -125,7 +141,18 @@ static uint64_t where_of(const pd__names *n, size_t i) { return (n->off[i] << 16
 static bool map_find(const pd__dict *d, const pd__strmap *m, arena_fn arena, const char *s, size_t len, uint32_t h,
                      uint32_t *out) {
   if (!m->cap) return false;
-  for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+  if (h & 15) { /* a short key: compare in the slot */
+    uint64_t key = pack_short(s, len);
+    for (size_t i = pd__strmap_index(m, h);; i = (i + 1) & (m->cap - 1)) {
+      const pd__slot *slot = &m->slots[i];
+      if (!slot->value1) return false;
+      if (slot->hash == h && slot->where == key) {
+        *out = slot->value1 - 1;
+        return true;
+      }
+    }
+  }
+  for (size_t i = pd__strmap_index(m, h);; i = (i + 1) & (m->cap - 1)) {
     const pd__slot *slot = &m->slots[i];
     if (!slot->value1) return false;
     if (slot->hash != h || (slot->where & 0xFFFF) != len) continue;
@@ -138,15 +165,16 @@ static bool map_find(const pd__dict *d, const pd__strmap *m, arena_fn arena, con
 }
 
 static void map_put_slot(pd__strmap *m, pd__slot slot) {
-  for (size_t i = slot.hash & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
+  for (size_t i = pd__strmap_index(m, slot.hash);; i = (i + 1) & (m->cap - 1))
     if (!m->slots[i].value1) {
       m->slots[i] = slot;
       return;
     }
 }
 
-/* Inserts a value whose key is known to be absent. */
-static pd_status map_insert(pd__strmap *m, uint32_t h, uint32_t value, uint64_t where) {
+/* Inserts a value whose key s[0..len) is known to be absent; `where`
+ * locates the key in its arena. */
+static pd_status map_insert(pd__strmap *m, uint32_t h, uint32_t value, uint64_t where, const char *s, size_t len) {
   if ((m->n + 1) * 4 > m->cap * 3) { /* keep load <= 3/4 */
     size_t cap = m->cap ? m->cap * 2 : 1024;
     pd__slot *slots = pd__alloc_zeroed_huge(cap * sizeof *slots);
@@ -159,7 +187,7 @@ static pd_status map_insert(pd__strmap *m, uint32_t h, uint32_t value, uint64_t 
       if (old[i].value1) map_put_slot(m, old[i]);
     free(old);
   }
-  map_put_slot(m, (pd__slot){h, value + 1, where});
+  map_put_slot(m, (pd__slot){h, value + 1, h & 15 ? pack_short(s, len) : where});
   m->n++;
   return PD_OK;
 }
@@ -217,7 +245,7 @@ void pd__dict_free(pd__dict *d) {
 }
 
 uint32_t pd__dict_canonical(const pd__dict *d, uint32_t u) {
-  if (u >= d->user_names.n) return u;
+  if (d->n_merges == 0 || u >= d->user_names.n) return u; /* no merges: no canon[] read */
   for (size_t guard = 0; d->canon[u] != u && guard <= d->n_merges; guard++) u = d->canon[u];
   return u;
 }
@@ -225,11 +253,13 @@ uint32_t pd__dict_canonical(const pd__dict *d, uint32_t u) {
 static pd_status build_user_map(pd__dict *d) {
   if (d->user_map_built) return PD_OK;
   for (uint32_t u = 0; u < d->user_names.n; u++) {
-    pd_status st = map_insert(&d->user_map, hash_str(pd__names_get(&d->user_names, u), d->user_names.len_of[u]), u, where_of(&d->user_names, u));
+    pd_status st = map_insert(&d->user_map, hash_str(pd__names_get(&d->user_names, u), d->user_names.len_of[u]), u, where_of(&d->user_names, u),
+                               pd__names_get(&d->user_names, u), d->user_names.len_of[u]);
     if (st != PD_OK) return st;
   }
   for (uint32_t a = 0; a < d->aliases.n; a++) {
-    pd_status st = map_insert(&d->user_map, hash_str(pd__names_get(&d->aliases, a), d->aliases.len_of[a]), a | ALIAS_BIT, where_of(&d->aliases, a));
+    pd_status st = map_insert(&d->user_map, hash_str(pd__names_get(&d->aliases, a), d->aliases.len_of[a]), a | ALIAS_BIT,
+                               where_of(&d->aliases, a), pd__names_get(&d->aliases, a), d->aliases.len_of[a]);
     if (st != PD_OK) return st;
   }
   d->user_map_built = true;
@@ -237,10 +267,14 @@ static pd_status build_user_map(pd__dict *d) {
 }
 
 pd_status pd__dict_find_user(pd__dict *d, const char *name, size_t len, uint32_t *out) {
+  return pd__dict_find_user_h(d, name, len, hash_str(name, len), out);
+}
+
+pd_status pd__dict_find_user_h(pd__dict *d, const char *name, size_t len, uint32_t h, uint32_t *out) {
   pd_status st = build_user_map(d);
   if (st != PD_OK) return st;
   uint32_t v;
-  if (!map_find(d, &d->user_map, user_arena, name, len, hash_str(name, len), &v)) return PD_ERR_NOT_FOUND;
+  if (!map_find(d, &d->user_map, user_arena, name, len, h, &v)) return PD_ERR_NOT_FOUND;
   *out = pd__dict_canonical(d, v & ALIAS_BIT ? d->alias_user[v & ~ALIAS_BIT] : v);
   return PD_OK;
 }
@@ -277,17 +311,24 @@ static pd_status grow_tag_bits(pd__dict *d) {
 pd_status pd__dict_add_user(pd__dict *d, const char *name, size_t len, uint32_t *out) {
   pd_status st = check_name("user", name, len);
   if (st != PD_OK) return st;
-  if (d->user_names.n >= ALIAS_BIT - 1) return pd__error(PD_ERR_RANGE, "too many users");
   if ((st = build_user_map(d)) != PD_OK) return st;
   uint32_t h = hash_str(name, len), v;
   if (map_find(d, &d->user_map, user_arena, name, len, h, &v))
     return pd__error(PD_ERR_EXISTS, "user \"%.*s\" already exists", (int)len, name);
+  return pd__dict_add_new_user(d, name, len, h, out);
+}
+
+pd_status pd__dict_add_new_user(pd__dict *d, const char *name, size_t len, uint32_t h, uint32_t *out) {
+  pd_status st = check_name("user", name, len);
+  if (st != PD_OK) return st;
+  if (d->user_names.n >= ALIAS_BIT - 1) return pd__error(PD_ERR_RANGE, "too many users");
+  if ((st = build_user_map(d)) != PD_OK) return st;
   uint32_t id = (uint32_t)d->user_names.n;
   if (!grow((void **)&d->canon, &d->cap_users, id + 1, sizeof *d->canon)) return pd__error(PD_ERR_NOMEM, "out of memory");
   if ((st = grow_tag_bits(d)) != PD_OK) return st;
   if ((st = names_add(&d->user_names, name, len)) != PD_OK) return st;
   d->canon[id] = id;
-  if ((st = map_insert(&d->user_map, h, id, where_of(&d->user_names, id))) != PD_OK) {
+  if ((st = map_insert(&d->user_map, h, id, where_of(&d->user_names, id), name, len)) != PD_OK) {
     names_truncate(&d->user_names, id);
     return st;
   }
@@ -310,7 +351,7 @@ pd_status pd__dict_add_alias(pd__dict *d, uint32_t user, const char *name, size_
   if (!grow((void **)&d->alias_user, &d->cap_aliases, a + 1, sizeof *d->alias_user)) return pd__error(PD_ERR_NOMEM, "out of memory");
   if ((st = names_add(&d->aliases, name, len)) != PD_OK) return st;
   d->alias_user[a] = user;
-  if ((st = map_insert(&d->user_map, h, a | ALIAS_BIT, where_of(&d->aliases, a))) != PD_OK) {
+  if ((st = map_insert(&d->user_map, h, a | ALIAS_BIT, where_of(&d->aliases, a), name, len)) != PD_OK) {
     names_truncate(&d->aliases, a);
     return st;
   }
@@ -356,7 +397,7 @@ pd_status pd__dict_set_tp(pd__dict *d, const char *name, size_t len, const pd__t
   d->tps[id].domain = tp->domain;
   d->tps[id].carrier = tp->carrier;
   d->tps[id].daily_spend = tp->daily_spend;
-  if ((st = map_insert(&d->tp_map, h, id, where_of(&d->tp_names, id))) != PD_OK) {
+  if ((st = map_insert(&d->tp_map, h, id, where_of(&d->tp_names, id), name, len)) != PD_OK) {
     names_truncate(&d->tp_names, id);
     return st;
   }
@@ -375,7 +416,7 @@ pd_status pd__dict_add_type(pd__dict *d, const char *name, size_t len, uint32_t 
   id = (uint32_t)d->type_names.n;
   if (id > UINT16_MAX) return pd__error(PD_ERR_RANGE, "too many event types (at most 65536)");
   if ((st = names_add(&d->type_names, name, len)) != PD_OK) return st;
-  if ((st = map_insert(&d->type_map, h, id, where_of(&d->type_names, id))) != PD_OK) {
+  if ((st = map_insert(&d->type_map, h, id, where_of(&d->type_names, id), name, len)) != PD_OK) {
     names_truncate(&d->type_names, id);
     return st;
   }
@@ -406,7 +447,7 @@ pd_status pd__dict_add_tag(pd__dict *d, const char *name, size_t len, uint32_t *
     return st;
   }
   d->tag_bits[id] = bits;
-  if ((st = map_insert(&d->tag_map, h, id, where_of(&d->tag_names, id))) != PD_OK) {
+  if ((st = map_insert(&d->tag_map, h, id, where_of(&d->tag_names, id), name, len)) != PD_OK) {
     names_truncate(&d->tag_names, id);
     free(bits);
     return st;

@@ -24,13 +24,14 @@ enum {
 #define PD_EVENT_RECORD_SIZE 32
 #define PD_NAME_MAX 65535
 
-/* A string -> u32 open-addressing hash over names stored elsewhere. */
-/* A slot keeps the key's hash, value, arena offset and length, so a probe
- * touches the slot and the name bytes only: two cache misses a lookup. */
+/* A string -> u32 open-addressing hash. A slot keeps the key's hash (see
+ * pd__dict_hash()), the value, and the key itself when it has at most 8
+ * bytes (one cache miss a lookup), else its arena offset and length (a
+ * second miss for the compare). */
 typedef struct pd__slot {
   uint32_t hash;
   uint32_t value1; /* value + 1; 0 = empty */
-  uint64_t where;  /* (offset in the arena << 16) | length */
+  uint64_t where;  /* hash & 15 (length <= 8): the key, zero-padded; else (offset in the arena << 16) | length */
 } pd__slot;
 
 typedef struct pd__strmap {
@@ -38,6 +39,13 @@ typedef struct pd__strmap {
   size_t cap; /* power of two, or 0 */
   size_t n;
 } pd__strmap;
+
+/* The hash of a name as the maps use it: low four bits = length if <= 8. */
+uint32_t pd__dict_hash(const char *s, size_t len);
+/* The first slot probed for hash h (m->cap > 0). */
+static inline size_t pd__strmap_index(const pd__strmap *m, uint32_t h) {
+  return (size_t)(((uint64_t)(uint32_t)(h * 0x9E3779B1u) * m->cap) >> 32);
+}
 
 /* A growable arena of NUL-terminated names addressed by offset. */
 typedef struct pd__names {
@@ -106,11 +114,19 @@ uint32_t pd__dict_canonical(const pd__dict *d, uint32_t u);
 
 /* Lookups: PD_OK and *out, or PD_ERR_NOT_FOUND (no message set). */
 pd_status pd__dict_find_user(pd__dict *d, const char *name, size_t len, uint32_t *out);
+/* The same with h = pd__dict_hash(name, len) computed by the caller. */
+pd_status pd__dict_find_user_h(pd__dict *d, const char *name, size_t len, uint32_t h, uint32_t *out);
+/* Hints that a lookup of hash h follows soon (fetches its first slot). */
+static inline void pd__dict_prefetch_user(const pd__dict *d, uint32_t h) {
+  if (d->user_map.cap) __builtin_prefetch(&d->user_map.slots[pd__strmap_index(&d->user_map, h)]);
+}
 pd_status pd__dict_find_tp(const pd__dict *d, const char *name, size_t len, uint32_t *out);
 pd_status pd__dict_find_type(const pd__dict *d, const char *name, size_t len, uint32_t *out);
 
 /* Mutations (in memory). Each returns PD_OK or an error with message. */
 pd_status pd__dict_add_user(pd__dict *d, const char *name, size_t len, uint32_t *out);
+/* Adds a user the caller just failed to find (hash h as above). */
+pd_status pd__dict_add_new_user(pd__dict *d, const char *name, size_t len, uint32_t h, uint32_t *out);
 pd_status pd__dict_add_alias(pd__dict *d, uint32_t user, const char *name, size_t len);
 pd_status pd__dict_merge(pd__dict *d, uint32_t keep, uint32_t merged);
 pd_status pd__dict_set_tp(pd__dict *d, const char *name, size_t len, const pd__touchpoint *tp, uint32_t *out);

@@ -47,6 +47,9 @@ pd_store *pd__writer_store(pd_writer *w);
 pd__buf *pd__writer_pending(pd_writer *w);
 pd_status pd__writer_after_record(pd_writer *w);
 int pd__userset_pass(const pd_userset *set, uint32_t u);
+/* pd_writer_user() for name[0..len) (no NUL needed) with h = pd__dict_hash(name, len). */
+pd_status pd__writer_user_h(pd_writer *w, const char *name, size_t len, uint32_t h, uint32_t *out);
+pd__dict *pd__writer_dict(pd_writer *w);
 /* Compaction under a lock the caller holds. */
 pd_status pd__compact_locked(pd_store *s);
 

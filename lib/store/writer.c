@@ -82,12 +82,18 @@ pd_status pd__writer_after_record(pd_writer *w) {
 pd_status pd_writer_user(pd_writer *w, const char *external_id, uint32_t *out) {
   if (!w || !external_id || !out) return pd__error(PD_ERR_INVALID, "pd_writer_user: NULL argument");
   size_t len = strlen(external_id);
+  return pd__writer_user_h(w, external_id, len, pd__dict_hash(external_id, len), out);
+}
+
+pd_status pd__writer_user_h(pd_writer *w, const char *name, size_t len, uint32_t h, uint32_t *out) {
   pd__dict *d = &w->s->dict;
-  if (pd__dict_find_user(d, external_id, len, out) == PD_OK) return PD_OK;
-  pd_status st = pd__dict_add_user(d, external_id, len, out);
-  if (st == PD_OK) st = pd__rec_user(&w->pending, PD_REC_USER, *out, external_id, len);
+  if (pd__dict_find_user_h(d, name, len, h, out) == PD_OK) return PD_OK;
+  pd_status st = pd__dict_add_new_user(d, name, len, h, out);
+  if (st == PD_OK) st = pd__rec_user(&w->pending, PD_REC_USER, *out, name, len);
   return st == PD_OK ? pd__writer_after_record(w) : st;
 }
+
+pd__dict *pd__writer_dict(pd_writer *w) { return &w->s->dict; }
 
 pd_status pd_writer_alias(pd_writer *w, uint32_t user, const char *external_id) {
   if (!w || !external_id) return pd__error(PD_ERR_INVALID, "pd_writer_alias: NULL argument");
