@@ -1,6 +1,8 @@
 /* Ingest: timestamp parsing, CSV/TSV tokenizer, JSON Lines reader, gzip
  * source; and (with a store) the catalogue of malformed inputs. */
 #include <check.h>
+#include <glib.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -433,8 +435,41 @@ static pd_store *store_open(bool read_only) {
   return s;
 }
 
+/* How event files are committed by ingest_path(): the loop tests run once
+ * through the log (-1) and once in bulk, straight to a segment (1). */
+static int test_bulk = -1;
+
+static gint by_name(gconstpointer a, gconstpointer b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The store directory's file names and sizes (not LOCK), to check that a
+ * failed ingest wrote nothing. */
+static char *dir_listing(void) {
+  GDir *d = g_dir_open(store_dir, 0, NULL);
+  if (!d) return g_strdup("");
+  GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+  const char *n;
+  while ((n = g_dir_read_name(d))) {
+    if (strcmp(n, "LOCK") == 0) continue;
+    char *full = g_build_filename(store_dir, n, NULL);
+    struct stat sb;
+    ck_assert_int_eq(stat(full, &sb), 0);
+    g_ptr_array_add(names, g_strdup_printf("%s:%lld", n, (long long)sb.st_size));
+    g_free(full);
+  }
+  g_dir_close(d);
+  g_ptr_array_sort(names, by_name);
+  g_ptr_array_add(names, NULL);
+  char *all = g_strjoinv(" ", (char **)names->pdata);
+  g_ptr_array_free(names, TRUE);
+  return all;
+}
+
 /* Opens the store and a writer, ingests, closes both. */
-static pd_status ingest_path(const char *path, const pd_ingest_options *o, pd_ingest_result *res, bool touchpoints) {
+static pd_status ingest_path(const char *path, const pd_ingest_options *opts, pd_ingest_result *res, bool touchpoints) {
+  pd_ingest_options oo = PD_INGEST_OPTIONS_INIT;
+  if (opts) oo = *opts;
+  oo.bulk = test_bulk;
+  const pd_ingest_options *o = &oo;
   pd_store *s = store_open(false);
   pd_writer *w = NULL;
   ck_assert_int_eq(pd_writer_open(&w, s), PD_OK);
@@ -567,9 +602,11 @@ static counts seed(void) {
 }
 
 START_TEST(malformed_catalogue) {
+  test_bulk = _i ? 1 : -1;
   make_tmpdir();
   fresh_store("catalogue");
   counts before = seed();
+  char *files_before = dir_listing();
   size_t n = sizeof catalogue / sizeof *catalogue;
   ck_assert_uint_ge(n, 30);
   for (size_t i = 0; i < n; i++) {
@@ -587,7 +624,12 @@ START_TEST(malformed_catalogue) {
                       after.types == before.types,
                   "%s left something behind: %llu events, %u users, %u touchpoints, %u types", c->name,
                   (unsigned long long)after.events, after.users, after.touchpoints, after.types);
+    char *files = dir_listing();
+    ck_assert_str_eq(files, files_before); /* not a byte written */
+    g_free(files);
   }
+  g_free(files_before);
+  test_bulk = -1;
   remove_tmpdir();
 }
 END_TEST
@@ -595,6 +637,7 @@ END_TEST
 /* Header errors, unreadable gzip and over-long records fail the file even
  * in lenient mode. */
 START_TEST(fatal_errors) {
+  test_bulk = _i ? 1 : -1;
   make_tmpdir();
   fresh_store("fatal");
   counts before = seed();
@@ -674,6 +717,7 @@ static char *slurp(const char *path) {
 }
 
 START_TEST(lenient_mode) {
+  test_bulk = _i ? 1 : -1;
   make_tmpdir();
   fresh_store("lenient");
   counts before = seed();
@@ -773,6 +817,7 @@ static char *dump_store(void) {
 }
 
 START_TEST(formats_agree) {
+  test_bulk = _i ? 1 : -1;
   make_tmpdir();
   /* Hand-worked: Shanghai is UTC+8. 2024-03-01 08:00+08:00 = MAR1;
    * 09:30 local = MAR1 + 1.5 h; epoch 1709262000 = MAR1 + 3 h; the local
@@ -970,6 +1015,267 @@ START_TEST(touchpoint_files) {
 }
 END_TEST
 
+/* ---- bulk ingest equals the log path ------------------------------------ */
+
+#define PD_CHECK(call) ck_assert_msg((call) == PD_OK, "%s: %s", #call, pd_last_error())
+
+/* Equal texts; else fails naming the first difference (dumps are long). */
+#define assert_same_text(a, b) assert_same_text_at((a), (b), __LINE__)
+static void assert_same_text_at(const char *a, const char *b, int line) {
+  size_t i = 0;
+  while (a[i] && a[i] == b[i]) i++;
+  size_t from = i > 60 ? i - 60 : 0;
+  ck_assert_msg(a[i] == b[i], "line %d: texts differ at byte %zu: ...%.120s... vs ...%.120s...", line, i, a + from, b + from);
+}
+
+/* A CSV of n rows over `users` users: short, long and Chinese ids, many
+ * equal times within a user (ties keep file order), times out of order,
+ * custom types, quoted touchpoints, amounts, referrers. bad_at: 1-based
+ * data row replaced by a bad one (0: none). */
+static GString *gen_csv(int n, int users, uint32_t seed, int bad_at) {
+  GRand *r = g_rand_new_with_seed(seed);
+  GString *g = g_string_new(HDR);
+  static const char *const types[] = {"visit", "purchase", "acquire", "custom_a", "\xe8\x87\xaa\xe5\xae\x9a\xe4\xb9\x89"};
+  static const char *const tps[] = {"", "tp1", "\xe5\x85\xac\xe4\xbc\x97\xe5\x8f\xb7", "\"quoted, tp\"", "a_long_touchpoint_name"};
+  for (int i = 1; i <= n; i++) {
+    if (i == bad_at) {
+      g_string_append(g, "2024-03-01,u1,purchase,,12.345,\n");
+      continue;
+    }
+    char name[64], ref[64] = "";
+    int u = g_rand_int_range(r, 0, users);
+    if (u % 3 == 0) snprintf(name, sizeof name, "u%d", u);
+    else if (u % 3 == 1) snprintf(name, sizeof name, "member-card-%08d", u);
+    else snprintf(name, sizeof name, "\xe7\x94\xa8\xe6\x88\xb7%d", u);
+    if (g_rand_int_range(r, 0, 10) == 0) snprintf(ref, sizeof ref, "u%d", 3 * g_rand_int_range(r, 0, users / 3 + 1));
+    long long t = 1709251200LL + 3600LL * g_rand_int_range(r, 0, 400);
+    char amount[32] = "";
+    if (g_rand_boolean(r)) snprintf(amount, sizeof amount, "%d.%02d", g_rand_int_range(r, -5, 900), g_rand_int_range(r, 0, 100));
+    g_string_append_printf(g, "%lld,%s,%s,%s,%s,%s\n", t, name, types[g_rand_int_range(r, 0, 5)],
+                           tps[g_rand_int_range(r, 0, 5)], amount, ref);
+  }
+  g_rand_free(r);
+  return g;
+}
+
+typedef struct full_dump {
+  pd_store *s;
+  GString *out;
+} full_dump;
+
+static int full_dump_user(void *ctx, unsigned worker, const pd_user_events *ev) {
+  (void)worker;
+  full_dump *d = ctx;
+  g_string_append_printf(d->out, "%u %s:", ev->user, pd_store_user_name(d->s, ev->user));
+  for (size_t i = 0; i < ev->n; i++)
+    g_string_append_printf(d->out, " %lld/%u/%d/%lld/%d", (long long)ev->time[i], ev->type[i], (int)ev->touchpoint[i],
+                           (long long)ev->amount[i], (int)ev->referrer[i]);
+  g_string_append_c(d->out, '\n');
+  return 0;
+}
+
+/* Everything a reader can see: dictionaries, merges, aliases, every run. */
+static char *full_store_dump(bool alias) {
+  full_dump d = {store_open(true), g_string_new(NULL)};
+  pd_store *s = d.s;
+  g_string_append_printf(d.out, "users %u events %llu\n", pd_store_n_users(s), (unsigned long long)pd_store_n_events(s));
+  for (uint32_t u = 0; u < pd_store_n_users(s); u++)
+    g_string_append_printf(d.out, "user %u %s -> %u\n", u, pd_store_user_name(s, u), pd_store_canonical_user(s, u));
+  for (uint32_t t = 0; t < pd_store_n_event_types(s); t++) g_string_append_printf(d.out, "type %u %s\n", t, pd_store_event_type_name(s, t));
+  for (uint32_t t = 0; t < pd_store_n_touchpoints(s); t++) {
+    pd_touchpoint_def tp = PD_TOUCHPOINT_DEF_INIT;
+    ck_assert_int_eq(pd_store_touchpoint(s, t, &tp), PD_OK);
+    g_string_append_printf(d.out, "tp %u %s %d %d %lld\n", t, tp.name, (int)tp.domain, (int)tp.carrier, (long long)tp.daily_spend);
+  }
+  uint32_t a;
+  if (alias) {
+    ck_assert_int_eq(pd_store_find_user(s, "alias-of-u3", &a), PD_OK);
+    g_string_append_printf(d.out, "alias %u\n", a);
+  }
+  pd_scan_options so = PD_SCAN_OPTIONS_INIT;
+  so.threads = 1;
+  ck_assert_int_eq(pd_scan(s, &so, full_dump_user, &d), PD_OK);
+  pd_store_close(s);
+  return g_string_free(d.out, FALSE);
+}
+
+/* full_store_dump() without aliases; valid until the next call. */
+static const char *dump_store_all(void) {
+  static char *last;
+  g_free(last);
+  last = full_store_dump(false);
+  return last;
+}
+
+static void merge_by_name(const char *keep, const char *merged) {
+  pd_store *s = store_open(false);
+  pd_writer *w = NULL;
+  ck_assert_int_eq(pd_writer_open(&w, s), PD_OK);
+  uint32_t k, m;
+  PD_CHECK(pd_store_find_user(s, keep, &k));
+  PD_CHECK(pd_store_find_user(s, merged, &m));
+  PD_CHECK(pd_writer_merge_users(w, k, m));
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  pd_store_close(s);
+}
+
+/* A store with a segment (with a merge and an alias), then a log tail
+ * (with a merge after the segment), then a large file committed either way;
+ * the log way is compacted after. Returns the dump. */
+static char *build_mixed_store(const char *name, int bulk, const char *big) {
+  fresh_store(name);
+  test_bulk = -1;
+  GString *a = gen_csv(3000, 400, 11, 0), *b = gen_csv(1500, 600, 12, 0);
+  ck_assert_int_eq(ingest_path(put_file("first.csv", a->str, a->len), NULL, NULL, false), PD_OK);
+  pd_store *s = store_open(false);
+  pd_writer *w = NULL;
+  ck_assert_int_eq(pd_writer_open(&w, s), PD_OK);
+  uint32_t u3;
+  PD_CHECK(pd_store_find_user(s, "u3", &u3));
+  PD_CHECK(pd_writer_alias(w, u3, "alias-of-u3"));
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  pd_store_close(s);
+  merge_by_name("u6", "member-card-00000004");
+  s = store_open(false);
+  PD_CHECK(pd_store_compact(s));
+  pd_store_close(s);
+  ck_assert_int_eq(ingest_path(put_file("second.csv", b->str, b->len), NULL, NULL, false), PD_OK);
+  merge_by_name("member-card-00000007", "u9"); /* after the segment: its runs are remapped */
+  test_bulk = bulk;
+  pd_ingest_result res = PD_INGEST_RESULT_INIT;
+  ck_assert_int_eq(ingest_path(big, NULL, &res, false), PD_OK);
+  ck_assert_uint_eq(res.rows_committed, 40000);
+  char *files = dir_listing();
+  if (bulk > 0) { /* straight into a segment: the fresh log holds nothing */
+    ck_assert_msg(strstr(files, ".log:32") != NULL, "%s", files);
+  } else {
+    ck_assert_msg(strstr(files, ".log:32") == NULL, "%s", files);
+    char *uncompacted = full_store_dump(true); /* runs gathered from segment and log by the scan */
+    s = store_open(false);
+    PD_CHECK(pd_store_compact(s));
+    pd_store_close(s);
+    char *compacted = full_store_dump(true);
+    assert_same_text(compacted, uncompacted);
+    g_free(compacted);
+    g_free(uncompacted);
+  }
+  g_free(files);
+  g_string_free(a, TRUE);
+  g_string_free(b, TRUE);
+  test_bulk = -1;
+  return full_store_dump(true);
+}
+
+START_TEST(bulk_equals_log) {
+  make_tmpdir();
+  GString *big = gen_csv(40000, 5000, 13, 0);
+  const char *p = put_file("big.csv", big->str, big->len);
+  char *via_log = build_mixed_store("via-log", -1, p), *via_bulk = build_mixed_store("via-bulk", 1, p);
+  ck_assert_uint_gt(strlen(via_log), 40000 * 10);
+  assert_same_text(via_bulk, via_log);
+  /* Into an empty store too (the benchmark's case). */
+  fresh_store("empty-log");
+  test_bulk = -1;
+  ck_assert_int_eq(ingest_path(p, NULL, NULL, false), PD_OK);
+  pd_store *s = store_open(false);
+  PD_CHECK(pd_store_compact(s));
+  pd_store_close(s);
+  GString *d1 = g_string_new(dump_store_all());
+  fresh_store("empty-bulk");
+  test_bulk = 1;
+  ck_assert_int_eq(ingest_path(p, NULL, NULL, false), PD_OK);
+  assert_same_text(dump_store_all(), d1->str);
+  /* A second bulk file into the bulk-made store equals the log path. */
+  GString *more = gen_csv(10000, 8000, 14, 0);
+  const char *pm = put_file("more.csv", more->str, more->len);
+  ck_assert_int_eq(ingest_path(pm, NULL, NULL, false), PD_OK);
+  char *twice_bulk = g_strdup(dump_store_all());
+  fresh_store("empty-log");
+  test_bulk = -1;
+  ck_assert_int_eq(ingest_path(pm, NULL, NULL, false), PD_OK);
+  s = store_open(false);
+  PD_CHECK(pd_store_compact(s));
+  pd_store_close(s);
+  assert_same_text(dump_store_all(), twice_bulk);
+  g_free(twice_bulk);
+  g_string_free(d1, TRUE);
+  g_string_free(more, TRUE);
+  g_free(via_log);
+  g_free(via_bulk);
+  g_string_free(big, TRUE);
+  remove_tmpdir();
+}
+END_TEST
+
+/* Strict: a bad row near the end of a large file commits nothing, bulk or
+ * not, with the same message; lenient: the same rows and rejects. */
+START_TEST(bulk_errors_like_log) {
+  make_tmpdir();
+  GString *bad = gen_csv(30000, 3000, 21, 29000);
+  const char *p = put_file("bad.csv", bad->str, bad->len);
+  char msg[2][1024];
+  char *before[2];
+  for (int k = 0; k < 2; k++) {
+    fresh_store(k ? "bulk" : "log");
+    test_bulk = -1;
+    GString *a = gen_csv(2000, 300, 22, 0);
+    ck_assert_int_eq(ingest_path(put_file("seed.csv", a->str, a->len), NULL, NULL, false), PD_OK);
+    g_string_free(a, TRUE);
+    before[k] = g_strdup(dump_store_all());
+    char *files = dir_listing();
+    test_bulk = k ? 1 : -1;
+    pd_ingest_result res = PD_INGEST_RESULT_INIT;
+    ck_assert_int_eq(ingest_path(p, NULL, &res, false), PD_ERR_PARSE);
+    snprintf(msg[k], sizeof msg[k], "%s", pd_last_error());
+    ck_assert_uint_eq(res.rows_committed, 0);
+    assert_same_text(dump_store_all(), before[k]);
+    char *after = dir_listing();
+    ck_assert_str_eq(after, files);
+    g_free(after);
+    g_free(files);
+  }
+  ck_assert_str_eq(msg[1], msg[0]);
+  char expect[600];
+  snprintf(expect, sizeof expect, "%s:29001:25: expected an amount with at most 2 decimals, got \"12.345\"", p);
+  ck_assert_str_eq(msg[0], expect);
+  assert_same_text(before[1], before[0]);
+  /* Lenient: the bad row goes to the rejects, the rest commits. */
+  char *rejects[2], *dumps[2];
+  for (int k = 0; k < 2; k++) {
+    fresh_store(k ? "lenient-bulk" : "lenient-log");
+    test_bulk = k ? 1 : -1;
+    pd_ingest_options o = PD_INGEST_OPTIONS_INIT;
+    o.lenient = 1;
+    o.rejects_path = path_of(k ? "rej-bulk.csv" : "rej-log.csv");
+    pd_ingest_result res = PD_INGEST_RESULT_INIT;
+    ck_assert_int_eq(ingest_path(p, &o, &res, false), PD_OK);
+    ck_assert_uint_eq(res.rows_committed, 29999);
+    ck_assert_uint_eq(res.rows_rejected, 1);
+    if (!k) {
+      pd_store *s = store_open(false);
+      PD_CHECK(pd_store_compact(s));
+      pd_store_close(s);
+    }
+    dumps[k] = g_strdup(dump_store_all());
+    rejects[k] = g_strdup(slurp(o.rejects_path));
+  }
+  assert_same_text(dumps[1], dumps[0]);
+  ck_assert_str_eq(rejects[1], rejects[0]);
+  for (int k = 0; k < 2; k++) {
+    g_free(before[k]);
+    g_free(dumps[k]);
+    g_free(rejects[k]);
+  }
+  g_string_free(bad, TRUE);
+  test_bulk = -1;
+  remove_tmpdir();
+}
+END_TEST
+
+static void log_path_by_default(void) { test_bulk = -1; }
+
 Suite *ingest_suite(void);
 Suite *ingest_suite(void) {
   Suite *s = suite_create("ingest");
@@ -985,12 +1291,15 @@ Suite *ingest_suite(void) {
   tcase_add_test(tc, sources);
   suite_add_tcase(s, tc);
   TCase *ts = tcase_create("store");
+  tcase_add_checked_fixture(ts, log_path_by_default, NULL);
   tcase_set_timeout(ts, 300);
-  tcase_add_test(ts, malformed_catalogue);
-  tcase_add_test(ts, fatal_errors);
-  tcase_add_test(ts, lenient_mode);
-  tcase_add_test(ts, formats_agree);
+  tcase_add_loop_test(ts, malformed_catalogue, 0, 2);
+  tcase_add_loop_test(ts, fatal_errors, 0, 2);
+  tcase_add_loop_test(ts, lenient_mode, 0, 2);
+  tcase_add_loop_test(ts, formats_agree, 0, 2);
   tcase_add_test(ts, mapping_and_decimals);
+  tcase_add_test(ts, bulk_equals_log);
+  tcase_add_test(ts, bulk_errors_like_log);
   tcase_add_test(ts, progress_and_cancel);
   tcase_add_test(ts, touchpoint_files);
   suite_add_tcase(s, ts);

@@ -76,9 +76,21 @@ typedef struct pd_ingest_options {
   const char *col_time, *col_user, *col_event, *col_touchpoint, *col_amount, *col_referrer;
   pd_progress_fn progress;
   void *progress_ctx;
+  int bulk;                    /* event files in CSV or TSV: how the file is committed.
+                                  -1: through the log, like pd_writer_append() (compact later);
+                                   1: bulk: straight into a new sealed segment, i.e. the file's
+                                      events plus everything committed before are compacted
+                                      (see pd_store_compact()) and the log starts afresh: the
+                                      file is written once, sorted, and durable when the call
+                                      returns, whatever the durability mode;
+                                   0 (default): bulk when the file has 64 MiB or more on disk
+                                      and the store holds few events compared with it (under
+                                      one per 32 bytes of the file), else the log.
+                                  Both give the same store contents and the same errors; bulk
+                                  needs no uncommitted appends in `w` (else the log is used). */
 } pd_ingest_options;
 #define PD_INGEST_OPTIONS_INIT \
-  {sizeof(pd_ingest_options), PD_INPUT_AUTO, 0, NULL, NULL, 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
+  {sizeof(pd_ingest_options), PD_INPUT_AUTO, 0, NULL, NULL, 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0}
 
 typedef struct pd_ingest_result {
   size_t size;           /* sizeof(pd_ingest_result) */

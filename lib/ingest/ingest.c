@@ -533,6 +533,17 @@ static pd_status jsonl_run(pd__ing *g, row_fn row) {
 
 /* ---- setup -------------------------------------------------------------- */
 
+/* Bulk (see pd_ingest_options.bulk): by default for a large file that
+ * brings most of the store's events, so that compacting with it costs
+ * little more than writing the file's own events once. */
+#define PD__BULK_MIN_BYTES (64u << 20)
+static bool want_bulk(const pd__ing *g) {
+  if (g->o.bulk < 0) return false;
+  if (g->o.bulk > 0) return true;
+  uint64_t size = g->src.file_size;
+  return size >= PD__BULK_MIN_BYTES && pd_store_n_events(pd__writer_store(g->w)) < size / 32;
+}
+
 static pd_input_format detect(const char *path, const char *p, size_t n) {
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
@@ -620,6 +631,7 @@ static pd_status run(pd_writer *w, const char *path, const pd_ingest_options *op
     return pd__error(PD_ERR_INVALID, "pd_ingest: result->size must be sizeof(pd_ingest_result)");
   pd__ing *g = calloc(1, sizeof *g);
   if (!g) return pd__error(PD_ERR_NOMEM, "out of memory");
+  bool bulk = false;
   pd_status st = setup(g, w, path, opts);
   if (st == PD_OK) {
     static const char *const ev_names[R_EVENT_ROLES] = {"ts", "user", "event", "touchpoint", "amount", "referrer"};
@@ -640,11 +652,14 @@ static pd_status run(pd_writer *w, const char *path, const pd_ingest_options *op
     }
     row_fn row = touchpoints ? touchpoint_row : event_row;
     if (g->fmt == PD_INPUT_JSONL) st = jsonl_run(g, row);
-    else if ((st = dsv_header(g)) == PD_OK) st = touchpoints ? dsv_rows(g, row) : pd__ing_pipeline(g);
+    else if ((st = dsv_header(g)) == PD_OK) {
+      if (!touchpoints && want_bulk(g)) bulk = pd__writer_bulk_begin(w) == PD_OK;
+      st = touchpoints ? dsv_rows(g, row) : pd__ing_pipeline(g);
+    }
   }
   if (st == PD_OK && g->rejects && fflush(g->rejects) != 0)
     st = pd__error(PD_ERR_IO, "cannot write the rejects file %s", g->o.rejects_path);
-  if (st == PD_OK) st = pd_writer_commit(w);
+  if (st == PD_OK) st = bulk ? pd__writer_bulk_commit(w) : pd_writer_commit(w);
   g->res.rows_read = g->rows_read;
   if (st == PD_OK) {
     g->res.rows_committed = g->appended;

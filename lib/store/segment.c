@@ -208,14 +208,17 @@ pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_ev
   out->off[PD_SEC_CRCS] = pos;
   out->len[PD_SEC_CRCS] = chunks * 4;
   out->map_len = (size_t)(pos + chunks * 4);
+  /* The file is built in anonymous memory (huge pages: compaction writes
+   * the columns in user order, i.e. at random) and written out once, in
+   * order, when sealed. */
   out->fd = open(out->tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   pd_status st = PD_OK;
   if (out->fd < 0) st = pd__error(PD_ERR_IO, "create %s: %s", out->tmp_path, strerror(errno));
-  else if (ftruncate(out->fd, (off_t)out->map_len) != 0)
-    st = pd__error(PD_ERR_IO, "extend %s to %zu bytes: %s", out->tmp_path, out->map_len, strerror(errno));
-  else if ((out->map = mmap(NULL, out->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, out->fd, 0)) == MAP_FAILED) {
+  else if ((out->map = mmap(NULL, out->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
     out->map = NULL;
-    st = pd__error(PD_ERR_IO, "mmap %s: %s", out->tmp_path, strerror(errno));
+    st = pd__error(PD_ERR_NOMEM, "out of memory for a segment of %zu bytes", out->map_len);
+  } else {
+    madvise(out->map, out->map_len, MADV_HUGEPAGE);
   }
   if (st != PD_OK) {
     pd__segment_abort(out);
@@ -264,10 +267,26 @@ pd_status pd__segment_seal(pd__segment_writer *w, uint64_t n_merges) {
   free(sums);
   pd__put_u32(h + H_CRCS_CRC, (uint32_t)crc32_z(0, crcs, w->len[PD_SEC_CRCS]));
   pd__put_u32(h + H_CRC, (uint32_t)crc32_z(0, h, H_CRC));
+  /* Write in large pieces, asking the kernel to start writing each to disk
+   * at once, so that the device works while the rest is copied. */
   pd_status st = PD_OK;
-  if (msync(w->map, w->map_len, MS_SYNC) != 0 || fsync(w->fd) != 0)
+  const size_t piece = 16u << 20;
+  for (size_t off = 0; off < w->map_len && st == PD_OK;) {
+    size_t n = w->map_len - off < piece ? w->map_len - off : piece;
+    ssize_t k = pwrite(w->fd, w->map + off, n, (off_t)off);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      st = pd__error(PD_ERR_IO, "write %s at offset %zu: %s", w->tmp_path, off, k < 0 ? strerror(errno) : "no space");
+      break;
+    }
+#ifdef SYNC_FILE_RANGE_WRITE
+    sync_file_range(w->fd, (off_t)off, (off_t)k, SYNC_FILE_RANGE_WRITE);
+#endif
+    off += (size_t)k;
+  }
+  if (st == PD_OK && fsync(w->fd) != 0)
     st = pd__error(PD_ERR_IO, "sync %s: %s", w->tmp_path, strerror(errno));
-  else if (rename(w->tmp_path, w->path) != 0)
+  if (st == PD_OK && rename(w->tmp_path, w->path) != 0)
     st = pd__error(PD_ERR_IO, "rename %s: %s", w->tmp_path, strerror(errno));
   if (st == PD_OK) {
     free(w->tmp_path);

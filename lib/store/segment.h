@@ -27,8 +27,9 @@ typedef struct pd__segment {
 pd_status pd__segment_open(const char *dir, uint64_t generation, pd__dict *d, pd__segment *out);
 void pd__segment_close(pd__segment *s);
 
-/* Writing, used by compaction: create a file sized for the columns, fill
- * the column pointers (writable mapping), then seal. */
+/* Writing, used by compaction: create (the file, and the whole image in
+ * anonymous memory, zeroed), fill the column pointers, then seal (writes
+ * the image, syncs, renames into place). */
 typedef struct pd__segment_writer {
   char *path, *tmp_path;
   int fd;

@@ -13,6 +13,7 @@ struct pd_writer {
   pd__dict_mark mark;     /* the dictionary as of the last commit */
   uint64_t batch_events;  /* events appended since the last commit */
   bool batch_dirty;       /* anything (records or events) since the last commit */
+  bool bulk;              /* the batch bypasses the log: committed by compaction */
 };
 
 #define BATCH_SYNC_BYTES (64u << 20)
@@ -75,6 +76,10 @@ static pd_status flush(pd_writer *w) {
 
 pd_status pd__writer_after_record(pd_writer *w) {
   w->batch_dirty = true;
+  if (w->bulk) { /* the segment's dictionary will hold it: no log record */
+    w->pending.len = 0;
+    return PD_OK;
+  }
   w->events_rec = SIZE_MAX; /* the next event starts a new EVENTS record */
   return w->pending.len >= PD_WAL_FLUSH_BYTES ? flush(w) : PD_OK;
 }
@@ -158,6 +163,13 @@ pd_status pd_writer_append(pd_writer *w, const pd_event *e) {
     return pd__error(PD_ERR_NOT_FOUND, "unknown touchpoint %u", e->touchpoint);
   if (e->referrer != PD_NONE && e->referrer >= pd__dict_n_users(d))
     return pd__error(PD_ERR_NOT_FOUND, "unknown referrer %u", e->referrer);
+  if (w->bulk) {
+    pd_status st = pd__tail_push(&w->s->tail, e);
+    if (st != PD_OK) return st;
+    w->batch_events++;
+    w->batch_dirty = true;
+    return PD_OK;
+  }
   pd_status st = pd__buf_reserve(&w->pending, 5 + PD_EVENT_RECORD_SIZE);
   if (st != PD_OK) return st;
   if ((st = pd__tail_push(&w->s->tail, e)) != PD_OK) return st;
@@ -201,6 +213,7 @@ pd_status pd_writer_commit(pd_writer *w) {
 pd_status pd_writer_rollback(pd_writer *w) {
   if (!w) return pd__error(PD_ERR_INVALID, "pd_writer_rollback: NULL writer");
   pd_store *s = w->s;
+  w->bulk = false;
   w->pending.len = 0;
   w->events_rec = SIZE_MAX;
   s->tail.n = s->tail.n_committed;
@@ -211,6 +224,46 @@ pd_status pd_writer_rollback(pd_writer *w) {
 }
 
 uint64_t pd_writer_pending(const pd_writer *w) { return w ? w->batch_events : 0; }
+
+pd_status pd__writer_bulk_begin(pd_writer *w) {
+  if (w->batch_dirty) return PD_ERR_INVALID;
+  w->bulk = true;
+  return PD_OK;
+}
+
+pd_status pd__writer_bulk_commit(pd_writer *w) {
+  if (!w->bulk) return pd_writer_commit(w);
+  pd_store *s = w->s;
+  size_t committed = s->tail.n_committed;
+  s->tail.n_committed = s->tail.n; /* compaction takes what is committed: the batch too */
+  uint64_t before = s->generation;
+  pd_status st = pd__compact_locked(s, true);
+  if (st == PD_OK && s->generation != before) {
+    /* Reloaded from the new generation: the writer continues in its log. */
+    pd__wal rw;
+    st = pd__wal_open(s->dir, s->generation, true, &rw);
+    if (st == PD_OK) {
+      rw.committed_end = rw.end = s->wal.committed_end;
+      rw.committed_crc = rw.crc = s->wal.committed_crc;
+      pd__wal_close(&s->wal);
+      s->wal = rw;
+    }
+  }
+  if (st != PD_OK && s->generation == before) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", pd_last_error());
+    s->tail.n_committed = committed;
+    pd_writer_rollback(w); /* nothing of the batch may survive a failed commit */
+    return pd__error(st, "commit failed, batch rolled back: %s", msg);
+  }
+  w->bulk = false;
+  w->pending.len = 0;
+  w->events_rec = SIZE_MAX;
+  w->batch_events = 0;
+  w->batch_dirty = false;
+  w->mark = pd__dict_mark_now(&s->dict);
+  return st;
+}
 
 /* Compaction needs the lock this writer holds and an empty batch. */
 pd_status pd__writer_check_idle(const pd_writer *w) {

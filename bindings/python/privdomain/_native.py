@@ -46,7 +46,7 @@ class IngestOptions(Structure):
                 ("rejects_path", c_char_p), ("tz", c_char_p), ("amount_decimals", c_int),
                 ("col_time", c_char_p), ("col_user", c_char_p), ("col_event", c_char_p),
                 ("col_touchpoint", c_char_p), ("col_amount", c_char_p), ("col_referrer", c_char_p),
-                ("progress", ProgressFn), ("progress_ctx", c_void_p)]
+                ("progress", ProgressFn), ("progress_ctx", c_void_p), ("bulk", c_int)]
 
 
 class IngestResult(Structure):

@@ -21,6 +21,7 @@ int main(void) {
   F(pd_ingest_options, amount_decimals); F(pd_ingest_options, col_time); F(pd_ingest_options, col_user);
   F(pd_ingest_options, col_event); F(pd_ingest_options, col_touchpoint); F(pd_ingest_options, col_amount);
   F(pd_ingest_options, col_referrer); F(pd_ingest_options, progress); F(pd_ingest_options, progress_ctx);
+  F(pd_ingest_options, bulk);
   S(pd_ingest_result); F(pd_ingest_result, size); F(pd_ingest_result, rows_read);
   F(pd_ingest_result, rows_committed); F(pd_ingest_result, rows_rejected); F(pd_ingest_result, bytes_read);
   S(pd_user_events); F(pd_user_events, user); F(pd_user_events, n); F(pd_user_events, time);
