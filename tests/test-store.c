@@ -232,9 +232,19 @@ START_TEST(aliases_and_merges) {
     PD_CHECK(pd_writer_merge_users(w, union_id, card)); /* into a merged user: lands on phone */
     PD_CHECK(pd_writer_commit(w));
     if (compact_at == 2) PD_CHECK(pd_store_compact(s));
+    /* The compacting handle (it keeps its dictionary) sees what a fresh one does. */
+    char *live = scan_digest(s, 2, NULL);
+    uint32_t live_ids[4];
+    const char *live_names[] = {"+8613800000000", "wx-union-1", "card-77", "openid-xyz"};
+    for (int i = 0; i < 4; i++) PD_CHECK(pd_store_find_user(s, live_names[i], &live_ids[i]));
     pd_writer_close(w);
     pd_store_close(s);
     s = pd_test_open(dir, 0);
+    char *fresh = scan_digest(s, 2, NULL);
+    ck_assert_str_eq(live, fresh);
+    g_free(live);
+    g_free(fresh);
+    for (int i = 0; i < 4; i++) ck_assert_uint_eq(live_ids[i], phone);
     uint32_t got;
     const char *names[] = {"+8613800000000", "wx-union-1", "card-77", "openid-xyz"};
     for (int i = 0; i < 4; i++) {

@@ -9,6 +9,7 @@
  * stably, the few users whose events arrived out of order. The result is
  * exactly what pd__runs_get() yields for each user (see lib/scan/runs.c):
  * time order, ties in (segment, then log) insertion order. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -67,57 +68,75 @@ static void *big_alloc(size_t size) {
   return p;
 }
 
-/* Fills the columns of w (already sized for every committed event). */
-static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const uint32_t *canon) {
-  const pd__segment *g = &s->seg;
-  const pd__tail *t = &s->tail;
-  uint32_t n_users = w->n_users;
-  size_t nt = t->n_committed;
-  bool remap_seg = g->n_events && s->dict.n_merges > g->n_merges;
-#define CANON(u) (canon ? canon[u] : (u))
-  uint64_t *off = w->user_off;
-  memset(off, 0, ((size_t)n_users + 1) * sizeof *off);
-  for (uint32_t v = 0; v < g->n_users && v < n_users; v++) off[CANON(v) + 1] += g->user_off[v + 1] - g->user_off[v];
-  for (size_t i = 0; i < nt; i++) off[CANON(t->user[i]) + 1]++;
-  for (uint32_t u = 0; u < n_users; u++) off[u + 1] += off[u];
-  uint64_t *fill = big_alloc((size_t)n_users * sizeof *fill);
-  if (!fill && n_users) return pd__error(PD_ERR_NOMEM, "out of memory compacting");
-  if (n_users) memcpy(fill, off, (size_t)n_users * sizeof *fill);
+/* The log is moved in two passes so that no pass writes at random over
+ * the whole segment: first into blocks of BLOCK users (one sequential
+ * stream per block, in insertion order), then block by block into the
+ * columns, where a block's share of each column stays in cache. Each pass
+ * runs on two threads (halves of the log, then halves of the blocks). */
+#define BLOCK_SHIFT 9
+#define THREADS 2
 
-  /* The old segment's runs, member by member in ascending id order. */
-  for (uint32_t v = 0; v < g->n_users && v < n_users; v++) {
-    uint64_t a = g->user_off[v], n = g->user_off[v + 1] - a;
-    if (!n) continue;
-    uint64_t k = fill[CANON(v)];
-    fill[CANON(v)] += n;
-    memcpy(w->time + k, g->time + a, n * sizeof *w->time);
-    memcpy(w->type + k, g->type + a, n * sizeof *w->type);
-    memcpy(w->tp + k, g->tp + a, n * sizeof *w->tp);
-    memcpy(w->amount + k, g->amount + a, n * sizeof *w->amount);
-    if (remap_seg)
-      for (uint64_t i = 0; i < n; i++) w->ref[k + i] = g->ref[a + i] == PD_NONE ? PD_NONE : CANON(g->ref[a + i]);
-    else
-      memcpy(w->ref + k, g->ref + a, n * sizeof *w->ref);
-  }
-  /* The log in insertion order: one scattered write per column. */
-  const int64_t *tt = t->time, *ta = t->amount;
-  const uint32_t *tu = t->user, *ttp = t->tp, *tr = t->ref;
-  const uint16_t *ty = t->type;
-  for (size_t i = 0; i < nt; i++) {
-    uint64_t k = fill[CANON(tu[i])]++;
-    w->time[k] = tt[i];
-    w->type[k] = ty[i];
-    w->tp[k] = ttp[i];
-    w->ref[k] = tr[i] == PD_NONE ? PD_NONE : CANON(tr[i]);
-    w->amount[k] = ta[i];
-  }
-#undef CANON
-  free(fill);
+typedef struct brec {
+  int64_t time, amount;
+  uint32_t tp, ref; /* ref canonical */
+  uint16_t type, lu; /* lu: the user's index within its block */
+  uint32_t pad;
+} brec;
 
-  /* Users whose events arrived out of time order: a stable sort. */
+typedef struct fill_ctx {
+  const pd_store *s;
+  pd__segment_writer *w;
+  const uint32_t *canon;
+  uint32_t n_users, n_blocks;
+  size_t nt;
+  uint32_t *cnt[THREADS];  /* per thread: log events of each canonical user in its half */
+  uint64_t *cur[THREADS];  /* per thread: next record slot of each block */
+  uint64_t *rb;            /* records of block b: [rb[b], rb[b + 1]) */
+  brec *recs;
+  uint64_t *fill;          /* next column row of each user */
+  uint32_t split;          /* blocks [0, split) to thread 0 in pass 2 */
+  pd_status st[THREADS];
+} fill_ctx;
+
+#define CANON(c, u) ((c)->canon ? (c)->canon[u] : (u))
+
+static void log_half(const fill_ctx *c, int t, size_t *a, size_t *b) {
+  *a = c->nt * (size_t)t / THREADS;
+  *b = c->nt * (size_t)(t + 1) / THREADS;
+}
+
+static void count_pass(fill_ctx *c, int t) {
+  size_t a, b;
+  log_half(c, t, &a, &b);
+  const uint32_t *user = c->s->tail.user;
+  uint32_t *cnt = c->cnt[t];
+  for (size_t i = a; i < b; i++) cnt[CANON(c, user[i])]++;
+}
+
+static void block_pass(fill_ctx *c, int t) {
+  size_t a, b;
+  log_half(c, t, &a, &b);
+  const pd__tail *tl = &c->s->tail;
+  uint64_t *cur = c->cur[t];
+  brec *recs = c->recs;
+  for (size_t i = a; i < b; i++) {
+    uint32_t u = CANON(c, tl->user[i]), ref = tl->ref[i];
+    brec *r = &recs[cur[u >> BLOCK_SHIFT]++];
+    r->time = tl->time[i];
+    r->amount = tl->amount[i];
+    r->tp = tl->tp[i];
+    r->ref = ref == PD_NONE ? PD_NONE : CANON(c, ref);
+    r->type = tl->type[i];
+    r->lu = (uint16_t)(u & ((1u << BLOCK_SHIFT) - 1));
+  }
+}
+
+/* Stable time sort of the rows of users whose events arrived out of order. */
+static pd_status sort_users(pd__segment_writer *w, uint32_t from, uint32_t to) {
+  const uint64_t *off = w->user_off;
   rec *r = NULL, *tmp = NULL;
   size_t cap = 0;
-  for (uint32_t u = 0; u < n_users; u++) {
+  for (uint32_t u = from; u < to; u++) {
     uint64_t a = off[u], n = off[u + 1] - a;
     if (n < 2 || time_sorted(w->time + a, n)) continue;
     if (n > cap) {
@@ -147,6 +166,126 @@ static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const ui
   free(tmp);
   return PD_OK;
 }
+
+static void column_pass(fill_ctx *c, int t) {
+  pd__segment_writer *w = c->w;
+  uint32_t b0 = t ? c->split : 0, b1 = t ? c->n_blocks : c->split;
+  for (uint32_t b = b0; b < b1; b++) {
+    uint64_t *fill = c->fill + ((size_t)b << BLOCK_SHIFT);
+    for (uint64_t i = c->rb[b]; i < c->rb[b + 1]; i++) {
+      const brec *r = &c->recs[i];
+      uint64_t k = fill[r->lu]++;
+      w->time[k] = r->time;
+      w->amount[k] = r->amount;
+      w->tp[k] = r->tp;
+      w->ref[k] = r->ref;
+      w->type[k] = r->type;
+    }
+    uint32_t u0 = b << BLOCK_SHIFT, u1 = u0 + (1u << BLOCK_SHIFT) < c->n_users ? u0 + (1u << BLOCK_SHIFT) : c->n_users;
+    if (c->st[t] == PD_OK) c->st[t] = sort_users(w, u0, u1);
+  }
+}
+
+typedef struct pass_arg {
+  fill_ctx *c;
+  int t;
+  void (*fn)(fill_ctx *, int);
+} pass_arg;
+
+static void *pass_thread(void *arg) {
+  pass_arg *p = arg;
+  p->fn(p->c, p->t);
+  return NULL;
+}
+
+/* Runs fn(c, 0) here and fn(c, 1) on a second thread (here too if none). */
+static void run_pass(fill_ctx *c, void (*fn)(fill_ctx *, int)) {
+  pass_arg args[THREADS];
+  pthread_t th[THREADS];
+  bool started[THREADS] = {false};
+  for (int t = 1; t < THREADS; t++) {
+    args[t] = (pass_arg){c, t, fn};
+    started[t] = pthread_create(&th[t], NULL, pass_thread, &args[t]) == 0;
+  }
+  fn(c, 0);
+  for (int t = 1; t < THREADS; t++) {
+    if (started[t]) pthread_join(th[t], NULL);
+    else fn(c, t);
+  }
+}
+
+/* Fills the columns of w (already sized for every committed event). */
+static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const uint32_t *canon) {
+  const pd__segment *g = &s->seg;
+  fill_ctx c = {.s = s, .w = w, .canon = canon, .n_users = w->n_users, .nt = s->tail.n_committed};
+  c.n_blocks = (uint32_t)(((uint64_t)c.n_users + (1u << BLOCK_SHIFT) - 1) >> BLOCK_SHIFT);
+  size_t nu = (size_t)c.n_blocks << BLOCK_SHIFT; /* whole blocks: no bounds checks */
+  pd_status st = PD_OK;
+  for (int t = 0; t < THREADS; t++) {
+    c.cnt[t] = calloc(nu + 1, sizeof *c.cnt[t]);
+    c.cur[t] = malloc(((size_t)c.n_blocks + 1) * sizeof *c.cur[t]);
+  }
+  c.rb = malloc(((size_t)c.n_blocks + 1) * sizeof *c.rb);
+  c.fill = big_alloc((nu + 1) * sizeof *c.fill);
+  c.recs = big_alloc(c.nt * sizeof *c.recs);
+  bool ok = c.rb && c.fill && c.recs;
+  for (int t = 0; t < THREADS; t++) ok = ok && c.cnt[t] && c.cur[t];
+  if (!ok) {
+    st = pd__error(PD_ERR_NOMEM, "out of memory compacting");
+    goto out;
+  }
+  bool remap_seg = g->n_events && s->dict.n_merges > g->n_merges;
+  /* Counts, then the users' rows by prefix sums. */
+  run_pass(&c, count_pass);
+  uint64_t *off = w->user_off;
+  memset(off, 0, ((size_t)c.n_users + 1) * sizeof *off);
+  for (uint32_t v = 0; v < g->n_users && v < c.n_users; v++) off[CANON(&c, v) + 1] += g->user_off[v + 1] - g->user_off[v];
+  for (uint32_t u = 0; u < c.n_users; u++) off[u + 1] += off[u] + c.cnt[0][u] + c.cnt[1][u];
+  /* Blocks of records: thread 0's events of a block before thread 1's. */
+  uint64_t pos = 0;
+  for (uint32_t b = 0; b < c.n_blocks; b++) {
+    c.rb[b] = pos;
+    for (int t = 0; t < THREADS; t++) {
+      c.cur[t][b] = pos;
+      for (size_t u = (size_t)b << BLOCK_SHIFT; u < ((size_t)b + 1) << BLOCK_SHIFT; u++) pos += c.cnt[t][u];
+    }
+  }
+  c.rb[c.n_blocks] = pos;
+  run_pass(&c, block_pass);
+  /* The old segment's runs first, member by member in ascending id order. */
+  memcpy(c.fill, off, (size_t)c.n_users * sizeof *c.fill);
+  for (uint32_t v = 0; v < g->n_users && v < c.n_users; v++) {
+    uint64_t a = g->user_off[v], n = g->user_off[v + 1] - a;
+    if (!n) continue;
+    uint32_t u = CANON(&c, v);
+    uint64_t k = c.fill[u];
+    c.fill[u] += n;
+    memcpy(w->time + k, g->time + a, n * sizeof *w->time);
+    memcpy(w->type + k, g->type + a, n * sizeof *w->type);
+    memcpy(w->tp + k, g->tp + a, n * sizeof *w->tp);
+    memcpy(w->amount + k, g->amount + a, n * sizeof *w->amount);
+    if (remap_seg)
+      for (uint64_t i = 0; i < n; i++) w->ref[k + i] = g->ref[a + i] == PD_NONE ? PD_NONE : CANON(&c, g->ref[a + i]);
+    else
+      memcpy(w->ref + k, g->ref + a, n * sizeof *w->ref);
+  }
+  /* Then the log, block by block; the two halves carry about as many events. */
+  c.split = 0;
+  while (c.split < c.n_blocks && c.rb[c.split + 1] <= pos / 2) c.split++;
+  run_pass(&c, column_pass);
+  for (int t = 0; t < THREADS; t++)
+    if (c.st[t] != PD_OK) st = pd__error(c.st[t], "out of memory sorting users while compacting");
+out:
+  for (int t = 0; t < THREADS; t++) {
+    free(c.cnt[t]);
+    free(c.cur[t]);
+  }
+  free(c.rb);
+  free(c.fill);
+  free(c.recs);
+  return st;
+}
+#undef CANON
 
 /* Nothing new since the last compaction: its segment is current and the
  * log it started holds no committed block. */
@@ -199,8 +338,11 @@ pd_status pd__compact_locked(pd_store *s, bool force) {
   char *old_wal = strdup(s->wal.path ? s->wal.path : ""), *old_seg = s->seg.path ? strdup(s->seg.path) : NULL;
   pd_store fresh_state = {.dir = s->dir, .read_only = s->read_only, .durability = s->durability};
   fresh_state.wal.fd = -1;
-  st = pd__store_load(&fresh_state);
-  if (st == PD_OK) {
+  /* The dictionary in memory is the segment's: keep it and map the new
+   * files, rather than read back and verify what was just written. */
+  bool adopted = pd__dict_n_tags(&s->dict) == 0 && pd__store_adopt(s, gen) == PD_OK;
+  st = adopted ? PD_OK : pd__store_load(&fresh_state);
+  if (st == PD_OK && !adopted) {
     pd__store_unload(s);
     s->generation = fresh_state.generation;
     s->seg_generation = fresh_state.seg_generation;

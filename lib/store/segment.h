@@ -23,7 +23,9 @@ typedef struct pd__segment {
 } pd__segment;
 
 /* Maps seg-<generation>.pds, verifies every checksum (errors name the file
- * and byte offset) and loads its dictionary into d. */
+ * and byte offset) and loads its dictionary into d. With d NULL (a segment
+ * this process has just written and synced, whose dictionary it holds) only
+ * the header is checked. */
 pd_status pd__segment_open(const char *dir, uint64_t generation, pd__dict *d, pd__segment *out);
 void pd__segment_close(pd__segment *s);
 

@@ -172,6 +172,26 @@ pd_status pd__store_load(pd_store *s) {
   }
 }
 
+pd_status pd__store_adopt(pd_store *s, uint64_t generation) {
+  pd__segment seg;
+  pd__wal wal;
+  pd_status st = pd__segment_open(s->dir, generation, NULL, &seg);
+  if (st != PD_OK) return st;
+  if ((st = pd__wal_open(s->dir, generation, false, &wal)) != PD_OK) {
+    pd__segment_close(&seg);
+    return st;
+  }
+  pd__segment_close(&s->seg);
+  pd__wal_close(&s->wal);
+  tail_free(&s->tail);
+  s->seg = seg;
+  s->wal = wal;
+  s->generation = s->seg_generation = generation;
+  s->recovered_bytes = 0;
+  s->n_committed_merges = s->dict.n_merges;
+  return PD_OK;
+}
+
 static pd_status create_store(const char *dir) {
   if (mkdir(dir, 0755) != 0 && errno != EEXIST) return pd__error(PD_ERR_IO, "create directory %s: %s", dir, strerror(errno));
   int lock;

@@ -37,6 +37,11 @@ pd_status pd__tail_push(pd__tail *t, const pd_event *e);
  * compaction by another process). */
 pd_status pd__store_load(pd_store *s);
 void pd__store_unload(pd_store *s);
+/* After this handle's compaction published `generation`: maps the new
+ * segment and log, keeps the dictionary in memory (it is what the segment
+ * holds), drops the tail. Only when the dictionary has no tags (a reload
+ * moves merged users' tags to the survivor). */
+pd_status pd__store_adopt(pd_store *s, uint64_t generation);
 /* Writes MANIFEST atomically (tmp, fsync, rename, fsync dir). */
 pd_status pd__manifest_write(const char *dir, uint64_t generation, uint64_t seg_generation);
 /* Takes the writer lock; *fd_out receives the locked descriptor. */
