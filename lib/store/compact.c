@@ -73,7 +73,7 @@ static void *big_alloc(size_t size) {
  * stream per block, in insertion order), then block by block into the
  * columns, where a block's share of each column stays in cache. Each pass
  * runs on two threads (halves of the log, then halves of the blocks). */
-#define BLOCK_SHIFT 9
+#define BLOCK_SHIFT PD__BULK_SHIFT
 #define THREADS 2
 
 typedef struct brec {
@@ -87,6 +87,7 @@ typedef struct fill_ctx {
   const pd_store *s;
   pd__segment_writer *w;
   const uint32_t *canon;
+  const pd__bulk *extra;   /* may be NULL */
   uint32_t n_users, n_blocks;
   size_t nt;
   uint32_t *cnt[THREADS];  /* per thread: log events of each canonical user in its half */
@@ -181,6 +182,20 @@ static void column_pass(fill_ctx *c, int t) {
       w->ref[k] = r->ref;
       w->type[k] = r->type;
     }
+    const pd__bulk *x = c->extra;
+    for (uint32_t id = x && b < x->n_blocks ? x->block[b].first : 0; id;) {
+      const pd__bulk_chunk *ch = pd__bulk_chunk_at(x, id);
+      for (uint32_t i = 0; i < ch->n; i++) {
+        const pd__bulk_rec *r = &ch->r[i];
+        uint64_t k = fill[r->lu]++;
+        w->time[k] = r->time;
+        w->amount[k] = r->amount;
+        w->tp[k] = r->tp;
+        w->ref[k] = r->ref;
+        w->type[k] = r->type;
+      }
+      id = ch->next;
+    }
     uint32_t u0 = b << BLOCK_SHIFT, u1 = u0 + (1u << BLOCK_SHIFT) < c->n_users ? u0 + (1u << BLOCK_SHIFT) : c->n_users;
     if (c->st[t] == PD_OK) c->st[t] = sort_users(w, u0, u1);
   }
@@ -215,9 +230,9 @@ static void run_pass(fill_ctx *c, void (*fn)(fill_ctx *, int)) {
 }
 
 /* Fills the columns of w (already sized for every committed event). */
-static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const uint32_t *canon) {
+static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const uint32_t *canon, const pd__bulk *extra) {
   const pd__segment *g = &s->seg;
-  fill_ctx c = {.s = s, .w = w, .canon = canon, .n_users = w->n_users, .nt = s->tail.n_committed};
+  fill_ctx c = {.s = s, .w = w, .canon = canon, .extra = extra, .n_users = w->n_users, .nt = s->tail.n_committed};
   c.n_blocks = (uint32_t)(((uint64_t)c.n_users + (1u << BLOCK_SHIFT) - 1) >> BLOCK_SHIFT);
   size_t nu = (size_t)c.n_blocks << BLOCK_SHIFT; /* whole blocks: no bounds checks */
   pd_status st = PD_OK;
@@ -241,6 +256,12 @@ static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const ui
   memset(off, 0, ((size_t)c.n_users + 1) * sizeof *off);
   for (uint32_t v = 0; v < g->n_users && v < c.n_users; v++) off[CANON(&c, v) + 1] += g->user_off[v + 1] - g->user_off[v];
   for (uint32_t u = 0; u < c.n_users; u++) off[u + 1] += off[u] + c.cnt[0][u] + c.cnt[1][u];
+  uint64_t extra_n = 0; /* the bulk batch's events (of canonical users) */
+  if (extra)
+    for (uint32_t u = 0; u < c.n_users && u < extra->cap_count; u++) {
+      extra_n += extra->count[u];
+      off[u + 1] += extra_n;
+    }
   /* Blocks of records: thread 0's events of a block before thread 1's. */
   uint64_t pos = 0;
   for (uint32_t b = 0; b < c.n_blocks; b++) {
@@ -269,9 +290,14 @@ static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const ui
     else
       memcpy(w->ref + k, g->ref + a, n * sizeof *w->ref);
   }
-  /* Then the log, block by block; the two halves carry about as many events. */
+  /* Then the log and the bulk batch, block by block; the two halves carry
+   * about as many events. */
   c.split = 0;
-  while (c.split < c.n_blocks && c.rb[c.split + 1] <= pos / 2) c.split++;
+  for (uint64_t end = 0; c.split < c.n_blocks; c.split++) {
+    size_t next = ((size_t)c.split + 1) << BLOCK_SHIFT;
+    end = off[next < c.n_users ? next : c.n_users];
+    if (end > off[c.n_users] / 2) break;
+  }
   run_pass(&c, column_pass);
   for (int t = 0; t < THREADS; t++)
     if (c.st[t] != PD_OK) st = pd__error(c.st[t], "out of memory sorting users while compacting");
@@ -294,7 +320,7 @@ static bool nothing_to_do(const pd_store *s) {
          s->wal.committed_end <= PD_WAL_HEADER_SIZE;
 }
 
-pd_status pd__compact_locked(pd_store *s, bool force) {
+pd_status pd__compact_locked(pd_store *s, bool force, const pd__bulk *extra) {
   if (!force && nothing_to_do(s)) return PD_OK;
   uint32_t n_users = pd__dict_n_users(&s->dict);
   uint32_t *canon = NULL;
@@ -307,7 +333,7 @@ pd_status pd__compact_locked(pd_store *s, bool force) {
       n_merges += canon[u] != u;
     }
   }
-  uint64_t n_events = s->seg.n_events + s->tail.n_committed;
+  uint64_t n_events = s->seg.n_events + s->tail.n_committed + (extra ? extra->n : 0);
   pd__buf dict = {0};
   pd__segment_writer w;
   uint64_t gen = s->generation + 1;
@@ -318,7 +344,7 @@ pd_status pd__compact_locked(pd_store *s, bool force) {
     free(canon);
     return st;
   }
-  st = fill_columns(s, &w, canon);
+  st = fill_columns(s, &w, canon, extra);
   free(canon);
   if (st != PD_OK) {
     pd__segment_abort(&w);
@@ -367,7 +393,7 @@ pd_status pd_store_compact(pd_store *s) {
     pd_status st = pd__writer_check_idle(s->writer);
     if (st != PD_OK) return st;
     uint64_t before = s->generation;
-    st = pd__compact_locked(s, false);
+    st = pd__compact_locked(s, false, NULL);
     if (st != PD_OK || s->generation == before) return st;
     /* The writer keeps writing, now into the new log. */
     pd__wal rw;
@@ -384,7 +410,7 @@ pd_status pd_store_compact(pd_store *s) {
   pd_status st = pd__lock_acquire(s->dir, &lock);
   if (st != PD_OK) return st;
   st = pd_store_refresh(s);
-  if (st == PD_OK) st = pd__compact_locked(s, false);
+  if (st == PD_OK) st = pd__compact_locked(s, false, NULL);
   pd__lock_release(lock);
   return st;
 }

@@ -2,6 +2,7 @@
 #ifndef PD_STORE_INTERNAL_H
 #define PD_STORE_INTERNAL_H
 
+#include "bulk.h"
 #include "dict.h"
 #include "segment.h"
 #include "wal.h"
@@ -56,12 +57,13 @@ int pd__userset_pass(const pd_userset *set, uint32_t u);
 pd_status pd__writer_user_h(pd_writer *w, const char *name, size_t len, uint32_t h, uint32_t *out);
 pd__dict *pd__writer_dict(pd_writer *w);
 /* Compaction under a lock the caller holds. Without `force` it does
- * nothing when nothing was committed since the last compaction. */
-pd_status pd__compact_locked(pd_store *s, bool force);
+ * nothing when nothing was committed since the last compaction. `extra`
+ * (may be NULL): a bulk batch sealed with it, after the log's events. */
+pd_status pd__compact_locked(pd_store *s, bool force, const pd__bulk *extra);
 /* Bulk batches: the writer (idle, else PD_ERR_INVALID, no message) stops
- * logging records and events; the batch lives in memory (dictionary and
- * tail) until pd__writer_bulk_commit() compacts it with everything
- * committed into a new segment, or a rollback drops it. */
+ * logging records and events; the batch lives in memory (dictionary and a
+ * pd__bulk, not the tail) until pd__writer_bulk_commit() compacts it with
+ * everything committed into a new segment, or a rollback drops it. */
 pd_status pd__writer_bulk_begin(pd_writer *w);
 pd_status pd__writer_bulk_commit(pd_writer *w);
 

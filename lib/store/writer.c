@@ -14,6 +14,7 @@ struct pd_writer {
   uint64_t batch_events;  /* events appended since the last commit */
   bool batch_dirty;       /* anything (records or events) since the last commit */
   bool bulk;              /* the batch bypasses the log: committed by compaction */
+  pd__bulk bulk_events;   /* its events */
 };
 
 #define BATCH_SYNC_BYTES (64u << 20)
@@ -164,7 +165,10 @@ pd_status pd_writer_append(pd_writer *w, const pd_event *e) {
   if (e->referrer != PD_NONE && e->referrer >= pd__dict_n_users(d))
     return pd__error(PD_ERR_NOT_FOUND, "unknown referrer %u", e->referrer);
   if (w->bulk) {
-    pd_status st = pd__tail_push(&w->s->tail, e);
+    pd_event c = *e;
+    c.user = pd__dict_canonical(d, c.user);
+    if (c.referrer != PD_NONE) c.referrer = pd__dict_canonical(d, c.referrer);
+    pd_status st = pd__bulk_push(&w->bulk_events, &c);
     if (st != PD_OK) return st;
     w->batch_events++;
     w->batch_dirty = true;
@@ -214,6 +218,7 @@ pd_status pd_writer_rollback(pd_writer *w) {
   if (!w) return pd__error(PD_ERR_INVALID, "pd_writer_rollback: NULL writer");
   pd_store *s = w->s;
   w->bulk = false;
+  pd__bulk_free(&w->bulk_events);
   w->pending.len = 0;
   w->events_rec = SIZE_MAX;
   s->tail.n = s->tail.n_committed;
@@ -234,10 +239,8 @@ pd_status pd__writer_bulk_begin(pd_writer *w) {
 pd_status pd__writer_bulk_commit(pd_writer *w) {
   if (!w->bulk) return pd_writer_commit(w);
   pd_store *s = w->s;
-  size_t committed = s->tail.n_committed;
-  s->tail.n_committed = s->tail.n; /* compaction takes what is committed: the batch too */
   uint64_t before = s->generation;
-  pd_status st = pd__compact_locked(s, true);
+  pd_status st = pd__compact_locked(s, true, &w->bulk_events);
   if (st == PD_OK && s->generation != before) {
     /* Reloaded from the new generation: the writer continues in its log. */
     pd__wal rw;
@@ -252,11 +255,11 @@ pd_status pd__writer_bulk_commit(pd_writer *w) {
   if (st != PD_OK && s->generation == before) {
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", pd_last_error());
-    s->tail.n_committed = committed;
     pd_writer_rollback(w); /* nothing of the batch may survive a failed commit */
     return pd__error(st, "commit failed, batch rolled back: %s", msg);
   }
   w->bulk = false;
+  pd__bulk_free(&w->bulk_events);
   w->pending.len = 0;
   w->events_rec = SIZE_MAX;
   w->batch_events = 0;
