@@ -78,7 +78,9 @@ static int cmp_i64(const void *a, const void *b) {
 
 /* Sorted distinct keys. Takes over `keys` (a malloc'd array of n). */
 static void groups_make(pd__ref_groups *g, int64_t *keys, size_t n) {
-  qsort(keys, n, sizeof *keys, cmp_i64);
+  size_t i = 1;
+  while (i < n && keys[i - 1] <= keys[i]) i++;
+  if (i < n) qsort(keys, n, sizeof *keys, cmp_i64); /* one group (no breakdown) is already sorted */
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
     if (k == 0 || keys[i] != keys[k - 1]) keys[k++] = keys[i];
