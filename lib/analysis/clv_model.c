@@ -1,5 +1,6 @@
 /* CLV model handle: summary validation, fitting, accessors. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,7 +78,11 @@ void pd__clv_data_free(pd__clv_data *d) {
   free(d->xs);
   free(d->xw);
   free(d->xi);
-  free(d->logm);
+  free(d->goff);
+  free(d->gxm);
+  free(d->gw);
+  free(d->gM);
+  free(d->gacc);
   free(d->cache);
   memset(d, 0, sizeof *d);
 }
@@ -246,8 +251,6 @@ pd_status pd__clv_data_prepare(const pd__clv_family *fam, const pd_clv_summary *
   d->T = s->T;
   d->m = s->monetary;
   d->w = s->weight;
-  size_t n = s->n ? s->n : 1;
-  if (gg && !(d->logm = malloc(n * sizeof *d->logm))) goto nomem;
   if (distinct(s->x, s->n, SIZE_MAX, &d->xs, &d->xi, &d->nx)) goto nomem;
   if (!d->xs && !(d->xs = malloc(sizeof *d->xs))) goto nomem;
   size_t nx = d->nx;
@@ -255,15 +258,12 @@ pd_status pd__clv_data_prepare(const pd__clv_family *fam, const pd_clv_summary *
   d->cache = malloc((nx ? nx : 1) * 8 * sizeof *d->cache);
   if (!d->xw || !d->cache) goto nomem;
   for (size_t i = 0; i < s->n; i++) {
-    if (gg && s->x[i] == 0) { /* Gamma-Gamma learns from repeat customers only */
-      d->logm[i] = 0.0;
-      continue;
-    }
-    if (gg) d->logm[i] = log(s->monetary[i]);
+    if (gg && s->x[i] == 0) continue; /* Gamma-Gamma learns from repeat customers only */
     double w = pd__clv_w(d, i);
     d->xw[d->xi[i]] += w;
     d->wsum += w;
   }
+  if (gg && pd__gg_prepare(d, s)) goto nomem;
   if (!gg && fam->kind != PD_CLV_BGBB && s->n >= 64) {
     if (distinct(s->T, s->n, s->n / 4, &d->Ts, &d->Ti, &d->nT) ||
         distinct(s->t_x, s->n, s->n / 4, &d->txs, &d->txi, &d->ntx))
@@ -319,6 +319,45 @@ static double objective(const double *th, double *grad, void *vctx) {
   return f;
 }
 
+/* The same with the Hessian in log-parameters, for families with loglik2. */
+static double objective2(const double *th, double *grad, double *hess, void *vctx) {
+  fit_ctx *c = vctx;
+  size_t np = c->fam->np;
+  double p[PD__CLV_MAX_PARAMS] = {0}, g[PD__CLV_MAX_PARAMS] = {0}, H[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS] = {0};
+  for (size_t k = 0; k < np; k++) {
+    if (!(fabs(th[k]) <= 40.0)) return INFINITY;
+    p[k] = exp(th[k]);
+  }
+  double ll = c->fam->loglik2(p, c->d, g, H);
+  if (!isfinite(ll)) return INFINITY;
+  double W = c->d->wsum, f = -ll / W;
+  for (size_t k = 0; k < np; k++) {
+    f += c->penalty * p[k] * p[k];
+    grad[k] = -g[k] / W + 2.0 * c->penalty * p[k] * p[k];
+    for (size_t j = 0; j < np; j++) hess[k * np + j] = -H[k * np + j] / W + (k == j ? 4.0 * c->penalty * p[k] * p[k] : 0.0);
+  }
+  return f;
+}
+
+void pd__clv_hess_to_log(size_t np, const double *p, const double *grad_log, double *H) {
+  for (size_t k = 0; k < np; k++)
+    for (size_t j = 0; j < np; j++) H[k * np + j] = p[k] * p[j] * H[k * np + j] + (k == j ? grad_log[k] : 0.0);
+}
+
+/* Objective, gradient and Hessian at th: analytic when the family has
+ * loglik2 (one evaluation), else by central differences of the gradient. */
+static pd_status hessian_at(fit_ctx *c, const double *th, double *f, double *g, double *H, int *evals) {
+  size_t np = c->fam->np;
+  if (c->fam->loglik2) {
+    *f = objective2(th, g, H, c);
+    *evals += 1;
+    return isfinite(*f) ? PD_OK : pd__error(PD_ERR_NUMERIC, "clv: objective not finite");
+  }
+  *f = objective(th, g, c);
+  *evals += 1 + 2 * (int)np;
+  return pd__hessian(np, objective, c, th, H);
+}
+
 static pd_status model_alloc(const pd__clv_family *fam, pd_clv_model **out) {
   pd_clv_model *m = calloc(1, sizeof *m);
   if (!m) return pd__error(PD_ERR_NOMEM, "clv: out of memory");
@@ -352,9 +391,8 @@ static int newton_polish(fit_ctx *c, double *th, int *evals, double *H, int *h_v
   for (int it = 0; it < 5; it++) {
     double Hi[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
     double g[PD__CLV_MAX_PARAMS], step[PD__CLV_MAX_PARAMS], trial[PD__CLV_MAX_PARAMS];
-    double f0 = objective(th, g, c);
-    *evals += 1 + 2 * (int)np;
-    if (pd__hessian(np, objective, c, th, H) != PD_OK || pd__spd_inverse(np, H, Hi) != PD_OK) return 0;
+    double f0;
+    if (hessian_at(c, th, &f0, g, H, evals) != PD_OK || pd__spd_inverse(np, H, Hi) != PD_OK) return 0;
     double smax = 0.0;
     for (size_t i = 0; i < np; i++) {
       step[i] = 0.0;
@@ -378,8 +416,10 @@ pd_status pd_clv_fit(pd_clv_kind kind, const pd_clv_summary *data, const pd_clv_
   *out = NULL;
   const pd__clv_family *fam = pd__clv_family_of(kind);
   if (!fam) return pd__error(PD_ERR_INVALID, "clv_fit: unknown model kind %d", (int)kind);
-  if (opts && opts->size < sizeof(pd_clv_fit_options))
+  /* callers built before the threads field pass the shorter struct */
+  if (opts && opts->size < offsetof(pd_clv_fit_options, threads))
     return pd__error(PD_ERR_INVALID, "clv_fit: options size field not set (use PD_CLV_FIT_OPTIONS_INIT)");
+  unsigned threads = opts && opts->size >= offsetof(pd_clv_fit_options, threads) + sizeof opts->threads ? opts->threads : 0;
   double penalty = opts ? opts->penalty : 0.0;
   if (!(penalty >= 0 && isfinite(penalty))) return pd__error(PD_ERR_INVALID, "clv_fit: penalty must be >= 0");
   double th[PD__CLV_MAX_PARAMS];
@@ -396,12 +436,34 @@ pd_status pd_clv_fit(pd_clv_kind kind, const pd_clv_summary *data, const pd_clv_
     return pd__error(PD_ERR_INVALID, "clv_fit: no usable rows (total weight 0%s)",
                      kind == PD_CLV_GAMMA_GAMMA ? " among customers with x > 0" : "");
   }
+  d.threads = threads;
   fit_ctx c = {fam, &d, penalty};
   pd__optim_options oo = {opts && opts->max_iter > 0 ? opts->max_iter : 1000, opts && opts->tol > 0 ? opts->tol : 1e-9, 0, 1e-9};
   pd__optim_result r1 = {0}, r2 = {0};
   if (!isfinite(objective(th, NULL, &c)) && opts && opts->start)
     for (size_t k = 0; k < fam->np; k++) th[k] = log(fam->start[k]); /* unusable start: use the default */
   int evals = 0, iters = 0;
+  double H[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
+  int h_valid = 0;
+  if (fam->loglik2) {
+    /* Exact Hessian: damped Newton converges in a few evaluations; BFGS
+     * below only when it does not. */
+    double thn[PD__CLV_MAX_PARAMS];
+    memcpy(thn, th, fam->np * sizeof *th);
+    pd__optim_options no = {opts && opts->max_iter > 0 ? opts->max_iter : 100, oo.gtol, 0, 1e-6};
+    pd__optim_result rn = {0};
+    if (pd__newton(fam->np, objective2, &c, thn, &no, H, &rn) == PD_OK) {
+      evals += rn.evaluations;
+      iters += rn.iterations;
+      if (rn.converged) {
+        memcpy(th, thn, fam->np * sizeof *th);
+        r1.converged = 1;
+        h_valid = 1;
+        goto fitted;
+      }
+      if (rn.f < objective(th, NULL, &c)) memcpy(th, thn, fam->np * sizeof *th);
+    }
+  }
   st = pd__bfgs(fam->np, objective, &c, th, &oo, &r1);
   if (st == PD_OK) {
     evals += r1.evaluations;
@@ -428,9 +490,8 @@ pd_status pd_clv_fit(pd_clv_kind kind, const pd_clv_summary *data, const pd_clv_
   }
   /* Always polish: a few Newton steps make the estimate exact to ~1e-6
    * relative whatever the quasi-Newton test accepted. */
-  double H[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
-  int h_valid = 0;
   r1.converged = newton_polish(&c, th, &evals, H, &h_valid) || r1.converged;
+fitted:;
   pd_clv_model *m = NULL;
   st = model_alloc(fam, &m);
   if (st) {

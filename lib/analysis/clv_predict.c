@@ -48,11 +48,25 @@ pd_status pd_clv_predict_purchases(const pd_clv_model *m, const pd_clv_summary *
   return numeric_guard(out, data->n, fn);
 }
 
+typedef struct alive_job {
+  const pd_clv_model *m;
+  const pd_clv_summary *s;
+  double *out;
+} alive_job;
+
+static void alive_chunk(void *vjob, size_t chunk, size_t begin, size_t end) {
+  (void)chunk;
+  alive_job *j = vjob;
+  const pd_clv_summary *s = j->s;
+  for (size_t i = begin; i < end; i++) j->out[i] = j->m->fam->alive(j->m->p, s->x[i], s->t_x[i], s->T[i]);
+}
+
 pd_status pd_clv_predict_alive(const pd_clv_model *m, const pd_clv_summary *data, double *out) {
   const char *fn = "clv_predict_alive";
   pd_status st = check_model(m, fn, 1);
   if (st || (st = check_rows(m, data, out, fn, 0))) return st;
-  for (size_t i = 0; i < data->n; i++) out[i] = m->fam->alive(m->p, data->x[i], data->t_x[i], data->T[i]);
+  alive_job j = {m, data, out};
+  pd__clv_parallel(data->n, 0, alive_chunk, &j);
   return numeric_guard(out, data->n, fn);
 }
 

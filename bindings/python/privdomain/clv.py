@@ -95,10 +95,11 @@ class _Model:
         m._set(h)
         return m
 
-    def fit(self, summary, start=None, tol=0.0, max_iter=0):
-        """Maximum likelihood fit; returns self."""
+    def fit(self, summary, start=None, tol=0.0, max_iter=0, threads=0):
+        """Maximum likelihood fit; returns self. threads: for the likelihood sums of
+        large summaries (0 = one per core; the result does not depend on it)."""
         s = _Summary(summary, need_times=self.kind != 5, need_monetary=self.kind == 5)
-        opts = new(ClvFitOptions, penalty=self.penalizer, tol=tol, max_iter=max_iter)
+        opts = new(ClvFitOptions, penalty=self.penalizer, tol=tol, max_iter=max_iter, threads=int(threads))
         if start is not None:
             arr = (c_double * len(self.param_names))(*[float(start[k]) for k in self.param_names])
             opts.start = ctypes.cast(arr, POINTER(c_double))
