@@ -185,52 +185,141 @@ static int distinct(const double *v, size_t n, size_t limit, double **vals, uint
   return 0;
 }
 
+/* Distinct frequencies as distinct() gives them. x is validated whole and
+ * >= 0, so when the largest is small a dense table replaces the hashing. */
+static int distinct_x(const double *v, size_t n, double **vals, uint32_t **idx, size_t *nv) {
+  double mx = 0.0;
+  for (size_t i = 0; i < n; i++) mx = v[i] > mx ? v[i] : mx;
+  if (!(mx < (double)(1u << 20))) return distinct(v, n, SIZE_MAX, vals, idx, nv);
+  size_t cap = (size_t)mx + 1, k = 0;
+  *vals = NULL;
+  *idx = NULL;
+  *nv = 0;
+  uint32_t *tab = malloc(cap * sizeof *tab), *ix = malloc((n ? n : 1) * sizeof *ix);
+  double *s = NULL;
+  if (!tab || !ix) goto fail;
+  memset(tab, 0xff, cap * sizeof *tab);
+  for (size_t i = 0; i < n; i++) {
+    size_t xv = (size_t)v[i];
+    if (tab[xv] == UINT32_MAX) tab[xv] = (uint32_t)k++;
+    ix[i] = tab[xv];
+  }
+  if (!(s = malloc((k ? k : 1) * sizeof *s))) goto fail;
+  for (size_t xv = 0; xv < cap; xv++)
+    if (tab[xv] != UINT32_MAX) s[tab[xv]] = (double)xv;
+  free(tab);
+  *vals = s;
+  *idx = ix;
+  *nv = k;
+  return 0;
+fail:
+  free(tab);
+  free(ix);
+  return -1;
+}
+
+/* The distinct (x, T, t_x) triples of the rows as index triples tri[3k..3k+2]
+ * (into xs, Ts, txs) with uw[k] the total weight of their rows; *nu of
+ * them (tri and uw have room for n). Rows are bucketed by the (x, T) pair
+ * with a counting sort over a dense pair table (summaries in days have a
+ * few hundred distinct x and T) that carries each row's t_x index and
+ * weight along, then t_x is told apart within a bucket by a stamp per
+ * distinct t_x: sequential passes and small tables, no random reads of
+ * the rows. Hashing when the pair table would be large. -1: out of memory. */
+static int triples(const pd__clv_data *d, uint32_t *tri, double *uw, size_t *nu) {
+  size_t n = d->n, npair = d->nx * d->nT, k = 0, nT = d->nT;
+  if (npair > (1u << 22) || d->ntx > (1u << 22)) {
+    pd__u64map m = {0};
+    for (size_t i = 0; i < n; i++) {
+      size_t q = pd__u64map_put(&m, (uint64_t)d->xi[i] << 42 | (uint64_t)d->Ti[i] << 21 | d->txi[i]);
+      if (q == SIZE_MAX) {
+        pd__u64map_free(&m);
+        return -1;
+      }
+      if (q == k) {
+        tri[3 * k] = d->xi[i];
+        tri[3 * k + 1] = d->Ti[i];
+        tri[3 * k + 2] = d->txi[i];
+        uw[k++] = 0.0;
+      }
+      uw[q] += pd__clv_w(d, i);
+    }
+    *nu = k;
+    pd__u64map_free(&m);
+    return 0;
+  }
+  size_t n1 = n ? n : 1, nt1 = d->ntx ? d->ntx : 1;
+  uint32_t *start = calloc(npair + 1, sizeof *start), *stx = malloc(n1 * sizeof *stx);
+  uint32_t *stamp = malloc(nt1 * sizeof *stamp), *slot = malloc(nt1 * sizeof *slot);
+  double *sw = d->w ? malloc(n1 * sizeof *sw) : NULL;
+  int rc = -1;
+  if (!start || !stx || !stamp || !slot || (d->w && !sw)) goto done;
+  for (size_t i = 0; i < n; i++) start[d->xi[i] * nT + d->Ti[i] + 1]++;
+  for (size_t q = 0; q < npair; q++) start[q + 1] += start[q];
+  for (size_t i = 0; i < n; i++) {
+    uint32_t pos = start[d->xi[i] * nT + d->Ti[i]]++;
+    stx[pos] = d->txi[i];
+    if (sw) sw[pos] = d->w[i];
+  }
+  /* start[q] is now the end of bucket q */
+  memset(stamp, 0xff, nt1 * sizeof *stamp);
+  size_t b = 0;
+  for (size_t q = 0; q < npair; q++) {
+    for (; b < start[q]; b++) {
+      uint32_t t = stx[b];
+      if (stamp[t] != (uint32_t)q) {
+        stamp[t] = (uint32_t)q;
+        slot[t] = (uint32_t)k;
+        tri[3 * k] = (uint32_t)(q / nT);
+        tri[3 * k + 1] = (uint32_t)(q % nT);
+        tri[3 * k + 2] = t;
+        uw[k++] = 0.0;
+      }
+      uw[slot[t]] += sw ? sw[b] : 1.0;
+    }
+  }
+  *nu = k;
+  rc = 0;
+done:
+  free(start);
+  free(stx);
+  free(stamp);
+  free(slot);
+  free(sw);
+  return rc;
+}
+
 /* Summaries in whole days repeat: merges identical (x, t_x, T) rows into
  * one weighted row when that removes at least a quarter of them. */
 static int compress_rows(pd__clv_data *d) {
   if (d->nx >= (1u << 21) || d->nT >= (1u << 21) || d->ntx >= (1u << 21)) return 0;
-  pd__u64map m = {0};
-  uint32_t *row = malloc(d->n * sizeof *row);
-  if (!row) return -1;
-  for (size_t i = 0; i < d->n; i++) {
-    size_t k = pd__u64map_put(&m, (uint64_t)d->xi[i] << 42 | (uint64_t)d->Ti[i] << 21 | d->txi[i]);
-    if (k == SIZE_MAX) {
-      free(row);
-      pd__u64map_free(&m);
-      return -1;
-    }
-    row[i] = (uint32_t)k;
-  }
-  size_t nu = m.n;
-  pd__u64map_free(&m);
-  if (4 * nu > 3 * d->n) {
-    free(row);
-    return 0;
-  }
-  double *own = calloc(4 * (nu ? nu : 1), sizeof *own);
-  uint32_t *ui = malloc(3 * (nu ? nu : 1) * sizeof *ui);
-  if (!own || !ui) {
-    free(own);
-    free(ui);
-    free(row);
+  size_t n1 = d->n ? d->n : 1, nu = 0;
+  uint32_t *tri = malloc(3 * n1 * sizeof *tri);
+  double *w = malloc(n1 * sizeof *w);
+  if (!tri || !w || triples(d, tri, w, &nu)) {
+    free(tri);
+    free(w);
     return -1;
   }
-  double *ux = own, *utx = own + nu, *uT = own + 2 * nu, *uw = own + 3 * nu;
-  for (size_t i = 0; i < d->n; i++) {
-    uint32_t k = row[i];
-    ux[k] = d->x[i];
-    utx[k] = d->t_x[i];
-    uT[k] = d->T[i];
-    uw[k] += pd__clv_w(d, i);
-    ui[k] = d->xi[i];
-    ui[nu + k] = d->Ti[i];
-    ui[2 * nu + k] = d->txi[i];
+  double *own = 4 * nu > 3 * d->n ? NULL : malloc(4 * (nu ? nu : 1) * sizeof *own);
+  if (!own) {
+    free(tri);
+    free(w);
+    return 4 * nu > 3 * d->n ? 0 : -1;
   }
-  free(row);
-  memcpy(d->xi, ui, nu * sizeof *ui);
-  memcpy(d->Ti, ui + nu, nu * sizeof *ui);
-  memcpy(d->txi, ui + 2 * nu, nu * sizeof *ui);
-  free(ui);
+  double *ux = own, *utx = own + nu, *uT = own + 2 * nu, *uw = own + 3 * nu;
+  for (size_t k = 0; k < nu; k++) { /* values from the small distinct tables */
+    uint32_t xk = tri[3 * k], Tk = tri[3 * k + 1], tk = tri[3 * k + 2];
+    ux[k] = d->xs[xk];
+    uT[k] = d->Ts[Tk];
+    utx[k] = d->txs[tk];
+    uw[k] = w[k];
+    d->xi[k] = xk; /* k <= the rows read so far: the index arrays shrink in place */
+    d->Ti[k] = Tk;
+    d->txi[k] = tk;
+  }
+  free(tri);
+  free(w);
   d->own = own;
   d->x = ux;
   d->t_x = utx;
@@ -251,7 +340,7 @@ pd_status pd__clv_data_prepare(const pd__clv_family *fam, const pd_clv_summary *
   d->T = s->T;
   d->m = s->monetary;
   d->w = s->weight;
-  if (distinct(s->x, s->n, SIZE_MAX, &d->xs, &d->xi, &d->nx)) goto nomem;
+  if (distinct_x(s->x, s->n, &d->xs, &d->xi, &d->nx)) goto nomem;
   if (!d->xs && !(d->xs = malloc(sizeof *d->xs))) goto nomem;
   size_t nx = d->nx;
   d->xw = calloc(nx ? nx : 1, sizeof *d->xw);
