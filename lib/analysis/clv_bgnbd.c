@@ -288,6 +288,69 @@ static int grow(double **arr, size_t *cap, size_t k, size_t each) {
   return 0;
 }
 
+/* Dense indexes of the distinct x, T and (x, T) of a chunk's rows, in
+ * order of first appearance: small whole x through a table, others and T
+ * through hash maps, pairs through a [T][x] table grown as needed. */
+#define XDENSE 4096
+typedef struct keys {
+  uint32_t xtab[XDENSE];
+  pd__u64map xmap, tmap;
+  uint32_t *xbig;    /* xmap index -> x index */
+  size_t nbig, bigcap, nx, nT, np;
+  uint32_t *pairs;   /* [tk * xcols + xk] -> pair index, UINT32_MAX = none yet */
+  size_t xcols, trows;
+} keys;
+
+static void keys_free(keys *k) {
+  pd__u64map_free(&k->xmap);
+  pd__u64map_free(&k->tmap);
+  free(k->xbig);
+  free(k->pairs);
+}
+
+/* Indexes of (x, T); -1 when out of memory. */
+static int keys_get(keys *k, double x, double T, size_t *xk, size_t *tk, size_t *pk) {
+  if (x >= 0 && x < XDENSE && x == (double)(size_t)x) {
+    uint32_t *e = &k->xtab[(size_t)x];
+    if (*e == UINT32_MAX) *e = (uint32_t)k->nx++;
+    *xk = *e;
+  } else {
+    size_t m = pd__u64map_put(&k->xmap, pd__double_bits(x));
+    if (m == SIZE_MAX) return -1;
+    if (m == k->nbig) {
+      if (k->nbig == k->bigcap) {
+        size_t cap = k->bigcap ? 2 * k->bigcap : 64;
+        uint32_t *nb = realloc(k->xbig, cap * sizeof *nb);
+        if (!nb) return -1;
+        k->xbig = nb;
+        k->bigcap = cap;
+      }
+      k->xbig[k->nbig++] = (uint32_t)k->nx++;
+    }
+    *xk = k->xbig[m];
+  }
+  *tk = pd__u64map_put(&k->tmap, pd__double_bits(T));
+  if (*tk == SIZE_MAX) return -1;
+  if (*xk >= k->xcols || *tk >= k->trows) { /* grow the pair table, keeping its entries */
+    size_t xc = k->xcols ? k->xcols : 64, tr = k->trows ? k->trows : 256;
+    while (xc <= *xk) xc *= 2;
+    while (tr <= *tk) tr *= 2;
+    uint32_t *np = malloc(xc * tr * sizeof *np);
+    if (!np) return -1;
+    memset(np, 0xff, xc * tr * sizeof *np);
+    for (size_t a = 0; a < k->trows; a++)
+      memcpy(np + a * xc, k->pairs + a * k->xcols, k->xcols * sizeof *np);
+    free(k->pairs);
+    k->pairs = np;
+    k->xcols = xc;
+    k->trows = tr;
+  }
+  uint32_t *e = &k->pairs[*tk * k->xcols + *xk];
+  if (*e == UINT32_MAX) *e = (uint32_t)k->np++;
+  *pk = *e;
+  return 0;
+}
+
 static void disc_chunk(void *vjob, size_t chunk, size_t begin, size_t end) {
   disc_job *j = vjob;
   const double *p = j->p, *t = j->t, *disc = j->disc;
@@ -295,16 +358,16 @@ static void disc_chunk(void *vjob, size_t chunk, size_t begin, size_t end) {
   int mod = j->mod;
   size_t nt = j->nt, nterms = j->nterms;
   double pa = a + b - 1 - r + mod, pb = a - 1, base_c = a + b - 1 + mod;
-  pd__u64map xmap = {0}, tmap = {0}, pmap = {0};
+  keys *ks = calloc(1, sizeof *ks);
   size_t xcap = 0, tcap = 0, pcap = 0;
   double *coefs = NULL, *zws = NULL, *dv = NULL, *acc = malloc(nt * sizeof *acc);
-  int rc = acc ? 0 : 1;
+  int rc = acc && ks ? 0 : 1;
+  if (ks) memset(ks->xtab, 0xff, sizeof ks->xtab);
   for (size_t i = begin; i < end && rc == 0; i++) {
     double x = j->s->x[i], T = j->s->T[i];
-    size_t nx = xmap.n, nT = tmap.n, np = pmap.n;
-    size_t xk = pd__u64map_put(&xmap, pd__double_bits(x)), tk = pd__u64map_put(&tmap, pd__double_bits(T));
-    size_t pk = xk == SIZE_MAX || tk == SIZE_MAX ? SIZE_MAX : pd__u64map_put(&pmap, (uint64_t)xk << 32 | tk);
-    if (pk == SIZE_MAX || grow(&coefs, &xcap, xk, nterms) || grow(&zws, &tcap, tk, 2 * nt) || grow(&dv, &pcap, pk, 1)) {
+    size_t nx = ks->nx, nT = ks->tmap.n, np = ks->np, xk, tk, pk;
+    if (keys_get(ks, x, T, &xk, &tk, &pk) || grow(&coefs, &xcap, xk, nterms) || grow(&zws, &tcap, tk, 2 * nt) ||
+        grow(&dv, &pcap, pk, 1)) {
       rc = 1;
       break;
     }
@@ -362,9 +425,8 @@ static void disc_chunk(void *vjob, size_t chunk, size_t begin, size_t end) {
   free(coefs);
   free(zws);
   free(dv);
-  pd__u64map_free(&xmap);
-  pd__u64map_free(&tmap);
-  pd__u64map_free(&pmap);
+  if (ks) keys_free(ks);
+  free(ks);
   j->rc[chunk] = rc;
 }
 
