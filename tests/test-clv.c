@@ -700,6 +700,25 @@ START_TEST(extreme_users) {
     if (kinds[k] == PD_CLV_BGNBD) ck_assert(alive[0] == 1.0 && alive[1] == 1.0 && alive[6] == 1.0);
     pd_clv_model_free(m);
   }
+  /* An empty summary (n = 0, NULL arrays): predictions do nothing and succeed */
+  pd_clv_summary e = PD_CLV_SUMMARY_INIT;
+  pd_clv_model *bg = NULL, *ggm = NULL;
+  const double ggp[3] = {6.25, 3.74, 15.44};
+  ck_assert_int_eq(pd_clv_model_new(PD_CLV_BGNBD, params[0], 4, &bg), PD_OK);
+  ck_assert_int_eq(pd_clv_model_new(PD_CLV_GAMMA_GAMMA, ggp, 3, &ggm), PD_OK);
+  ck_assert_int_eq(pd_clv_predict_alive(bg, &e, NULL), PD_OK);
+  ck_assert_int_eq(pd_clv_predict_purchases(bg, &e, 10, NULL), PD_OK);
+  ck_assert_int_eq(pd_clv_predict_spend(ggm, &e, NULL), PD_OK);
+  ck_assert_int_eq(pd_clv_predict_value(bg, ggm, &e, 12, 0.01, 4.345, NULL), PD_OK);
+  pd_table *et = NULL;
+  ck_assert_int_eq(pd_clv_predict_table(bg, ggm, &e, 10, 12, 0.01, 4.345, &et), PD_OK);
+  ck_assert_int_eq(pd_table_n_rows(et), 0);
+  pd_table_free(et);
+  pd_clv_model *none = NULL;
+  ck_assert_int_eq(pd_clv_fit(PD_CLV_GAMMA_GAMMA, &e, NULL, &none), PD_ERR_INVALID);
+  ck_assert_ptr_null(none);
+  pd_clv_model_free(bg);
+  pd_clv_model_free(ggm);
   /* Fitting works with such users in the data too. */
   double fx[] = {0, 1, 2, 4000, 0, 3}, ftx[] = {0, 5, 20, 38, 0, 30}, fT[] = {38, 38, 30, 38, 10, 31};
   pd_clv_summary f = PD_CLV_SUMMARY_INIT;
@@ -792,6 +811,29 @@ START_TEST(far_starts_and_weights) {
     for (size_t i = 0; i < 4; i++) ck_close(pd_clv_model_param(m, i), pd_clv_model_param(ref, i), 1e-4);
     ck_close(pd_clv_model_loglik(m), pd_clv_model_loglik(ref), 1e-9);
     pd_clv_model_free(m);
+  }
+  /* The other models from far starts too: Gamma-Gamma (Newton), MBG/NBD
+   * (Newton), Pareto/NBD (BFGS, numerical Hessian). */
+  const struct {
+    pd_clv_kind kind;
+    double starts[2][4];
+  } others[] = {{PD_CLV_GAMMA_GAMMA, {{60, 0.05, 500}, {0.02, 40, 0.3}}},
+                {PD_CLV_MBGNBD, {{50, 0.01, 20, 0.05}, {1e-3, 500, 1e-3, 300}}},
+                {PD_CLV_PNBD, {{20, 0.05, 10, 0.1}, {0.01, 200, 0.01, 200}}}};
+  for (size_t k = 0; k < 3; k++) {
+    pd_clv_model *mref = fit_ok(others[k].kind, &s, NULL);
+    for (size_t j = 0; j < 2; j++) {
+      pd_clv_fit_options o = PD_CLV_FIT_OPTIONS_INIT;
+      o.start = others[k].starts[j];
+      pd_clv_model *m = fit_ok(others[k].kind, &s, &o);
+      for (size_t i = 0; i < pd_clv_model_n_params(m); i++)
+        ck_assert_msg(fabs(pd_clv_model_param(m, i) / pd_clv_model_param(mref, i) - 1) < 1e-4,
+                      "%s from start %zu: %s = %g vs %g", pd_clv_kind_name(others[k].kind), j,
+                      pd_clv_model_param_name(m, i), pd_clv_model_param(m, i), pd_clv_model_param(mref, i));
+      ck_close(pd_clv_model_loglik(m), pd_clv_model_loglik(mref), 1e-9);
+      pd_clv_model_free(m);
+    }
+    pd_clv_model_free(mref);
   }
   /* Identical rows merged with weights give the same fit. */
   cbs u = {0};
