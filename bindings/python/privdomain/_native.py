@@ -142,7 +142,7 @@ class ClvSummary(Structure):
 
 class ClvFitOptions(Structure):
     _fields_ = [("size", c_size_t), ("penalty", c_double), ("start", POINTER(c_double)),
-                ("max_iter", c_int), ("tol", c_double)]
+                ("max_iter", c_int), ("tol", c_double), ("threads", c_uint)]
 
 
 class RfmOptions(Structure):

@@ -416,6 +416,20 @@ class Store:
 
     # ---- clv (issue 6) ----
 
+    def rfm(self, unit_days=1.0, calibration_end=None, holdout_end=None, period="day", period_multiple=1,
+            tz=None, threads=0):
+        """Per-customer RFM summary Table (see privdomain.clv.rfm); feed it to
+        privdomain.clv.BetaGeo().fit(...) and friends."""
+        from .clv import rfm
+        return rfm(self, unit_days=unit_days, calibration_end=calibration_end, holdout_end=holdout_end,
+                   period=period, period_multiple=period_multiple, tz=tz, threads=threads)
+
+    def ltv(self, cohort_period="month", as_of=None, tz=None, users=False, threads=0):
+        """Historical value, CAC and LTV:CAC by acquisition touchpoint and cohort
+        (see privdomain.clv.ltv): (by_touchpoint, by_cohort[, by_user]) Tables."""
+        from .clv import ltv
+        return ltv(self, cohort_period=cohort_period, as_of=as_of, tz=tz, users=users, threads=threads)
+
     # ---- touchpoints, attribution, segments (issue 7) ----
 
     def tag_file(self, path, create_users=False, format="auto", lenient=False, rejects=None,

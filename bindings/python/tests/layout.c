@@ -50,6 +50,7 @@ int main(void) {
   F(pd_clv_summary, t_x); F(pd_clv_summary, T); F(pd_clv_summary, monetary); F(pd_clv_summary, weight);
   S(pd_clv_fit_options); F(pd_clv_fit_options, size); F(pd_clv_fit_options, penalty);
   F(pd_clv_fit_options, start); F(pd_clv_fit_options, max_iter); F(pd_clv_fit_options, tol);
+  F(pd_clv_fit_options, threads);
   /* retention, lifecycle, stickiness */
   S(pd_retention_options); F(pd_retention_options, size); F(pd_retention_options, start_types);
   F(pd_retention_options, n_start_types); F(pd_retention_options, recurring); F(pd_retention_options, return_types);
