@@ -27,5 +27,7 @@
 #include "privdomain/ltv.h"
 /* touchpoints, attribution, segments */
 #include "privdomain/attribution.h"
+/* rfm layers, membership */
+#include "privdomain/rfm_layers.h"
 
 #endif
