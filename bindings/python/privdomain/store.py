@@ -415,7 +415,23 @@ class Store:
 
     # ---- clv (issue 6) ----
 
+    def rfm(self, **options):
+        """Per-customer RFM summary Table as lifetimes defines it (privdomain.clv.rfm):
+        unit_days, calibration_end, holdout_end, period, period_multiple, tz, threads."""
+        from .clv import rfm
+        return rfm(self, **options)
+
     # ---- touchpoints, attribution, segments (issue 7) ----
+
+    # ---- rfm layers, membership (issue 7) ----
+
+    def rfm_layers(self, **options):
+        """RFM scores and the eight layers over a window (privdomain.rfm_layers.rfm_layers):
+        bins=5, thresholds=None ({"r","f","m"}: bins - 1 upper bounds each), split=None
+        ((r, f, m) instead of the means), window=(begin, end), tz, threads. Returns
+        RfmLayers(users, layers, thresholds), three Tables."""
+        from .rfm_layers import rfm_layers
+        return rfm_layers(self, **options)
 
     # ---- report (issue 8) ----
 
