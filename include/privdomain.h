@@ -29,5 +29,6 @@
 #include "privdomain/attribution.h"
 /* rfm layers, membership */
 #include "privdomain/rfm_layers.h"
+#include "privdomain/membership.h"
 
 #endif

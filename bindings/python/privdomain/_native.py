@@ -164,6 +164,11 @@ class RfmLayerOptions(Structure):
                 ("tz", c_char_p), ("window_begin", c_int64), ("window_end", c_int64), ("threads", c_uint)]
 
 
+class MembershipOptions(Structure):
+    _fields_ = [("size", c_size_t), ("end", c_int64), ("member_type", c_uint32), ("stored_value_type", c_uint32),
+                ("min_days", c_double), ("threads", c_uint)]
+
+
 class LtvOptions(Structure):
     _fields_ = [("size", c_size_t), ("tz", c_char_p), ("cohort_period", c_int), ("as_of", c_int64),
                 ("threads", c_uint)]
@@ -374,6 +379,7 @@ PROTOTYPES = {
                                            OUT_HANDLE]),
     "pd_rfm_layers_from_summary": (STATUS, [HANDLE, POINTER(RfmLayerOptions), OUT_HANDLE, OUT_HANDLE, OUT_HANDLE]),
     "pd_rfm_layers_from_store": (STATUS, [HANDLE, POINTER(RfmLayerOptions), OUT_HANDLE, OUT_HANDLE, OUT_HANDLE]),
+    "pd_membership_compare": (STATUS, [HANDLE, POINTER(MembershipOptions), OUT_HANDLE, OUT_HANDLE]),
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
     "pd_report_write": (STATUS, [HANDLE, POINTER(ReportOptions), c_char_p]),

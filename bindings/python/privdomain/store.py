@@ -433,6 +433,13 @@ class Store:
         from .rfm_layers import rfm_layers
         return rfm_layers(self, **options)
 
+    def membership(self, **options):
+        """Members vs non-members, stored-value users vs others, before vs after joining
+        (privdomain.membership.membership): end, min_days=7, member_event="member_join",
+        stored_value_event="stored_value", threads. Returns Membership(groups, before_after)."""
+        from .membership import membership
+        return membership(self, **options)
+
     # ---- report (issue 8) ----
 
     def report(self, path=None, **options):
