@@ -370,6 +370,8 @@ PROTOTYPES = {
     # touchpoints, attribution, segments (issue 7)
     "pd_attribution_split": (STATUS, [c_int, c_size_t, POINTER(c_int64), c_int64, c_int64,
                                       POINTER(AttributionParams), POINTER(c_int64)]),
+    "pd_ingest_tags": (STATUS, [HANDLE, c_char_p, POINTER(IngestOptions), c_int,
+                                POINTER(IngestResult)]),
     # rfm scores and layers, membership (issue 7)
     "pd_rfm_layer_name_zh": (c_char_p, [c_int]),
     "pd_rfm_layer_name": (c_char_p, [c_int]),
