@@ -27,6 +27,7 @@
 #include "privdomain/ltv.h"
 /* touchpoints, attribution, segments */
 #include "privdomain/attribution.h"
+#include "privdomain/segments.h"
 /* rfm layers, membership */
 #include "privdomain/rfm_layers.h"
 #include "privdomain/membership.h"
