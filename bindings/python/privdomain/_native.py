@@ -357,6 +357,8 @@ PROTOTYPES = {
     # touchpoints, attribution, segments (issue 7)
     "pd_attribution_split": (STATUS, [c_int, c_size_t, POINTER(c_int64), c_int64, c_int64,
                                       POINTER(AttributionParams), POINTER(c_int64)]),
+    "pd_ingest_tags": (STATUS, [HANDLE, c_char_p, POINTER(IngestOptions), c_int,
+                                POINTER(IngestResult)]),
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
     "pd_report_write": (STATUS, [HANDLE, POINTER(ReportOptions), c_char_p]),
