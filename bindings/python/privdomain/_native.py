@@ -156,6 +156,13 @@ class AttributionParams(Structure):
                 ("last_permille", c_uint32)]
 
 
+class SegmentOptions(Structure):
+    _fields_ = [("size", c_size_t), ("as_of_ms", c_int64), ("threads", c_uint)]
+
+
+SegmentRunFn = CFUNCTYPE(c_int, c_void_p, c_void_p, POINTER(c_void_p))
+
+
 class LtvOptions(Structure):
     _fields_ = [("size", c_size_t), ("tz", c_char_p), ("cohort_period", c_int), ("as_of", c_int64),
                 ("threads", c_uint)]
@@ -359,6 +366,16 @@ PROTOTYPES = {
                                       POINTER(AttributionParams), POINTER(c_int64)]),
     "pd_ingest_tags": (STATUS, [HANDLE, c_char_p, POINTER(IngestOptions), c_int,
                                 POINTER(IngestResult)]),
+    "pd_userset_copy": (STATUS, [OUT_HANDLE, HANDLE]),
+    "pd_segment_check": (STATUS, [c_char_p]),
+    "pd_segment_define": (STATUS, [HANDLE, c_char_p, c_char_p]),
+    "pd_segment_drop": (STATUS, [HANDLE, c_char_p]),
+    "pd_store_segments": (STATUS, [HANDLE, OUT_HANDLE]),
+    "pd_segment_get": (STATUS, [HANDLE, c_char_p, POINTER(c_void_p)]),
+    "pd_segment_eval": (STATUS, [HANDLE, c_char_p, POINTER(SegmentOptions), OUT_HANDLE]),
+    "pd_segment_eval_expr": (STATUS, [HANDLE, c_char_p, POINTER(SegmentOptions), OUT_HANDLE]),
+    "pd_segment_breakdown": (STATUS, [HANDLE, POINTER(c_char_p), c_size_t, POINTER(SegmentOptions),
+                                      SegmentRunFn, c_void_p, OUT_HANDLE]),
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
     "pd_report_write": (STATUS, [HANDLE, POINTER(ReportOptions), c_char_p]),

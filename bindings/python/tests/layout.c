@@ -83,6 +83,8 @@ int main(void) {
   F(pd_rfm_options, holdout_end); F(pd_rfm_options, threads);
   S(pd_attribution_params); F(pd_attribution_params, size); F(pd_attribution_params, half_life_ms);
   F(pd_attribution_params, first_permille); F(pd_attribution_params, last_permille);
+  S(pd_segment_options); F(pd_segment_options, size); F(pd_segment_options, as_of_ms);
+  F(pd_segment_options, threads);
   S(pd_ltv_options); F(pd_ltv_options, size); F(pd_ltv_options, tz); F(pd_ltv_options, cohort_period);
   F(pd_ltv_options, as_of); F(pd_ltv_options, threads);
   /* charts, funnel, retention, referral, touchpoints, report: add structs here */
