@@ -156,6 +156,12 @@ class AttributionParams(Structure):
                 ("last_permille", c_uint32)]
 
 
+class AttributionOptions(Structure):
+    _fields_ = [("size", c_size_t), ("model", c_int), ("conversion", POINTER(FunnelPred)),
+                ("lookback_ms", c_int64), ("touch_types", POINTER(c_uint32)), ("n_touch_types", c_size_t),
+                ("half_life_ms", c_int64), ("first_permille", c_uint32), ("last_permille", c_uint32)]
+
+
 class LtvOptions(Structure):
     _fields_ = [("size", c_size_t), ("tz", c_char_p), ("cohort_period", c_int), ("as_of", c_int64),
                 ("threads", c_uint)]
@@ -357,6 +363,9 @@ PROTOTYPES = {
     # touchpoints, attribution, segments (issue 7)
     "pd_attribution_split": (STATUS, [c_int, c_size_t, POINTER(c_int64), c_int64, c_int64,
                                       POINTER(AttributionParams), POINTER(c_int64)]),
+    "pd_attribution_run": (STATUS, [HANDLE, POINTER(AttributionOptions), POINTER(ScanOptions), OUT_HANDLE]),
+    "pd_attribution_model_from_name": (STATUS, [c_char_p, POINTER(c_int)]),
+    "pd_attribution_model_name": (c_char_p, [c_int]),
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
     "pd_report_write": (STATUS, [HANDLE, POINTER(ReportOptions), c_char_p]),

@@ -417,6 +417,14 @@ class Store:
 
     # ---- touchpoints, attribution, segments (issue 7) ----
 
+    def attribution(self, model="all", **options):
+        """Credit for conversions per touchpoint (a Table): model first, last, linear, decay,
+        position, markov or all (side by side). Options: conversion (event name or funnel-style
+        dict), lookback ("30d"), touches (event types), half_life ("7d"), position ((40, 20, 40)),
+        threads. See privdomain.attribution.attribution."""
+        from .attribution import attribution
+        return attribution(self, model, **options)
+
     # ---- report (issue 8) ----
 
     def report(self, path=None, **options):
