@@ -63,6 +63,64 @@ START_TEST(conservation) {
 }
 END_TEST
 
+/* Position-based in exact integers, 33.3/55.6/11.1 over five touches: weights x3 are
+ * 999, 556, 556, 556, 333 of 3000. 1000 -> 333 r 0, 185 r 1000 (x3), 111 r 0: 999 given,
+ * the leftover unit to the largest remainder (the middle group), its earliest touch. */
+START_TEST(position_exact) {
+  pd_attribution_params p = PD_ATTRIBUTION_PARAMS_INIT;
+  p.first_permille = 333;
+  p.last_permille = 111;
+  int64_t c[5];
+  split(PD_ATTRIBUTION_POSITION, 5, NULL, 0, 1000, &p, c);
+  ck_assert(c[0] == 333 && c[1] == 186 && c[2] == 185 && c[3] == 185 && c[4] == 111);
+  /* two touches: f:l = 3:1 of 1001 -> 750.75 and 250.25: 751, 250 */
+  split(PD_ATTRIBUTION_POSITION, 2, NULL, 0, 1001, &p, c);
+  ck_assert(c[0] == 751 && c[1] == 250);
+}
+END_TEST
+
+typedef struct ref_frac {
+  long double frac;
+  size_t i;
+} ref_frac;
+
+static int ref_cmp(const void *a, const void *b) {
+  const ref_frac *x = a, *y = b;
+  if (x->frac != y->frac) return x->frac > y->frac ? -1 : 1;
+  return x->i < y->i ? -1 : 1;
+}
+
+/* Long decay paths (the remainder goes through the selection, not a scan) against a
+ * plain reference: floors of the exact shares, then sort by fractional part. */
+START_TEST(decay_long_paths) {
+  pd_attribution_params p = PD_ATTRIBUTION_PARAMS_INIT;
+  p.half_life_ms = D / 2;
+  GRand *r = g_rand_new_with_seed(11);
+  for (int round = 0; round < 50; round++) {
+    size_t n = (size_t)g_rand_int_range(r, 5, 120);
+    int64_t t[120], c[120], want[120], v = g_rand_int_range(r, 0, 2000000);
+    ref_frac f[120];
+    for (size_t i = 0; i < n; i++) t[i] = (i ? t[i - 1] : 0) + g_rand_int_range(r, 0, 1000000);
+    int64_t conv = t[n - 1] + 1000;
+    split(PD_ATTRIBUTION_DECAY, n, t, conv, v, &p, c);
+    long double w[120], sum = 0;
+    for (size_t i = 0; i < n; i++) sum += (w[i] = exp2l(-(long double)(conv - t[i]) / (long double)p.half_life_ms));
+    int64_t given = 0;
+    for (size_t i = 0; i < n; i++) {
+      long double share = (long double)v * w[i] / sum;
+      want[i] = (int64_t)floorl(share);
+      f[i].frac = share - (long double)want[i];
+      f[i].i = i;
+      given += want[i];
+    }
+    qsort(f, n, sizeof *f, ref_cmp);
+    for (size_t j = 0; j < (size_t)(v - given); j++) want[f[j].i]++;
+    for (size_t i = 0; i < n; i++) ck_assert_msg(c[i] == want[i], "round %d touch %zu: %lld vs %lld", round, i, (long long)c[i], (long long)want[i]);
+  }
+  g_rand_free(r);
+}
+END_TEST
+
 START_TEST(invalid) {
   int64_t c[2];
   pd_attribution_params p = PD_ATTRIBUTION_PARAMS_INIT;
@@ -546,6 +604,8 @@ int main(void) {
   tcase_add_test(tc, rule_models);
   tcase_add_test(tc, conservation);
   tcase_add_test(tc, invalid);
+  tcase_add_test(tc, position_exact);
+  tcase_add_test(tc, decay_long_paths);
   tcase_add_test(tc, model_names);
   suite_add_tcase(s, tc);
   tc = tcase_create("store");

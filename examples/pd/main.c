@@ -25,6 +25,7 @@ static const pd_command commands[] = {
     {"clv", pd_cmd_clv, "fit BG/NBD, Pareto/NBD or MBG/NBD + Gamma-Gamma; P(alive), CLV per customer"},
     {"ltv", pd_cmd_ltv, "historical value by acquisition touchpoint and cohort; LTV:CAC"},
     /* touchpoints, attribution, segments (issue 7) */
+    {"attribution", pd_cmd_attribution, "credit for conversions per touchpoint: first, last, linear, decay, position, Markov"},
     /* report (issue 8) */
     {"report", pd_cmd_report, "write the operator's HTML report of a store"},
     {NULL, NULL, NULL},

@@ -58,8 +58,11 @@
  * per total (Markov) each share is floored and the remaining units go one
  * each to the largest fractional parts (largest-remainder rounding), ties
  * to the earlier touch (rule-based) or the lower touchpoint id (Markov).
- * So for every model the revenue column sums EXACTLY to the total value of
- * all conversions, "(none)" included. Conversion credit is apportioned the
+ * Shares are exact integer ratios for LINEAR and POSITION (so ties are real
+ * ties) and doubles for DECAY and MARKOV (a floor that rounding puts one
+ * unit low is repaired by the remainder step). So for every model the
+ * revenue column sums EXACTLY to the total value of all conversions,
+ * "(none)" included. Conversion credit is apportioned the
  * same way in millionths of a conversion, so the conversions column sums
  * to the number of conversions (exact in millionths; shown as a double).
  */

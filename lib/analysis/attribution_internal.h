@@ -5,10 +5,13 @@
 #include "pd_internal.h"
 
 /* pd_attribution_split() without allocation and without argument checks:
- * params complete, model rule-based, n >= 1, value >= 0.
+ * params complete, model rule-based, n >= 1, value >= 0. Splits a second
+ * value (>= 0) into credit2 as well unless credit2 is NULL (the weights are
+ * computed once).
  * scratch: caller memory for n * (2 * sizeof(double) + sizeof(size_t)) bytes. */
 void pd__attribution_split(pd_attribution_model model, size_t n, const int64_t *times, int64_t conv, int64_t value,
-                           const pd_attribution_params *p, int64_t *credit, void *scratch);
+                           const pd_attribution_params *p, int64_t *credit, int64_t value2, int64_t *credit2,
+                           void *scratch);
 
 /* Largest-remainder apportioning of value (>= 0) in proportion to the
  * weights w[0..n) (>= 0, sum > 0): floors, then one unit each to the

@@ -49,7 +49,7 @@ typedef struct part {
   tmap tm;
   /* per-user scratch */
   size_t *touch, tcap;
-  int64_t *ptime, *credit;
+  int64_t *ptime, *credit, *credit2;
   void *scratch;
   size_t pcap;
 } part;
@@ -102,6 +102,7 @@ static void part_free(part *p) {
   free(p->touch);
   free(p->ptime);
   free(p->credit);
+  free(p->credit2);
   free(p->scratch);
   free(p);
 }
@@ -131,9 +132,11 @@ static bool grow_path(part *p, size_t n) {
   if (t) p->ptime = t;
   int64_t *c = realloc(p->credit, nc * sizeof *c);
   if (c) p->credit = c;
+  int64_t *c2 = realloc(p->credit2, nc * sizeof *c2);
+  if (c2) p->credit2 = c2;
   void *s = realloc(p->scratch, nc * (sizeof(double) + sizeof(size_t) + sizeof(double)));
   if (s) p->scratch = s;
-  if (!t || !c || !s) return false;
+  if (!t || !c || !c2 || !s) return false;
   p->pcap = nc;
   return true;
 }
@@ -197,10 +200,13 @@ static pd_status conversion(part *p, const pd_user_events *ev, const size_t *tou
       p->micro[(size_t)tp * N_MODELS + m] += MICRO;
       continue;
     }
-    pd__attribution_split((pd_attribution_model)m, n, p->ptime, t, av, &c->params, p->credit, p->scratch);
-    for (size_t j = 0; j < n; j++) p->rev[(size_t)ev->touchpoint[touch[j]] * N_MODELS + m] += sign * p->credit[j];
-    pd__attribution_split((pd_attribution_model)m, n, p->ptime, t, MICRO, &c->params, p->credit, p->scratch);
-    for (size_t j = 0; j < n; j++) p->micro[(size_t)ev->touchpoint[touch[j]] * N_MODELS + m] += p->credit[j];
+    pd__attribution_split((pd_attribution_model)m, n, p->ptime, t, av, &c->params, p->credit, MICRO, p->credit2,
+                          p->scratch);
+    for (size_t j = 0; j < n; j++) {
+      size_t at = (size_t)ev->touchpoint[touch[j]] * N_MODELS + (size_t)m;
+      p->rev[at] += sign * p->credit[j];
+      p->micro[at] += p->credit2[j];
+    }
   }
   if (c->markov && !chain_add(p, ev, touch, n, (uint32_t)c->ntp)) return pd__error(PD_ERR_NOMEM, "attribution: out of memory");
   return PD_OK;
