@@ -275,6 +275,36 @@ START_TEST(rfm_section) {
 }
 END_TEST
 
+START_TEST(retention_section) {
+  fill();
+  char *html = report("Asia/Shanghai", "retention,lifecycle");
+  /* Shanghai weeks. Cohort W10: u1, u2, u4 acquire (u3 never does).
+   * k 0: u1's purchase after its acquire, 1 of 3; k 1 (W11): u1 again;
+   * k 2 (W12): u2's visit, but the data ends on Tuesday of W12, so that
+   * week is not over and the cell stays blank. */
+  ck_assert(strstr(html, "<title>2024-W10 \xC2\xB7 0: 33%</title>") != NULL);
+  ck_assert(strstr(html, "<title>2024-W10 \xC2\xB7 1: 33%</title>") != NULL);
+  ck_assert(strstr(html, "<title>2024-W10 \xC2\xB7 2:") == NULL);
+  ck_assert(strstr(html, KPI("Back in week 1", "33.3%", "average over 1 cohorts, weighted by size")) != NULL);
+  /* cumulative net revenue per cohort user: k 0 100.00 / 3, k 1 + 30.00 */
+  ck_assert(strstr(html, "<title>0 \xC2\xB7 2024-W10: \xC2\xA5" "33</title>") != NULL);
+  ck_assert(strstr(html, "<title>1 \xC2\xB7 2024-W10: \xC2\xA5" "43</title>") != NULL);
+  /* lifecycle: W10 u1, u2, u4 new; W11 u1 returning, u3 new, u2 and u4
+   * dormant; W12 (partial, left out of the headline) u2 resurrecting */
+  ck_assert(strstr(html, "Week 2024-W11 (Asia/Shanghai), the latest complete one.") != NULL);
+  ck_assert(strstr(html, "<div class=\"pd-label\">Active users</div><div class=\"pd-value\">2</div>") != NULL);
+  ck_assert(strstr(html, KPI("New", "1", "first active this period")) != NULL);
+  ck_assert(strstr(html, KPI("Returning", "1", "also active the period before")) != NULL);
+  ck_assert(strstr(html, KPI("Resurrecting", "0", "back after a gap")) != NULL);
+  ck_assert(strstr(html, KPI("Gone dormant", "2", "active the period before, not now")) != NULL);
+  ck_assert(strstr(html, KPI("Quick ratio", "0.50", "(new + resurrecting) / dormant; above 1 the pool grows")) != NULL);
+  ck_assert(strstr(html, "<title>2024-W12 \xC2\xB7 resurrecting") == NULL); /* the partial week: not drawn */
+  ck_assert(strstr(html, "<title>2024-W11 \xC2\xB7 gone dormant: -2</title>") != NULL);
+  ck_assert(strstr(html, "class=\"pd-error\"") == NULL);
+  pd_free(html);
+}
+END_TEST
+
 START_TEST(empty_store) {
   char *html = report(NULL, NULL);
   GString *ids = parse_page(html);
@@ -337,6 +367,7 @@ int main(void) {
   tcase_add_test(tc, stages_section);
   tcase_add_test(tc, referral_section);
   tcase_add_test(tc, rfm_section);
+  tcase_add_test(tc, retention_section);
   tcase_add_test(tc, empty_store);
   tcase_add_test(tc, options_and_errors);
   suite_add_tcase(s, tc);

@@ -107,6 +107,21 @@ PD_API pd_status pd_ingest_file(pd_writer *w, const char *path, const pd_ingest_
  * and commit as pd_ingest_file(). */
 PD_API pd_status pd_ingest_touchpoints(pd_writer *w, const char *path, const pd_ingest_options *opts);
 
+/* Ingests user tags: CSV, TSV or JSON Lines with columns user (the
+ * external id of a user or any of its aliases; opts->col_user renames it)
+ * and tag (required; 1 to 65,535 bytes of UTF-8). Each row tags the
+ * (surviving, after merges) user with the tag; a tag is created on first
+ * use; a row repeating a tag the user already has changes nothing.
+ * Unknown users: create_users nonzero creates them (as pd_writer_user());
+ * 0 makes the row bad: "FILE:LINE:COLUMN: expected a known user (external
+ * id or alias), got "x"", COLUMN where the user field starts. Bad rows
+ * (strict: the first error rolls back the whole file; lenient: to the
+ * rejects), positions, format detection and commit are as pd_ingest_file();
+ * uses format, lenient, rejects_path and col_user of opts (may be NULL).
+ * result may be NULL; rows_committed counts the rows applied. */
+PD_API pd_status pd_ingest_tags(pd_writer *w, const char *path, const pd_ingest_options *opts, int create_users,
+                                pd_ingest_result *result);
+
 /* Parses a timestamp as the ingest does (see above); tz may be NULL (UTC).
  * Returns PD_ERR_PARSE with a message "expected ..., got ..." (no
  * position), PD_ERR_INVALID for an unknown zone. Thread-safe; zones are

@@ -3,10 +3,12 @@
  * pd_report_write() runs the library's analyses on a store and writes one
  * HTML file with inline CSS and inline SVG charts (chart.h): no scripts, no
  * external fonts, images or links, so it opens offline and can be mailed.
- * Sections, in order: overview, activity, stages (AARRR or RARRA headline
- * figures), funnel, retention (heat map and cohort revenue), lifecycle,
+ * Sections, in order: overview, stages (AARRR or RARRA headline figures),
+ * activity, funnel (with drop-offs), retention (heat map and cohort revenue
+ * curves), lifecycle (new / returning / resurrecting / dormant per period),
  * referral (depth histogram with the compliance cap), touchpoints
- * (scorecard), clv (distribution, dormant users), rfm. A section whose
+ * (scorecard), clv (value distribution, P(alive), dormant users), rfm. A
+ * section whose
  * analysis this build does not have is left out; pd_report_section_id()
  * lists the sections this build writes. Each section is an element
  * <section id="ID" class="pd-section">.

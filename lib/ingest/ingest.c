@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ingest_internal.h"
+#include "store_internal.h"
 
 typedef pd_status (*row_fn)(pd__ing *g);
 
@@ -352,6 +353,34 @@ static pd_status touchpoint_row(pd__ing *g) {
   return PD_OK;
 }
 
+/* A tag row: resolve (or create) the user, then tag it. Everything that can
+ * make the row bad is checked before anything is written. */
+static pd_status tag_row(pd__ing *g) {
+  pd__val *v = g->v;
+  pd_status st;
+  char b[160];
+  if ((st = require(g, G_USER, "a user id")) != PD_OK || (st = check_text(g, G_USER)) != PD_OK) return st;
+  if ((st = require(g, G_TAG, "a tag name")) != PD_OK || (st = check_text(g, G_TAG)) != PD_OK) return st;
+  if (v[G_TAG].len > 65535) {
+    pd__error(PD_ERR_PARSE, "expected a tag name of at most 65535 bytes, got %zu bytes", v[G_TAG].len);
+    return bad_val(g, G_TAG);
+  }
+  const char *s = cstr(g, v[G_USER].p, v[G_USER].len);
+  if (!s) return pd__error(PD_ERR_NOMEM, "out of memory");
+  uint32_t user;
+  if (pd_store_find_user(pd__writer_store(g->w), s, &user) != PD_OK) {
+    if (!g->create_users) {
+      pd__error(PD_ERR_PARSE, "expected a known user (external id or alias), got %s", got(b, sizeof b, &v[G_USER]));
+      return bad_val(g, G_USER);
+    }
+    if ((st = pd_writer_user(g->w, s, &user)) != PD_OK) return writer_refused(g, G_USER, st);
+  }
+  if (!(s = cstr(g, v[G_TAG].p, v[G_TAG].len))) return pd__error(PD_ERR_NOMEM, "out of memory");
+  if ((st = pd_writer_tag(g->w, user, s)) != PD_OK) return writer_refused(g, G_TAG, st);
+  g->appended++;
+  return PD_OK;
+}
+
 /* ---- drivers ------------------------------------------------------------ */
 
 int pd__ing_progress(pd__ing *g, uint64_t done) {
@@ -616,18 +645,27 @@ static void cleanup(pd__ing *g) {
   free(g);
 }
 
+enum { KIND_EVENTS, KIND_TOUCHPOINTS, KIND_TAGS };
+
 static pd_status run(pd_writer *w, const char *path, const pd_ingest_options *opts, pd_ingest_result *result,
-                     bool touchpoints) {
+                     int kind, bool create_users) {
   if (!w || !path) return pd__error(PD_ERR_INVALID, "pd_ingest: writer and path must not be NULL");
   if (result && result->size < sizeof(size_t))
     return pd__error(PD_ERR_INVALID, "pd_ingest: result->size must be sizeof(pd_ingest_result)");
   pd__ing *g = calloc(1, sizeof *g);
   if (!g) return pd__error(PD_ERR_NOMEM, "out of memory");
+  g->create_users = create_users;
   pd_status st = setup(g, w, path, opts);
   if (st == PD_OK) {
     static const char *const ev_names[R_EVENT_ROLES] = {"ts", "user", "event", "touchpoint", "amount", "referrer"};
     static const char *const tp_names[T_ROLES] = {"name", "domain", "carrier", "daily_spend"};
-    if (touchpoints) {
+    if (kind == KIND_TAGS) {
+      g->n_roles = G_ROLES;
+      g->names[G_USER] = g->o.col_user && *g->o.col_user ? g->o.col_user : "user";
+      g->named[G_USER] = g->o.col_user && *g->o.col_user;
+      g->names[G_TAG] = "tag";
+      g->required[G_USER] = g->required[G_TAG] = true;
+    } else if (kind == KIND_TOUCHPOINTS) {
       g->n_roles = T_ROLES;
       for (int r = 0; r < T_ROLES; r++) g->names[r] = tp_names[r];
       g->required[T_NAME] = true;
@@ -641,9 +679,9 @@ static pd_status run(pd_writer *w, const char *path, const pd_ingest_options *op
       }
       g->required[R_TS] = g->required[R_USER] = g->required[R_EVENT] = true;
     }
-    row_fn row = touchpoints ? touchpoint_row : event_row;
+    row_fn row = kind == KIND_TAGS ? tag_row : kind == KIND_TOUCHPOINTS ? touchpoint_row : event_row;
     if (g->fmt == PD_INPUT_JSONL) st = jsonl_run(g, row);
-    else if ((st = dsv_header(g)) == PD_OK) st = touchpoints ? dsv_rows(g, row) : pd__ing_pipeline(g);
+    else if ((st = dsv_header(g)) == PD_OK) st = kind != KIND_EVENTS ? dsv_rows(g, row) : pd__ing_pipeline(g);
   }
   if (st == PD_OK && g->rejects && fflush(g->rejects) != 0)
     st = pd__error(PD_ERR_IO, "cannot write the rejects file %s", g->o.rejects_path);
@@ -671,9 +709,14 @@ static pd_status run(pd_writer *w, const char *path, const pd_ingest_options *op
 }
 
 pd_status pd_ingest_file(pd_writer *w, const char *path, const pd_ingest_options *opts, pd_ingest_result *result) {
-  return run(w, path, opts, result, false);
+  return run(w, path, opts, result, KIND_EVENTS, false);
 }
 
 pd_status pd_ingest_touchpoints(pd_writer *w, const char *path, const pd_ingest_options *opts) {
-  return run(w, path, opts, NULL, true);
+  return run(w, path, opts, NULL, KIND_TOUCHPOINTS, false);
+}
+
+pd_status pd_ingest_tags(pd_writer *w, const char *path, const pd_ingest_options *opts, int create_users,
+                         pd_ingest_result *result) {
+  return run(w, path, opts, result, KIND_TAGS, create_users != 0);
 }

@@ -18,6 +18,7 @@
 
 enum { R_TS, R_USER, R_EVENT, R_TP, R_AMOUNT, R_REF, R_EVENT_ROLES };
 enum { T_NAME, T_DOMAIN, T_CARRIER, T_SPEND, T_ROLES };
+enum { G_USER, G_TAG, G_ROLES }; /* tag files */
 #define PD__MAX_ROLES 6
 #define PD__ROW_BAD 2      /* parse: bad row, message (with position) set */
 #define PD__ROW_REJECTED 1 /* lenient: bad row written to the rejects */
@@ -88,6 +89,7 @@ typedef struct pd__ing {
   FILE *rejects;
   uint64_t appended;
   pd_ingest_result res;
+  bool create_users; /* tag files: unknown users are created */
 } pd__ing;
 
 /* Prefixes the current message with "path:line:column" of byte off of rec. */

@@ -27,6 +27,10 @@ static const section sections[] = {
     {"activity", "Activity", "Active users, new users and net revenue per period.", pd__report_activity},
     {"funnel", "Funnel", "How many acquired users activate, buy once and buy again, and where they drop off.",
      pd__report_funnel},
+    {"retention", "Retention", "How each acquisition cohort keeps coming back, and what it has paid so far.",
+     pd__report_retention},
+    {"lifecycle", "Pool lifecycle", "How the pool of active users changes: who is new, who stays, who comes back, who "
+     "goes dormant.", pd__report_lifecycle},
     {"referral", "Referral", "How much referral (fission) brings, how deep the chains go, and what it saves.",
      pd__report_referral},
     {"touchpoints", "Touchpoints", "Where users come from and what each touchpoint costs.", pd__report_touchpoints},

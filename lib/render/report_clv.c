@@ -47,6 +47,33 @@ static pd_status clv_histogram(pd__report *r, const double *clv, size_t n, pd_ta
   return pd__table_finish(t, out);
 }
 
+/* Customers by P(alive) in tenths; the buckets below the dormant threshold
+ * are flagged for the alert colour. */
+static pd_status alive_histogram(const pd_table *pred, pd_table **out) {
+  int64_t counts[10] = {0};
+  long c = pd_table_col_index(pred, "p_alive");
+  for (size_t i = 0; c >= 0 && i < pd_table_n_rows(pred); i++) {
+    if (pd_table_is_null(pred, i, (size_t)c)) continue;
+    double p = pd_table_get_double(pred, i, (size_t)c);
+    if (!isfinite(p)) continue;
+    int b = (int)floor(p * 10);
+    counts[b < 0 ? 0 : b > 9 ? 9 : b]++;
+  }
+  pd_table *t = pd__table_new("p_alive distribution");
+  size_t c_b = pd__table_add_col(t, "P(alive)", PD_TYPE_STRING);
+  size_t c_n = pd__table_add_col(t, "customers", PD_TYPE_INT64);
+  size_t c_d = pd__table_add_col(t, "dormant", PD_TYPE_INT64);
+  for (int b = 0; b < 10; b++) {
+    char label[32];
+    snprintf(label, sizeof label, "%d\xE2\x80\x93%d%%", b * 10, b * 10 + 10);
+    size_t row = pd__table_add_row(t);
+    pd__table_set_string(t, row, c_b, label);
+    pd__table_set_int64(t, row, c_n, counts[b]);
+    pd__table_set_int64(t, row, c_d, (b + 1) * 0.1 <= DORMANT_P_ALIVE + 1e-9);
+  }
+  return pd__table_finish(t, out);
+}
+
 static double column_sum(const pd_table *t, const char *col, size_t *n) {
   long c = pd_table_col_index(t, col);
   double s = 0;
@@ -64,7 +91,7 @@ pd_status pd__report_clv(pd__report *r) {
   pd_rfm_options ro = PD_RFM_OPTIONS_INIT;
   ro.tz = r->o.tz;
   ro.threads = r->o.threads;
-  pd_table *rfm = NULL, *pred = NULL, *hist = NULL, *dormant = NULL, *params = NULL;
+  pd_table *rfm = NULL, *pred = NULL, *hist = NULL, *dormant = NULL, *params = NULL, *alive_h = NULL;
   pd_clv_model *m = NULL, *gg = NULL;
   double *storage = NULL, *adj = NULL, *clv = NULL;
   const char *how = "BG/NBD purchases \xC3\x97 Gamma-Gamma spend, discounted 1% a month";
@@ -134,6 +161,7 @@ pd_status pd__report_clv(pd__report *r) {
   }
   if ((st = clv_histogram(r, clv, sum.n, &hist)) != PD_OK) goto done;
   if ((st = pd_ltv_dormant(m, rfm, DORMANT_P_ALIVE, NULL, &dormant)) != PD_OK) goto done;
+  if ((st = alive_histogram(pred, &alive_h)) != PD_OK) goto done;
 
   size_t n_clv = 0, n_alive, n_buy;
   double total = 0, alive = column_sum(pred, "p_alive", &n_alive);
@@ -174,6 +202,19 @@ pd_status pd__report_clv(pd__report *r) {
   h.y_title = "customers (count)";
   h.height = 340;
   pd__report_chart(r, hist, &h);
+  pd_chart_spec a = PD_CHART_SPEC_INIT;
+  a.kind = PD_CHART_BAR;
+  a.title = "Customers by probability of being alive";
+  snprintf(note, sizeof note, "P(alive) under the BG/NBD fit, from each customer's purchase count and recency; "
+           "below %.0f%%: dormant", DORMANT_P_ALIVE * 100);
+  a.subtitle = note;
+  a.value_cols = "customers";
+  a.highlight_col = "dormant";
+  a.highlight_label = "dormant";
+  a.x_title = "P(alive)";
+  a.y_title = "customers (count)";
+  a.height = 320;
+  pd__report_chart(r, alive_h, &a);
   pd_chart_spec d = PD_CHART_SPEC_INIT;
   d.kind = PD_CHART_HBAR;
   d.title = "Dormant share of customers by acquisition touchpoint";
@@ -197,6 +238,7 @@ done:
   pd_table_free(hist);
   pd_table_free(dormant);
   pd_table_free(params);
+  pd_table_free(alive_h);
   pd_clv_model_free(m);
   pd_clv_model_free(gg);
   pd_free(storage);

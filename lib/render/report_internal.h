@@ -52,5 +52,7 @@ pd_status pd__report_stages(pd__report *r);      /* report_stages.c */
 pd_status pd__report_referral(pd__report *r);    /* report_referral.c */
 pd_status pd__report_clv(pd__report *r);         /* report_clv.c */
 pd_status pd__report_rfm(pd__report *r);         /* report_rfm.c */
+pd_status pd__report_retention(pd__report *r);   /* report_retention.c */
+pd_status pd__report_lifecycle(pd__report *r);   /* report_retention.c */
 
 #endif

@@ -366,6 +366,8 @@ PROTOTYPES = {
     "pd_attribution_run": (STATUS, [HANDLE, POINTER(AttributionOptions), POINTER(ScanOptions), OUT_HANDLE]),
     "pd_attribution_model_from_name": (STATUS, [c_char_p, POINTER(c_int)]),
     "pd_attribution_model_name": (c_char_p, [c_int]),
+    "pd_ingest_tags": (STATUS, [HANDLE, c_char_p, POINTER(IngestOptions), c_int,
+                                POINTER(IngestResult)]),
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
     "pd_report_write": (STATUS, [HANDLE, POINTER(ReportOptions), c_char_p]),

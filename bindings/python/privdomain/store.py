@@ -425,6 +425,20 @@ class Store:
         from .attribution import attribution
         return attribution(self, model, **options)
 
+    def tag_file(self, path, create_users=False, format="auto", lenient=False, rejects=None,
+                 user_column=None):
+        """Ingests a `user,tag` file (CSV, TSV or JSON Lines, .gz too; header required) and
+        commits it with anything pending. Users are external ids or aliases; an unknown one
+        raises ParseError ("file:line:column: expected a known user ...") unless
+        create_users=True. lenient/rejects as ingest(). Returns {rows_read,
+        rows_committed, rows_rejected, bytes_read}."""
+        opts = self._ingest_options(format, lenient, rejects, None, 2,
+                                    user_column and {"user": user_column})
+        result = new(IngestResult)
+        lib.pd_ingest_tags(self._writer(), to_bytes(os.fspath(path)), ctypes.byref(opts),
+                           int(bool(create_users)), ctypes.byref(result))
+        return {name: getattr(result, name) for name, _ in IngestResult._fields_[1:]}
+
     # ---- report (issue 8) ----
 
     def report(self, path=None, **options):
