@@ -27,5 +27,6 @@
 #include "privdomain/ltv.h"
 /* touchpoints, attribution, segments */
 #include "privdomain/attribution.h"
+#include "privdomain/segments.h"
 
 #endif

@@ -3,6 +3,8 @@
  * integration of each model's definition. */
 #include <check.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +186,16 @@ START_TEST(special_functions) {
     double num = (pd__lgamma(x + h) - pd__lgamma(x - h)) / (2 * h);
     ck_assert_msg(fabs(pd__digamma(x) - num) < 1e-6 * fmax(1, fabs(num)), "digamma(%g) %g vs %g", x, pd__digamma(x), num);
   }
+  /* trigamma: known values and the derivative of digamma */
+  ck_close(pd__trigamma(1.0), M_PI * M_PI / 6, 1e-13);
+  ck_close(pd__trigamma(0.5), M_PI * M_PI / 2, 1e-13);
+  ck_close(pd__trigamma(-0.5), M_PI * M_PI / 2 + 4, 1e-12);
+  for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+    double x = xs[i], h = 1e-5 * fmax(fabs(x), 0.01);
+    double num = (pd__digamma(x + h) - pd__digamma(x - h)) / (2 * h);
+    ck_assert_msg(fabs(pd__trigamma(x) - num) < 1e-6 * fmax(1, fabs(num)), "trigamma(%g) %g vs %g", x,
+                  pd__trigamma(x), num);
+  }
   ck_close(pd__lbeta(2.0, 3.0), log(1.0 / 12.0), 1e-14);
   ck_close(pd__logaddexp(1000.0, 1000.0), 1000.0 + M_LN2, 1e-15);
   ck_close(pd__logaddexp(-INFINITY, 3.0), 3.0, 0);
@@ -285,6 +297,14 @@ static double quad3(const double *x, double *g, void *ctx) {
   return f;
 }
 
+static double rosenbrock2(const double *x, double *g, double *H, void *ctx) {
+  double f = rosenbrock(x, g, ctx);
+  H[0] = 2 - 400 * (x[1] - x[0] * x[0]) + 800 * x[0] * x[0];
+  H[1] = H[2] = -400 * x[0];
+  H[3] = 200;
+  return f;
+}
+
 START_TEST(optimisers) {
   double x[2] = {-1.2, 1.0};
   pd__optim_result r;
@@ -296,6 +316,17 @@ START_TEST(optimisers) {
   ck_assert_int_eq(pd__nelder_mead(2, rosenbrock, NULL, y, 0.5, &o, &r), PD_OK);
   ck_assert(r.converged);
   ck_assert_msg(fabs(y[0] - 1) < 1e-4 && fabs(y[1] - 1) < 1e-4, "NM at %g %g", y[0], y[1]);
+  /* damped Newton: from the classic start (indefinite Hessian on the way) and from far away */
+  const double starts[][2] = {{-1.2, 1.0}, {3.0, -4.0}, {-4.0, 16.5}};
+  for (int k = 0; k < 3; k++) {
+    double xn[2] = {starts[k][0], starts[k][1]}, Hn[4];
+    ck_assert_int_eq(pd__newton(2, rosenbrock2, NULL, xn, NULL, Hn, &r), PD_OK);
+    ck_assert_msg(r.converged && fabs(xn[0] - 1) < 1e-6 && fabs(xn[1] - 1) < 1e-6, "Newton from %g %g: %g %g (%d evals)",
+                  starts[k][0], starts[k][1], xn[0], xn[1], r.evaluations);
+    ck_assert(r.evaluations < 200);
+    ck_close(Hn[0], 802.0, 1e-4); /* the Hessian at the minimum */
+    ck_close(Hn[1], -400.0, 1e-4);
+  }
   /* Hessian and inverse of a known quadratic */
   double z[3] = {0.3, -0.2, 0.1}, H[9], C[9];
   ck_assert_int_eq(pd__hessian(3, quad3, NULL, z, H), PD_OK);
@@ -522,6 +553,13 @@ static double ll_logp(const double *th, double *g, void *v) {
   return c->f->loglik(p, c->d, NULL);
 }
 
+static double ll_logp_grad(const double *th, double *g, void *v) {
+  gctx *c = v;
+  double p[4];
+  for (size_t k = 0; k < c->f->np; k++) p[k] = exp(th[k]);
+  return c->f->loglik(p, c->d, g);
+}
+
 START_TEST(analytic_gradients) {
   /* A small mixed summary including x in the thousands. */
   double x[] = {0, 1, 2, 7, 3000, 1}, tx[] = {0, 3, 30.4, 12, 38, 38.5}, T[] = {38.9, 27, 38.9, 30, 38.5, 38.5};
@@ -545,6 +583,18 @@ START_TEST(analytic_gradients) {
     gctx c = {fams[k], &d};
     pd__numgrad(fams[k]->np, ll_logp, &c, th, ng);
     for (size_t i = 0; i < fams[k]->np; i++) ck_close(g[i], ng[i], 1e-6);
+    /* the analytic Hessian in log-parameters against differences of the gradient */
+    size_t np = fams[k]->np;
+    double H[16], nH[16], g2[4];
+    ck_assert_ptr_nonnull(fams[k]->loglik2);
+    ck_close(fams[k]->loglik2(pars[k], &d, g2, H), ll, 1e-14);
+    for (size_t i = 0; i < np; i++) ck_close(g2[i], g[i], 1e-14);
+    ck_assert_int_eq(pd__hessian(np, ll_logp_grad, &c, th, nH), PD_OK);
+    for (size_t i = 0; i < np * np; i++) {
+      ck_assert_msg(fabs(H[i] - nH[i]) <= 1e-6 * fmax(1.0, fabs(nH[i])), "%s H[%zu] = %.10g, numerical %.10g",
+                    fams[k]->name, i, H[i], nH[i]);
+      ck_assert(H[i] == H[(i % np) * np + i / np]); /* symmetric */
+    }
     pd__clv_data_free(&d);
   }
 }
@@ -650,6 +700,25 @@ START_TEST(extreme_users) {
     if (kinds[k] == PD_CLV_BGNBD) ck_assert(alive[0] == 1.0 && alive[1] == 1.0 && alive[6] == 1.0);
     pd_clv_model_free(m);
   }
+  /* An empty summary (n = 0, NULL arrays): predictions do nothing and succeed */
+  pd_clv_summary e = PD_CLV_SUMMARY_INIT;
+  pd_clv_model *bg = NULL, *ggm = NULL;
+  const double ggp[3] = {6.25, 3.74, 15.44};
+  ck_assert_int_eq(pd_clv_model_new(PD_CLV_BGNBD, params[0], 4, &bg), PD_OK);
+  ck_assert_int_eq(pd_clv_model_new(PD_CLV_GAMMA_GAMMA, ggp, 3, &ggm), PD_OK);
+  ck_assert_int_eq(pd_clv_predict_alive(bg, &e, NULL), PD_OK);
+  ck_assert_int_eq(pd_clv_predict_purchases(bg, &e, 10, NULL), PD_OK);
+  ck_assert_int_eq(pd_clv_predict_spend(ggm, &e, NULL), PD_OK);
+  ck_assert_int_eq(pd_clv_predict_value(bg, ggm, &e, 12, 0.01, 4.345, NULL), PD_OK);
+  pd_table *et = NULL;
+  ck_assert_int_eq(pd_clv_predict_table(bg, ggm, &e, 10, 12, 0.01, 4.345, &et), PD_OK);
+  ck_assert_int_eq(pd_table_n_rows(et), 0);
+  pd_table_free(et);
+  pd_clv_model *none = NULL;
+  ck_assert_int_eq(pd_clv_fit(PD_CLV_GAMMA_GAMMA, &e, NULL, &none), PD_ERR_INVALID);
+  ck_assert_ptr_null(none);
+  pd_clv_model_free(bg);
+  pd_clv_model_free(ggm);
   /* Fitting works with such users in the data too. */
   double fx[] = {0, 1, 2, 4000, 0, 3}, ftx[] = {0, 5, 20, 38, 0, 30}, fT[] = {38, 38, 30, 38, 10, 31};
   pd_clv_summary f = PD_CLV_SUMMARY_INIT;
@@ -742,6 +811,29 @@ START_TEST(far_starts_and_weights) {
     for (size_t i = 0; i < 4; i++) ck_close(pd_clv_model_param(m, i), pd_clv_model_param(ref, i), 1e-4);
     ck_close(pd_clv_model_loglik(m), pd_clv_model_loglik(ref), 1e-9);
     pd_clv_model_free(m);
+  }
+  /* The other models from far starts too: Gamma-Gamma (Newton), MBG/NBD
+   * (Newton), Pareto/NBD (BFGS, numerical Hessian). */
+  const struct {
+    pd_clv_kind kind;
+    double starts[2][4];
+  } others[] = {{PD_CLV_GAMMA_GAMMA, {{60, 0.05, 500}, {0.02, 40, 0.3}}},
+                {PD_CLV_MBGNBD, {{50, 0.01, 20, 0.05}, {1e-3, 500, 1e-3, 300}}},
+                {PD_CLV_PNBD, {{20, 0.05, 10, 0.1}, {0.01, 200, 0.01, 200}}}};
+  for (size_t k = 0; k < 3; k++) {
+    pd_clv_model *mref = fit_ok(others[k].kind, &s, NULL);
+    for (size_t j = 0; j < 2; j++) {
+      pd_clv_fit_options o = PD_CLV_FIT_OPTIONS_INIT;
+      o.start = others[k].starts[j];
+      pd_clv_model *m = fit_ok(others[k].kind, &s, &o);
+      for (size_t i = 0; i < pd_clv_model_n_params(m); i++)
+        ck_assert_msg(fabs(pd_clv_model_param(m, i) / pd_clv_model_param(mref, i) - 1) < 1e-4,
+                      "%s from start %zu: %s = %g vs %g", pd_clv_kind_name(others[k].kind), j,
+                      pd_clv_model_param_name(m, i), pd_clv_model_param(m, i), pd_clv_model_param(mref, i));
+      ck_close(pd_clv_model_loglik(m), pd_clv_model_loglik(mref), 1e-9);
+      pd_clv_model_free(m);
+    }
+    pd_clv_model_free(mref);
   }
   /* Identical rows merged with weights give the same fit. */
   cbs u = {0};
@@ -914,6 +1006,119 @@ START_TEST(conservation_and_monotonicity) {
 }
 END_TEST
 
+/* Large summaries are summed in chunks on several threads: the result is
+ * the same bit for bit whatever the thread count, and equals a fit of the
+ * same customers merged into weighted rows (to rounding). */
+static double u01(uint64_t *z) { /* splitmix64 -> (0, 1) */
+  uint64_t v = (*z += 0x9E3779B97F4A7C15u);
+  v = (v ^ (v >> 30)) * 0xBF58476D1CE4E5B9u;
+  v = (v ^ (v >> 27)) * 0x94D049BB133111EBu;
+  v ^= v >> 31;
+  return ((double)(v >> 11) + 0.5) / 9007199254740992.0;
+}
+
+START_TEST(threads_do_not_change_fits) {
+  /* customers simulated from BG/NBD (r = 0.5, alpha = 4, a = 1, b = 3) with
+   * Gamma-Gamma spend (p = 2, q = 4, gamma = 10), whole days in weeks */
+  size_t n = 150000;
+  double *x = malloc(n * sizeof *x), *tx = malloc(n * sizeof *tx), *T = malloc(n * sizeof *T), *m = malloc(n * sizeof *m);
+  uint64_t z = 12345;
+  for (size_t i = 0; i < n; i++) {
+    double g = sqrt(-2 * log(u01(&z))) * cos(2 * M_PI * u01(&z));
+    double lambda = g * g / 2 / 4.0, drop = 1 - pow(u01(&z), 1.0 / 3), nu = -log(u01(&z) * u01(&z) * u01(&z) * u01(&z)) / 10;
+    int Td = 182 + (int)(183 * u01(&z)), last = 0, k = 0;
+    double t = 0, sum = 0;
+    for (;;) {
+      t += -log(u01(&z)) / lambda;
+      int day = (int)floor(t * 7);
+      if (day > Td || k >= 2000) break;
+      if (day > last) {
+        k++;
+        last = day;
+        sum += -log(u01(&z) * u01(&z)) / nu;
+      }
+      if (u01(&z) < drop) break;
+    }
+    x[i] = k;
+    tx[i] = last / 7.0;
+    T[i] = Td / 7.0;
+    m[i] = k ? sum / k : 0;
+  }
+  pd_clv_summary s = PD_CLV_SUMMARY_INIT;
+  s.n = n;
+  s.x = x;
+  s.t_x = tx;
+  s.T = T;
+  s.monetary = m;
+  ck_assert_int_ge(pd__clv_chunks(n), 2);
+  const pd_clv_kind kinds[] = {PD_CLV_BGNBD, PD_CLV_GAMMA_GAMMA};
+  for (int k = 0; k < 2; k++) {
+    pd_clv_model *ref = NULL;
+    pd_clv_fit_options o = PD_CLV_FIT_OPTIONS_INIT;
+    o.threads = 1;
+    ck_assert_int_eq(pd_clv_fit(kinds[k], &s, &o, &ref), PD_OK);
+    ck_assert(pd_clv_model_converged(ref));
+    const unsigned threads[] = {2, 3, 0};
+    for (int t = 0; t < 3; t++) {
+      pd_clv_model *mt = NULL;
+      o.threads = threads[t];
+      ck_assert_int_eq(pd_clv_fit(kinds[k], &s, &o, &mt), PD_OK);
+      for (size_t i = 0; i < pd_clv_model_n_params(ref); i++) {
+        ck_assert(pd_clv_model_param(mt, i) == pd_clv_model_param(ref, i));
+        ck_assert(pd_clv_model_stderr(mt, i) == pd_clv_model_stderr(ref, i));
+      }
+      ck_assert(pd_clv_model_loglik(mt) == pd_clv_model_loglik(ref));
+      pd_clv_model_free(mt);
+    }
+    if (kinds[k] == PD_CLV_BGNBD) {
+      /* predictions over chunks on threads: each row as computed alone */
+      double *pa = malloc(n * sizeof *pa), *pp = malloc(n * sizeof *pp), *pv = malloc(n * sizeof *pv);
+      ck_assert_int_eq(pd_clv_predict_alive(ref, &s, pa), PD_OK);
+      ck_assert_int_eq(pd_clv_predict_purchases(ref, &s, 30.0, pp), PD_OK);
+      for (size_t i = 0; i < n; i += 997) {
+        ck_close(pa[i], ref->fam->alive(ref->p, x[i], tx[i], T[i]), 1e-14);
+        ck_close(pp[i], ref->fam->cond_expected(ref->p, x[i], tx[i], T[i], 30.0), 1e-9);
+      }
+      pd_clv_model *gg = NULL;
+      ck_assert_int_eq(pd_clv_fit(PD_CLV_GAMMA_GAMMA, &s, NULL, &gg), PD_OK);
+      ck_assert_int_eq(pd_clv_predict_value(ref, gg, &s, 3, 0.01, 4.345, pv), PD_OK);
+      for (size_t i = 0; i < n; i += 997) {
+        double one, sp;
+        pd_clv_summary r1 = s;
+        r1.n = 1;
+        r1.x = x + i;
+        r1.t_x = tx + i;
+        r1.T = T + i;
+        r1.monetary = m + i;
+        ck_assert_int_eq(pd_clv_predict_spend(gg, &r1, &sp), PD_OK);
+        double e1 = ref->fam->cond_expected(ref->p, x[i], tx[i], T[i], 4.345);
+        double e2 = ref->fam->cond_expected(ref->p, x[i], tx[i], T[i], 2 * 4.345);
+        double e3 = ref->fam->cond_expected(ref->p, x[i], tx[i], T[i], 3 * 4.345);
+        one = sp * (e1 / 1.01 + (e2 - e1) / (1.01 * 1.01) + (e3 - e2) / (1.01 * 1.01 * 1.01));
+        ck_close(pv[i], one, 1e-9);
+      }
+      pd_clv_model_free(gg);
+      free(pa);
+      free(pp);
+      free(pv);
+    }
+    pd_clv_model_free(ref);
+  }
+  /* options of the size before the threads field are accepted */
+  pd_clv_fit_options old = PD_CLV_FIT_OPTIONS_INIT;
+  old.size = offsetof(pd_clv_fit_options, threads);
+  pd_clv_model *mo = NULL;
+  ck_assert_int_eq(pd_clv_fit(PD_CLV_GAMMA_GAMMA, &s, &old, &mo), PD_OK);
+  pd_clv_model_free(mo);
+  old.size = offsetof(pd_clv_fit_options, tol);
+  ck_assert_int_eq(pd_clv_fit(PD_CLV_GAMMA_GAMMA, &s, &old, &mo), PD_ERR_INVALID);
+  free(x);
+  free(tx);
+  free(T);
+  free(m);
+}
+END_TEST
+
 START_TEST(names) {
   ck_assert_int_eq(pd_clv_kind_from_name("pnbd"), PD_CLV_PNBD);
   ck_assert_int_eq(pd_clv_kind_from_name("nope"), 0);
@@ -948,6 +1153,7 @@ static Suite *clv_suite(void) {
   tcase_add_test(tc, bad_summaries);
   tcase_add_test(tc, far_starts_and_weights);
   tcase_add_test(tc, conservation_and_monotonicity);
+  tcase_add_test(tc, threads_do_not_change_fits);
   tcase_add_test(tc, names);
   suite_add_tcase(s, tc);
   return s;

@@ -649,7 +649,467 @@ START_TEST(projection_and_options) {
 }
 END_TEST
 
-static void add_store_tests(Suite *s) { (void)s; }
+/* ---- store-level runs: pd_referral_run on real stores ------------------ */
+
+/* One event of a hand-built store: user and referrer by name (NULL: none),
+ * touchpoint by name (NULL: none). */
+typedef struct sev {
+  const char *user;
+  int64_t t;
+  uint16_t type;
+  const char *tp;
+  const char *ref;
+  int64_t amount;
+} sev;
+
+typedef struct tpdef {
+  const char *name;
+  pd_domain domain;
+  int64_t daily_spend;
+} tpdef;
+
+static uint32_t uid(pd_store *st, const char *name) {
+  uint32_t u = PD_NONE;
+  PD_CHECK(pd_store_find_user(st, name, &u));
+  return u;
+}
+
+/* Writes the events into a new store at `dir`, `per_commit` at a time and
+ * in reverse order (latest first), compacting after `compact_after`
+ * commits, so runs come from the segment and the log tail together. */
+static pd_store *make_store(const char *dir, const tpdef *tps, size_t n_tps, const sev *e, size_t n,
+                            size_t per_commit, size_t compact_after) {
+  pd_store *st = pd_test_open(dir, 1);
+  pd_writer *w = NULL;
+  PD_CHECK(pd_writer_open(&w, st));
+  for (size_t i = 0; i < n_tps; i++) {
+    pd_touchpoint_def d = PD_TOUCHPOINT_DEF_INIT;
+    d.name = tps[i].name;
+    d.domain = tps[i].domain;
+    d.daily_spend = tps[i].daily_spend;
+    uint32_t id;
+    PD_CHECK(pd_writer_touchpoint(w, &d, &id));
+  }
+  size_t commits = 0;
+  for (size_t k = 0; k < n; k++) {
+    const sev *x = &e[n - 1 - k];
+    pd_event pe = {x->t, PD_NONE, x->type, PD_NONE, PD_NONE, x->amount};
+    PD_CHECK(pd_writer_user(w, x->user, &pe.user));
+    if (x->ref) PD_CHECK(pd_writer_user(w, x->ref, &pe.referrer));
+    if (x->tp) PD_CHECK(pd_writer_touchpoint_name(w, x->tp, &pe.touchpoint));
+    PD_CHECK(pd_writer_append(w, &pe));
+    if ((k + 1) % per_commit == 0 || k + 1 == n) {
+      PD_CHECK(pd_writer_commit(w));
+      if (++commits == compact_after) PD_CHECK(pd_store_compact(st));
+    }
+  }
+  pd_writer_close(w);
+  return st;
+}
+
+static pd_referral *run_store(pd_store *st, const pd_referral_options *o) {
+  pd_referral *r = NULL;
+  PD_CHECK(pd_referral_run(st, o, &r));
+  return r;
+}
+
+/* The CSV of every view of a result; free with free_views(). */
+static void views_csv(const pd_referral *r, char **out) {
+  for (int v = 0; v < PD_REFERRAL_VIEW_COUNT; v++) {
+    pd_table *x = view(r, (pd_referral_view)v);
+    PD_CHECK(pd_table_format(x, PD_FORMAT_CSV, &out[v], NULL));
+    pd_table_free(x);
+  }
+}
+
+static void free_views(char **csv) {
+  for (int v = 0; v < PD_REFERRAL_VIEW_COUNT; v++) pd_free(csv[v]);
+}
+
+/* Every view of r must print as `want`. */
+static void same_views(char *const *want, const pd_referral *r) {
+  char *got[PD_REFERRAL_VIEW_COUNT];
+  views_csv(r, got);
+  for (int v = 0; v < PD_REFERRAL_VIEW_COUNT; v++)
+    ck_assert_msg(strcmp(want[v], got[v]) == 0, "view %s differs:\n%s\nvs\n%s",
+                  pd_referral_view_name((pd_referral_view)v), want[v], got[v]);
+  free_views(got);
+}
+
+#define HUB_KIDS 40
+
+/* Bad input and odd shapes in one store:
+ *   chain: root (ads) -> c1 -> c2 -> c3 -> c4 -> c5   (c3..c5 beyond the cap of 2)
+ *   cycle: y1 <- y2 <- y3 <- y1 (each names the next as referrer); y2 acquired
+ *          first loses its edge: y2 -> y1 -> y3 (y1 names y2, y3 names y1)
+ *   s names itself; k signs up through root, later through y1 (a conflict);
+ *   e signs up through late an hour before late's first event;
+ *   hub (poster) has 40 referees h<i>, each with two referees h<i>a, h<i>b. */
+START_TEST(store_bad_input_and_shapes) {
+  static const tpdef tps[] = {{"ads", PD_DOMAIN_PUBLIC, 10000}, {"poster", PD_DOMAIN_PRIVATE, 0}};
+  sev e[64 + 3 * HUB_KIDS * 2];
+  size_t n = 0;
+#define E(...) (e[n++] = (sev){__VA_ARGS__})
+  E("root", T0, PD_EV_ACQUIRE, "ads", NULL, 0);
+  E("root", T0 + H, PD_EV_PURCHASE, "ads", NULL, 1000);
+  static const char *const chain[] = {"root", "c1", "c2", "c3", "c4", "c5"};
+  for (int i = 1; i < 6; i++) {
+    E(chain[i], T0 + i * D, PD_EV_REFERRAL_SIGNUP, "poster", chain[i - 1], 0);
+    E(chain[i], T0 + i * D + H, PD_EV_PURCHASE, "poster", NULL, 100 * i);
+  }
+  E("y1", T0 + 2 * H, PD_EV_REFERRAL_SIGNUP, "poster", "y2", 0);
+  E("y2", T0 + 1 * H, PD_EV_REFERRAL_SIGNUP, "poster", "y3", 0);
+  E("y3", T0 + 3 * H, PD_EV_REFERRAL_SIGNUP, "poster", "y1", 0);
+  E("s", T0 + 4 * H, PD_EV_REFERRAL_SIGNUP, "poster", "s", 0);
+  E("s", T0 + 5 * H, PD_EV_INVITE, "poster", NULL, 0);
+  E("k", T0 + 2 * D, PD_EV_REFERRAL_SIGNUP, "poster", "root", 0);
+  E("k", T0 + 3 * D, PD_EV_REFERRAL_SIGNUP, "poster", "y1", 0);
+  E("e", T0 + 10 * D, PD_EV_REFERRAL_SIGNUP, "poster", "late", 0);
+  E("late", T0 + 10 * D + H, PD_EV_VISIT, "poster", NULL, 0);
+  E("late", T0 + 10 * D + 2 * H, PD_EV_ACQUIRE, "poster", NULL, 0);
+  E("hub", T0, PD_EV_ACQUIRE, "poster", NULL, 0);
+  static char names[HUB_KIDS][3][16];
+  for (int i = 0; i < HUB_KIDS; i++) {
+    snprintf(names[i][0], 16, "h%d", i);
+    snprintf(names[i][1], 16, "h%da", i);
+    snprintf(names[i][2], 16, "h%db", i);
+    E("hub", T0 + i * H, PD_EV_INVITE, "poster", NULL, 0);
+    E(names[i][0], T0 + i * H + 60000, PD_EV_REFERRAL_SIGNUP, "poster", "hub", 0);
+    E(names[i][1], T0 + D + i * H, PD_EV_REFERRAL_SIGNUP, "poster", names[i][0], 0);
+    E(names[i][2], T0 + D + i * H, PD_EV_REFERRAL_SIGNUP, "poster", names[i][0], 0);
+    E(names[i][2], T0 + 2 * D, PD_EV_PURCHASE, "poster", NULL, 10);
+  }
+#undef E
+  char *dir = pd_test_tmpdir("referral");
+  pd_store *st = make_store(dir, tps, 2, e, n, 7, 5);
+  pd_referral_options o = PD_REFERRAL_OPTIONS_INIT;
+  o.threads = 1;
+  pd_referral *r = run_store(st, &o);
+  /* users: root + 5 chain + 3 cycle + s + k + e + late + hub + 40 * 3 */
+  const double users = 1 + 5 + 3 + 1 + 1 + 2 + 1 + 3 * HUB_KIDS;
+  ck_close(metric(r, "users"), users);
+  ck_close(metric(r, "roots"), 5); /* root, y2 (cut), s, late, hub */
+  ck_close(metric(r, "referred"), users - 5);
+  /* Chain past the cap. */
+  for (int i = 0; i < 6; i++) {
+    pd_referral_user_info x = info(r, uid(st, chain[i]));
+    ck_assert_uint_eq(x.depth, (uint32_t)i);
+    ck_assert_uint_eq(x.root, uid(st, "root"));
+    ck_assert_uint_eq(x.descendants, (uint32_t)(5 - i) + (i == 0)); /* root also has k */
+  }
+  ck_close(metric(r, "max_depth"), 5);
+  ck_close(metric(r, "beyond_cap_users"), 3);
+  ck_close(metric(r, "beyond_cap_revenue"), 300 + 400 + 500);
+  pd_table *t = view(r, PD_REFERRAL_BEYOND_CAP);
+  ck_assert_uint_eq(pd_table_n_rows(t), 3);
+  for (size_t i = 0; i < 3; i++) { /* rows by user id: c5 was written first */
+    int d = gets(t, i, "name")[1] - '0';
+    ck_assert_int_ge(d, 3);
+    ck_assert_str_eq(gets(t, i, "name"), chain[d]);
+    ck_assert_int_eq(geti(t, i, "user"), uid(st, chain[d]));
+    if (i) ck_assert_int_gt(geti(t, i, "user"), geti(t, i - 1, "user"));
+    ck_assert_int_eq(geti(t, i, "depth"), d);
+    ck_assert_int_eq(geti(t, i, "referrer"), uid(st, chain[d - 1]));
+    ck_assert_int_eq(geti(t, i, "revenue"), 100 * d);
+  }
+  pd_table_free(t);
+  /* The cycle, cut at y2 (acquired first). */
+  ck_close(metric(r, "cycles"), 1);
+  ck_close(metric(r, "cycle_members"), 3);
+  ck_assert_uint_eq(info(r, uid(st, "y2")).referrer, NO);
+  ck_assert_uint_eq(info(r, uid(st, "y2")).attributed, uid(st, "y3"));
+  ck_assert_uint_eq(info(r, uid(st, "y1")).depth, 1);
+  ck_assert_uint_eq(info(r, uid(st, "y3")).depth, 2);
+  ck_assert_uint_eq(info(r, uid(st, "y2")).descendants, 2);
+  /* Self-referral: a root with its invite still counted. */
+  ck_close(metric(r, "self_referrals"), 1);
+  ck_assert_uint_eq(info(r, uid(st, "s")).referrer, NO);
+  ck_assert_uint_eq(info(r, uid(st, "s")).invites, 1);
+  /* Conflict: the first referrer stays. */
+  ck_close(metric(r, "conflicts"), 1);
+  ck_assert_uint_eq(info(r, uid(st, "k")).referrer, uid(st, "root"));
+  /* Early sign-up: reported, kept; its cycle time is negative. */
+  ck_close(metric(r, "signup_before_referrer"), 1);
+  ck_close(metric(r, "cycle_time_negative"), 1);
+  ck_assert_uint_eq(info(r, uid(st, "e")).referrer, uid(st, "late"));
+  t = view(r, PD_REFERRAL_ISSUES);
+  ck_assert_uint_eq(pd_table_n_rows(t), 4);
+  const char *kinds[] = {"self_referral", "cycle", "conflict", "signup_before_referrer"};
+  const char *who[] = {"s", "y2", "k", "e"};
+  for (size_t i = 0; i < 4; i++) {
+    ck_assert_str_eq(gets(t, i, "kind"), kinds[i]);
+    ck_assert_str_eq(gets(t, i, "name"), who[i]);
+  }
+  ck_assert_str_eq(gets(t, 1, "detail"), "y2 -> y3 -> y1 -> y2 (3 members)");
+  ck_assert_int_eq(geti(t, 2, "referrer"), uid(st, "y1"));
+  ck_assert_str_eq(gets(t, 2, "time"), "2024-03-04T00:00:00Z");
+  ck_assert_str_eq(gets(t, 3, "detail"), "signed up 1.0 h before the referrer's first event (2024-03-11T01:00:00Z)");
+  pd_table_free(t);
+  /* The hub: 40 direct referees, 120 descendants, the top referrer and the largest tree. */
+  pd_referral_user_info hub = info(r, uid(st, "hub"));
+  ck_assert_uint_eq(hub.direct_referees, HUB_KIDS);
+  ck_assert_uint_eq(hub.descendants, 3 * HUB_KIDS);
+  ck_assert_int_eq(hub.descendants_revenue, 10 * HUB_KIDS);
+  ck_assert_uint_eq(hub.invites, HUB_KIDS);
+  t = view(r, PD_REFERRAL_TOP);
+  ck_assert_str_eq(gets(t, 0, "name"), "hub");
+  ck_assert_int_eq(geti(t, 0, "descendants"), 3 * HUB_KIDS);
+  ck_assert_str_eq(gets(t, 1, "name"), "root"); /* 6 descendants */
+  ck_assert_int_eq(geti(t, 1, "descendants"), 6);
+  /* then the 40 h<i> with two each (by id: h0 first), ahead of c1 (4 descendants, 1 direct)... */
+  ck_assert_int_eq(geti(t, 2, "descendants"), 4);
+  ck_assert_str_eq(gets(t, 2, "name"), "c1");
+  ck_assert_int_eq(geti(t, 3, "descendants"), 3);
+  ck_assert_int_eq(geti(t, 4, "descendants"), 2);
+  ck_assert_int_eq(geti(t, 4, "direct_referees"), 2);
+  pd_table_free(t);
+  /* Hub tree: 121 nodes: 40 pairs at distance 2 under each h<i>... mean distance by the
+   * Wiener index: edges hub-h<i> split 3 | 118, edges h<i>-leaf split 1 | 120. */
+  t = view(r, PD_REFERRAL_TREES);
+  ck_assert_str_eq(gets(t, 0, "name"), "hub");
+  ck_assert_int_eq(geti(t, 0, "users"), 1 + 3 * HUB_KIDS);
+  double nn = 1 + 3 * HUB_KIDS, wiener = HUB_KIDS * (3.0 * (nn - 3)) + 2 * HUB_KIDS * (1.0 * (nn - 1));
+  ck_close(getd(t, 0, "structural_virality"), wiener / (nn * (nn - 1) / 2));
+  pd_table_free(t);
+  t = view(r, PD_REFERRAL_LARGEST_TREE);
+  ck_assert_uint_eq(pd_table_n_rows(t), 1 + 3 * HUB_KIDS);
+  ck_assert_str_eq(gets(t, 0, "label"), "hub");
+  for (size_t i = 1; i < pd_table_n_rows(t); i++) { /* breadth first: the 40 h<i>, then their referees */
+    int64_t d = i <= HUB_KIDS ? 1 : 2;
+    ck_assert_int_eq(geti(t, i, "depth"), d);
+    ck_assert_uint_eq(strlen(gets(t, i, "label")) > 3 || gets(t, i, "label")[2] == 'a' || gets(t, i, "label")[2] == 'b',
+                      d == 2);
+  }
+  pd_table_free(t);
+  /* K: direct referees over users; generations from the depth histogram. */
+  ck_close(metric(r, "k"), (users - 5) / users);
+  t = view(r, PD_REFERRAL_DEPTH);
+  /* depth 0: root y2 s late hub; 1: c1 y1 k e h0..h39; 2: c2 y3 h<i>a h<i>b; 3..5: c3..c5 */
+  const int64_t level[] = {5, 4 + HUB_KIDS, 2 + 2 * HUB_KIDS, 1, 1, 1};
+  for (size_t d = 0; d < 6; d++) ck_assert_int_eq(geti(t, d, "users"), level[d]);
+  ck_close(getd(t, 1, "k_d"), (double)level[2] / (double)level[1]);
+  pd_table_free(t);
+
+  /* The same with two workers, after a full compaction, and reopened. The
+   * result borrows the store (names): it is freed before the store closes. */
+  char *want[PD_REFERRAL_VIEW_COUNT];
+  views_csv(r, want);
+  pd_referral_free(r);
+  o.threads = 2;
+  pd_referral *r2 = run_store(st, &o);
+  same_views(want, r2);
+  pd_referral_free(r2);
+  PD_CHECK(pd_store_compact(st));
+  pd_store_close(st);
+  st = pd_test_open(dir, 0);
+  r2 = run_store(st, &o);
+  same_views(want, r2);
+  pd_referral_free(r2);
+  free_views(want);
+  pd_store_close(st);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+/* Breakdowns by the referrer's acquisition (GROUPS) and the root's (DEPTH,
+ * COST): period in two zones, touchpoint, domain.
+ *   A (ads, 2024-01-31 20:00 UTC = 02-01 04:00 in Shanghai) -> a1, a2; a1 -> a11
+ *   B (wecom, 02-10) -> b1
+ *   C (store, 03-05) -> c1 -> c11 -> c111
+ * Referees sign up at wecom. Invites: A 4, B 1, C 2, c1 1. */
+START_TEST(store_breakdowns) {
+  static const tpdef tps[] = {{"ads", PD_DOMAIN_PUBLIC, 5000}, {"wecom", PD_DOMAIN_PRIVATE, 0},
+                              {"store", PD_DOMAIN_SEMI, 2000}};
+  const int64_t feb = INT64_C(1706745600000); /* 2024-02-01T00:00:00Z */
+  const int64_t mar = INT64_C(1709251200000); /* 2024-03-01T00:00:00Z */
+  const sev e[] = {
+      {"A", feb - 4 * H, PD_EV_ACQUIRE, "ads", NULL, 0},
+      {"A", feb, PD_EV_INVITE, "ads", NULL, 0},
+      {"A", feb, PD_EV_INVITE, "ads", NULL, 0},
+      {"A", feb + H, PD_EV_INVITE, "ads", NULL, 0},
+      {"A", feb + H, PD_EV_INVITE, "ads", NULL, 0},
+      {"A", feb + D, PD_EV_PURCHASE, "ads", NULL, 900},
+      {"a1", feb + D, PD_EV_REFERRAL_SIGNUP, "wecom", "A", 0},
+      {"a1", feb + D + H, PD_EV_PURCHASE, "wecom", NULL, 300},
+      {"a2", feb + 2 * D, PD_EV_REFERRAL_SIGNUP, "wecom", "A", 0},
+      {"a11", mar, PD_EV_REFERRAL_SIGNUP, "wecom", "a1", 0},
+      {"B", feb + 9 * D, PD_EV_ACQUIRE, "wecom", NULL, 0},
+      {"B", feb + 9 * D, PD_EV_INVITE, "wecom", NULL, 0},
+      {"b1", feb + 11 * D, PD_EV_REFERRAL_SIGNUP, "wecom", "B", 0},
+      {"b1", feb + 12 * D, PD_EV_PURCHASE, "wecom", NULL, 50},
+      {"C", mar + 4 * D, PD_EV_ACQUIRE, "store", NULL, 0},
+      {"C", mar + 4 * D, PD_EV_INVITE, "store", NULL, 0},
+      {"C", mar + 4 * D, PD_EV_INVITE, "store", NULL, 0},
+      {"c1", mar + 5 * D, PD_EV_REFERRAL_SIGNUP, "wecom", "C", 0},
+      {"c1", mar + 5 * D, PD_EV_INVITE, "wecom", NULL, 0},
+      {"c11", mar + 6 * D, PD_EV_REFERRAL_SIGNUP, "wecom", "c1", 0},
+      {"c111", mar + 7 * D, PD_EV_REFERRAL_SIGNUP, "wecom", "c11", 0},
+      {"c111", mar + 8 * D, PD_EV_PURCHASE, "wecom", NULL, 70},
+  };
+  const size_t n = sizeof e / sizeof *e;
+  char *dir = pd_test_tmpdir("referral");
+  pd_store *st = make_store(dir, tps, 3, e, n, 5, 2);
+  pd_referral_options o = PD_REFERRAL_OPTIONS_INIT;
+  o.threads = 2;
+
+  /* By touchpoint. GROUPS by the user's own acquisition: ads {A}, wecom {B and
+   * every referee}, store {C}; referred = direct referees of the group's users. */
+  o.by = PD_REFERRAL_BY_TOUCHPOINT;
+  pd_referral *r = run_store(st, &o);
+  pd_table *t = view(r, PD_REFERRAL_GROUPS);
+  ck_assert_uint_eq(pd_table_n_rows(t), 3);
+  const char *tg[] = {"ads", "wecom", "store"};
+  const int64_t tu[] = {1, 8, 1}, tr[] = {1, 1, 1}, ti[] = {4, 2, 2}, tref[] = {2, 4, 1};
+  for (size_t i = 0; i < 3; i++) {
+    ck_assert_str_eq(gets(t, i, "group"), tg[i]);
+    ck_assert_int_eq(geti(t, i, "users"), tu[i]);
+    ck_assert_int_eq(geti(t, i, "roots"), tr[i]);
+    ck_assert_int_eq(geti(t, i, "invites"), ti[i]);
+    ck_assert_int_eq(geti(t, i, "referred"), tref[i]);
+    ck_close(getd(t, i, "k"), (double)tref[i] / (double)tu[i]);
+    ck_close(getd(t, i, "c"), (double)tref[i] / (double)ti[i]);
+  }
+  /* ads: a1 after 28 h, a2 after 52 h: median 40 h. */
+  ck_close(getd(t, 0, "cycle_time_median_h"), 40);
+  pd_table_free(t);
+  /* DEPTH by the root's touchpoint: ads 1, 2, 1; wecom 1, 1; store 1, 1, 1, 1 (depth 3 beyond the cap). */
+  t = view(r, PD_REFERRAL_DEPTH);
+  ck_assert_uint_eq(pd_table_n_rows(t), 9);
+  const char *dg[] = {"ads", "ads", "ads", "wecom", "wecom", "store", "store", "store", "store"};
+  const int64_t dd[] = {0, 1, 2, 0, 1, 0, 1, 2, 3}, du[] = {1, 2, 1, 1, 1, 1, 1, 1, 1};
+  const int64_t drev[] = {900, 300, 0, 0, 50, 0, 0, 0, 70};
+  for (size_t i = 0; i < 9; i++) {
+    ck_assert_str_eq(gets(t, i, "group"), dg[i]);
+    ck_assert_int_eq(geti(t, i, "depth"), dd[i]);
+    ck_assert_int_eq(geti(t, i, "users"), du[i]);
+    ck_assert_int_eq(geti(t, i, "revenue"), drev[i]);
+    ck_assert_int_eq(geti(t, i, "beyond_cap"), dd[i] > 2);
+  }
+  ck_close(getd(t, 0, "k_d"), 2);
+  ck_close(getd(t, 1, "k_d"), 0.5);
+  ck_assert(isnull(t, 2, "k_d"));
+  pd_table_free(t);
+  pd_referral_free(r);
+
+  /* By domain: the same groups under domain names. */
+  o.by = PD_REFERRAL_BY_DOMAIN;
+  r = run_store(st, &o);
+  t = view(r, PD_REFERRAL_GROUPS);
+  ck_assert_uint_eq(pd_table_n_rows(t), 3);
+  const char *dn[] = {"public", "private", "semi"};
+  for (size_t i = 0; i < 3; i++) {
+    ck_assert_str_eq(gets(t, i, "group"), dn[i]);
+    ck_assert_int_eq(geti(t, i, "referred"), tref[i]);
+  }
+  pd_table_free(t);
+  pd_referral_free(r);
+
+  /* By month of acquisition. UTC: Jan {A}: referred a1 a2; Feb {B a1 a2 b1}: b1 a11;
+   * Mar {a11 C c1 c11 c111}: c1 c11 c111. Shanghai: A joins February. */
+  o.by = PD_REFERRAL_BY_PERIOD;
+  o.period = PD_PERIOD_MONTH;
+  for (int z = 0; z < 2; z++) {
+    o.tz = z ? "Asia/Shanghai" : NULL;
+    r = run_store(st, &o);
+    t = view(r, PD_REFERRAL_GROUPS);
+    const char *utc_g[] = {"2024-01", "2024-02", "2024-03"}, *sh_g[] = {"2024-02", "2024-03"};
+    const int64_t utc_u[] = {1, 4, 5}, utc_ref[] = {2, 2, 3}, sh_u[] = {5, 5}, sh_ref[] = {4, 3};
+    ck_assert_uint_eq(pd_table_n_rows(t), z ? 2 : 3);
+    for (size_t i = 0; i < pd_table_n_rows(t); i++) {
+      ck_assert_str_eq(gets(t, i, "group"), z ? sh_g[i] : utc_g[i]);
+      ck_assert_int_eq(geti(t, i, "users"), z ? sh_u[i] : utc_u[i]);
+      ck_assert_int_eq(geti(t, i, "referred"), z ? sh_ref[i] : utc_ref[i]);
+    }
+    pd_table_free(t);
+    /* DEPTH by the root's month: A's tree is January in UTC, February in Shanghai. */
+    t = view(r, PD_REFERRAL_DEPTH);
+    ck_assert_str_eq(gets(t, 0, "group"), z ? "2024-02" : "2024-01");
+    ck_assert_int_eq(geti(t, 0, "users"), z ? 2 : 1); /* Shanghai: A and B are February roots */
+    pd_table_free(t);
+    pd_referral_free(r);
+  }
+
+  /* Cost by the root's touchpoint over [01-31, 03-01) UTC (30 days): ads 50.00 a day = 150000,
+   * paid A, referred a1 a2 -> CAC 1500.00 -> 500.00, saving 2/3; store 20.00 a day, nobody
+   * acquired (C joins in March); wecom free: B is not paid, b1 referred. */
+  o.by = PD_REFERRAL_BY_TOUCHPOINT;
+  o.tz = NULL;
+  o.cost_begin = feb - D;
+  o.cost_end = mar;
+  r = run_store(st, &o);
+  ck_close(metric(r, "cost_days"), 30);
+  ck_close(metric(r, "cost_spend"), 30 * (5000 + 2000));
+  ck_close(metric(r, "cost_paid_users"), 1);
+  ck_close(metric(r, "cost_referred_users"), 3);
+  ck_close(metric(r, "cac_paid"), 210000);
+  ck_close(metric(r, "cac_with_referral"), 52500);
+  t = view(r, PD_REFERRAL_COST);
+  ck_assert_uint_eq(pd_table_n_rows(t), 3);
+  const char *cg[] = {"ads", "wecom", "store"};
+  const int64_t cs[] = {150000, 0, 60000}, cp[] = {1, 0, 0}, cr[] = {2, 1, 0};
+  for (size_t i = 0; i < 3; i++) {
+    ck_assert_str_eq(gets(t, i, "group"), cg[i]);
+    ck_assert_int_eq(geti(t, i, "days"), 30);
+    ck_assert_int_eq(geti(t, i, "spend"), cs[i]);
+    ck_assert_int_eq(geti(t, i, "paid_users"), cp[i]);
+    ck_assert_int_eq(geti(t, i, "referred_users"), cr[i]);
+  }
+  ck_close(getd(t, 0, "cac_paid"), 150000);
+  ck_close(getd(t, 0, "cac_with_referral"), 50000);
+  ck_close(getd(t, 0, "saving"), 2.0 / 3);
+  ck_assert(isnull(t, 2, "cac_paid"));
+  pd_table_free(t);
+  pd_referral_free(r);
+  pd_store_close(st);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+/* An empty store and a store with events but no referrals. */
+START_TEST(store_empty_and_flat) {
+  char *dir = pd_test_tmpdir("referral");
+  pd_store *st = pd_test_open(dir, 1);
+  pd_referral *r = run_store(st, NULL);
+  ck_close(metric(r, "users"), 0);
+  for (int v = 0; v < PD_REFERRAL_VIEW_COUNT; v++) pd_table_free(view(r, (pd_referral_view)v));
+  pd_referral_free(r);
+  pd_store_close(st);
+  pd_test_rmdir(dir);
+  g_free(dir);
+  static const tpdef tp[] = {{"ads", PD_DOMAIN_PUBLIC, 100}};
+  const sev e[] = {{"p", T0, PD_EV_ACQUIRE, "ads", NULL, 0}, {"q", T0 + H, PD_EV_VISIT, NULL, NULL, 0}};
+  dir = pd_test_tmpdir("referral");
+  st = make_store(dir, tp, 1, e, 2, 1, 1);
+  r = run_store(st, NULL);
+  ck_close(metric(r, "users"), 2);
+  ck_close(metric(r, "roots"), 2);
+  ck_close(metric(r, "k"), 0);
+  ck_assert(isnan(metric(r, "c")));
+  ck_close(metric(r, "amplification"), 1);
+  pd_table *t = view(r, PD_REFERRAL_TOP);
+  ck_assert_uint_eq(pd_table_n_rows(t), 0);
+  pd_table_free(t);
+  t = view(r, PD_REFERRAL_DEPTH);
+  ck_assert_uint_eq(pd_table_n_rows(t), 1);
+  ck_assert(isnull(t, 0, "k_d"));
+  pd_table_free(t);
+  pd_referral_free(r);
+  pd_store_close(st);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+static void add_store_tests(Suite *s) {
+  TCase *tc = tcase_create("store");
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, store_bad_input_and_shapes);
+  tcase_add_test(tc, store_breakdowns);
+  tcase_add_test(tc, store_empty_and_flat);
+  suite_add_tcase(s, tc);
+}
 
 int main(void) {
   Suite *s = suite_create("referral");

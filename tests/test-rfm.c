@@ -265,6 +265,41 @@ START_TEST(time_zone_and_default_end) {
 }
 END_TEST
 
+/* Default observation end when the last transaction is a refund on a later
+ * day than every purchase: the refund counts, so its day ends the
+ * observation (rfm.h), for every customer. */
+START_TEST(refund_after_last_purchase) {
+  tx t = {0};
+  tx_push(&t, 3, day_ms(2024, 3, 1) + 9 * 3600000, 100);
+  tx_push(&t, 3, day_ms(2024, 3, 3) + 9 * 3600000, 50);
+  tx_push(&t, 3, day_ms(2024, 3, 6) + 9 * 3600000, -20); /* refunds part of the March 3 purchase */
+  tx_push(&t, 4, day_ms(2024, 3, 2) + 9 * 3600000, 70);
+  pd_table *out = NULL;
+  PD_CHECK(pd_rfm_from_arrays(t.n, t.user, t.time, t.amount, NULL, &out));
+  ck_assert_int_eq(pd_table_n_rows(out), 2);
+  /* user 3: periods March 1 and 3; end March 6 (the refund), not March 3 */
+  ck_assert(col(out, 0, "frequency") == 1 && col(out, 0, "recency") == 2);
+  ck_assert_msg(col(out, 0, "T") == 5, "T = %g", col(out, 0, "T"));
+  ck_assert(col(out, 0, "monetary_value") == 30 && col(out, 0, "revenue") == 130);
+  /* user 4's T also runs to March 6 */
+  ck_assert(col(out, 1, "T") == 4 && col(out, 1, "frequency") == 0);
+  pd_table_free(out);
+  /* every T >= recency, so the summary fits */
+  pd_clv_model *m = NULL;
+  PD_CHECK(pd_rfm_from_arrays(t.n, t.user, t.time, t.amount, NULL, &out));
+  PD_CHECK(pd_clv_fit_table(PD_CLV_BGNBD, out, NULL, &m));
+  pd_clv_model_free(m);
+  pd_table_free(out);
+  /* the refund alone after the calibration end does not move an explicit end */
+  pd_rfm_options o = PD_RFM_OPTIONS_INIT;
+  o.calibration_end = day_ms(2024, 3, 4);
+  PD_CHECK(pd_rfm_from_arrays(t.n, t.user, t.time, t.amount, &o, &out));
+  ck_assert(col(out, 0, "T") == 3 && col(out, 0, "monetary_value") == 50 && col(out, 0, "revenue") == 150);
+  pd_table_free(out);
+  tx_free(&t);
+}
+END_TEST
+
 /* The CDNOW sample written to a store (plus visits, refunds, touchpoints)
  * gives the same summaries through pd_scan as through the arrays. */
 START_TEST(store_matches_arrays) {
@@ -493,6 +528,7 @@ static Suite *rfm_suite(void) {
   tcase_add_test(tc, cdnow_from_arrays);
   tcase_add_test(tc, refunds_and_periods);
   tcase_add_test(tc, time_zone_and_default_end);
+  tcase_add_test(tc, refund_after_last_purchase);
   tcase_add_test(tc, store_matches_arrays);
   tcase_add_test(tc, history_and_ltv_cac);
   suite_add_tcase(s, tc);

@@ -3,9 +3,11 @@
  * breakdown of each analysis. */
 #include <zlib.h>
 
+#include "pd_internal.h"
 #include "testutil.h"
 
 static char *tmp; /* scratch directory of the current test */
+static pd_store *pd_writer_store_for_test;
 
 static void setup(void) { tmp = pd_test_tmpdir("seg"); g_mkdir_with_parents(tmp, 0700); }
 static void teardown(void) {
@@ -203,6 +205,278 @@ START_TEST(tag_ingest_malformed) {
 }
 END_TEST
 
+
+/* ---- segment expressions -------------------------------------------------- */
+
+#define DAY INT64_C(86400000)
+#define T0 INT64_C(1709251200000) /* 2024-03-01T00:00:00Z */
+
+static void ev(pd_writer *w, const char *user, uint32_t type, int64_t day, const char *tp, int64_t amount) {
+  pd_event e = {T0 + day * DAY, 0, type, PD_NONE, PD_NONE, amount};
+  PD_CHECK(pd_writer_user(w, user, &e.user));
+  if (tp) PD_CHECK(pd_store_find_touchpoint(pd_writer_store_for_test, tp, &e.touchpoint));
+  PD_CHECK(pd_writer_append(w, &e));
+}
+
+/* a: acquired via ad (public) day 0, purchases 50.00 (day 1) and 70.00
+ *    (day 10), refund 20.00 (day 11): revenue 10000, purchases 2, last day 11;
+ * b: acquired via group (private) day 0, purchase 200.00 day 2: last day 2;
+ * c: visit day 5, invite day 20, no acquire;
+ * d: acquired via group day 3, purchase 1.00 day 30 (the latest event);
+ * e: no events. Tags: vip = {a, b}, churned = {c}. */
+static pd_store *shop(void) {
+  char *dir = path_in("shop");
+  pd_store *s = pd_test_open(dir, 1);
+  g_free(dir);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  pd_writer_store_for_test = s;
+  pd_touchpoint_def ad = PD_TOUCHPOINT_DEF_INIT, group = PD_TOUCHPOINT_DEF_INIT;
+  ad.name = "ad";
+  ad.domain = PD_DOMAIN_PUBLIC;
+  group.name = "group";
+  group.domain = PD_DOMAIN_PRIVATE;
+  uint32_t id;
+  PD_CHECK(pd_writer_touchpoint(w, &ad, &id));
+  PD_CHECK(pd_writer_touchpoint(w, &group, &id));
+  ev(w, "a", PD_EV_ACQUIRE, 0, "ad", 0);
+  ev(w, "a", PD_EV_PURCHASE, 1, NULL, 5000);
+  ev(w, "a", PD_EV_PURCHASE, 10, NULL, 7000);
+  ev(w, "a", PD_EV_REFUND, 11, NULL, 2000);
+  ev(w, "b", PD_EV_ACQUIRE, 0, "group", 0);
+  ev(w, "b", PD_EV_PURCHASE, 2, "group", 20000);
+  ev(w, "c", PD_EV_VISIT, 5, NULL, 0);
+  ev(w, "c", PD_EV_INVITE, 20, NULL, 0);
+  ev(w, "d", PD_EV_ACQUIRE, 3, "group", 0);
+  ev(w, "d", PD_EV_PURCHASE, 30, NULL, 100);
+  PD_CHECK(pd_writer_user(w, "e", &id));
+  PD_CHECK(pd_writer_commit(w));
+  uint32_t a = user_of(s, "a"), b = user_of(s, "b"), c = user_of(s, "c");
+  PD_CHECK(pd_writer_tag(w, a, "vip"));
+  PD_CHECK(pd_writer_tag(w, b, "vip"));
+  PD_CHECK(pd_writer_tag(w, c, "churned"));
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  return s;
+}
+
+/* The members of a set as a string of user names, in id order. */
+static char *members(pd_store *s, const pd_userset *set) {
+  GString *g = g_string_new("");
+  for (uint32_t u = 0; u < pd_store_n_users(s); u++)
+    if (pd_userset_contains(set, u)) g_string_append(g, pd_store_user_name(s, u));
+  return g_string_free(g, FALSE);
+}
+
+static char *eval_expr(pd_store *s, const char *expr, const pd_segment_options *o) {
+  pd_userset *set = NULL;
+  pd_status st = pd_segment_eval_expr(s, expr, o, &set);
+  ck_assert_msg(st == PD_OK, "%s: %s", expr, pd_last_error());
+  char *m = members(s, set);
+  pd_userset_free(set);
+  return m;
+}
+
+START_TEST(segment_eval) {
+  pd_store *s = shop();
+  static const struct {
+    const char *expr, *want;
+  } cases[] = {
+      {"revenue >= 10000", "ab"},
+      {"revenue > 10000", "b"},
+      {"REVENUE = 0", "ce"},
+      {"purchases >= 2", "a"},
+      {"events = 0", "e"},
+      {"invites > 0", "c"},
+      {"last_event_days <= 20", "acd"}, /* a 19, b 28, c 10, d 0, e none */
+      {"last_event_days > 20", "b"},
+      {"first_event_days >= 30", "ab"}, /* a 30, b 30, c 25, d 27 */
+      {"acquired_via = group", "bd"},
+      {"acquired_via != group", "a"}, /* c and e have no acquisition */
+      {"acquired_via == \"ad\"", "a"},
+      {"domain = private", "bd"},
+      {"domain != private", "a"},
+      {"not (domain = private)", "ace"},
+      {"vip", "ab"},
+      {"\"vip\"", "ab"},
+      {"vip and not churned", "ab"},
+      {"vip or churned and purchases >= 1", "ab"},
+      {"(vip or churned) and last_event_days < 20", "ac"},
+      {"!vip && !churned", "de"},
+      {"vip || churned", "abc"},
+      {"not not vip", "ab"},
+      {"revenue >= -5 and revenue <= 0", "ce"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char *m = eval_expr(s, cases[i].expr, NULL);
+    ck_assert_msg(strcmp(m, cases[i].want) == 0, "%s: got %s, want %s", cases[i].expr, m, cases[i].want);
+    g_free(m);
+  }
+  /* as_of moves the *_days metrics: at day 40, a 29, b 38, c 20, d 10. */
+  pd_segment_options o = PD_SEGMENT_OPTIONS_INIT;
+  o.as_of_ms = T0 + 40 * DAY;
+  o.threads = 2;
+  char *m = eval_expr(s, "last_event_days <= 20", &o);
+  ck_assert_str_eq(m, "cd");
+  g_free(m);
+  /* Unknown tags and touchpoints are errors at evaluation. */
+  pd_userset *set = NULL;
+  ck_assert_int_eq(pd_segment_eval_expr(s, "vip or gold", NULL, &set), PD_ERR_NOT_FOUND);
+  ck_assert_str_eq(pd_last_error(), "column 8: no tag \"gold\" in the store");
+  ck_assert_int_eq(pd_segment_eval_expr(s, "acquired_via = tv", NULL, &set), PD_ERR_NOT_FOUND);
+  ck_assert_ptr_nonnull(strstr(pd_last_error(), "no touchpoint \"tv\""));
+  ck_assert_ptr_null(set);
+  pd_store_close(s);
+}
+END_TEST
+
+START_TEST(segment_parse_errors) {
+  static const struct {
+    const char *expr, *msg;
+  } cases[] = {
+      {"", "column 1: expected a tag, a comparison, \"not\" or \"(\", got end of expression"},
+      {"revenue >=", "column 11: expected an integer, got end of expression"},
+      {"revenue >= ten", "column 12: expected an integer, got \"ten\""},
+      {"revenue >= 99999999999999999999", "column 12: expected an integer, got \"99999999999999999999\""},
+      {"vip and", "column 8: expected a tag, a comparison, \"not\" or \"(\", got end of expression"},
+      {"(vip or new", "column 12: expected and, or or \")\", got end of expression"},
+      {"vip)", "column 4: expected and, or or the end of the expression, got \")\""},
+      {"vip new", "column 5: expected and, or or the end of the expression, got \"new\""},
+      {"spend > 3", "column 1: expected a metric before the operator (revenue, purchases, events, invites, "
+                    "last_event_days, first_event_days, acquired_via or domain), got \"spend\""},
+      {"domain < private", "column 8: expected = or != after domain, got \"<\""},
+      {"domain = cloud", "column 10: expected a domain (public, private, semi or unknown), got \"cloud\""},
+      {"acquired_via = (", "column 16: expected a touchpoint name, got \"(\""},
+      {"\"vip", "column 1: expected a closing '\"', got \"\\\"vip\""},
+      {"vip $ x", "column 5: expected and, or or the end of the expression, got \"$\""},
+      {"客户 and 会员 or", "column 13: expected a tag, a comparison, \"not\" or \"(\", got end of expression"},
+      {"not", "column 4: expected a tag, a comparison, \"not\" or \"(\", got end of expression"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    ck_assert_int_eq(pd_segment_check(cases[i].expr), PD_ERR_PARSE);
+    ck_assert_msg(strcmp(pd_last_error(), cases[i].msg) == 0, "%s:\n got  %s\n want %s", cases[i].expr,
+                  pd_last_error(), cases[i].msg);
+  }
+  /* Deep nesting is an error, not a stack overflow. */
+  GString *deep = g_string_new("");
+  for (int i = 0; i < 5000; i++) g_string_append(deep, "(");
+  ck_assert_int_eq(pd_segment_check(deep->str), PD_ERR_PARSE);
+  ck_assert_ptr_nonnull(strstr(pd_last_error(), "nested at most 200 deep"));
+  g_string_free(deep, TRUE);
+  PD_CHECK(pd_segment_check("客户 and (会员 or \"spring sale\") and not rfm:lost and revenue != 0"));
+}
+END_TEST
+
+static char *table_text(const pd_table *t) {
+  char *text = NULL;
+  PD_CHECK(pd_table_format(t, PD_FORMAT_CSV, &text, NULL));
+  char *copy = g_strdup(text);
+  pd_free(text);
+  return copy;
+}
+
+START_TEST(segment_definitions) {
+  pd_store *s = shop();
+  PD_CHECK(pd_segment_define(s, "big", "revenue >= 10000"));
+  PD_CHECK(pd_segment_define(s, "active", "last_event_days <= 20"));
+  PD_CHECK(pd_segment_define(s, "big", "revenue > 10000")); /* replaces */
+  ck_assert_int_eq(pd_segment_define(s, "two words", "vip"), PD_ERR_INVALID);
+  ck_assert_int_eq(pd_segment_define(s, "bad", "revenue >= x"), PD_ERR_PARSE);
+  ck_assert_str_eq(pd_last_error(), "segment bad: column 12: expected an integer, got \"x\"");
+  pd_table *t = NULL;
+  PD_CHECK(pd_store_segments(s, &t));
+  char *csv = table_text(t);
+  ck_assert_str_eq(csv, "segment,expr\nactive,last_event_days <= 20\nbig,revenue > 10000\n");
+  g_free(csv);
+  pd_table_free(t);
+  char *expr = NULL;
+  PD_CHECK(pd_segment_get(s, "active", &expr));
+  ck_assert_str_eq(expr, "last_event_days <= 20");
+  pd_free(expr);
+  ck_assert_int_eq(pd_segment_get(s, "nope", &expr), PD_ERR_NOT_FOUND);
+  /* By name: a segment, else a tag. */
+  pd_userset *set = NULL;
+  PD_CHECK(pd_segment_eval(s, "big", NULL, &set));
+  char *m = members(s, set);
+  ck_assert_str_eq(m, "b");
+  g_free(m);
+  pd_userset_free(set);
+  PD_CHECK(pd_segment_eval(s, "churned", NULL, &set));
+  ck_assert_uint_eq(pd_userset_count(set), 1);
+  pd_userset_free(set);
+  ck_assert_int_eq(pd_segment_eval(s, "nope", NULL, &set), PD_ERR_NOT_FOUND);
+  PD_CHECK(pd_segment_drop(s, "active"));
+  ck_assert_int_eq(pd_segment_drop(s, "active"), PD_ERR_NOT_FOUND);
+  /* Another handle's writer holds the lock. */
+  char *dir = path_in("shop");
+  pd_store *s2 = pd_test_open(dir, 0);
+  pd_writer *w2;
+  PD_CHECK(pd_writer_open(&w2, s2));
+  ck_assert_int_eq(pd_segment_define(s, "x", "vip"), PD_ERR_LOCKED);
+  PD_CHECK(pd_segment_define(s2, "x", "vip")); /* through the open writer */
+  pd_writer_close(w2);
+  pd_store_close(s2);
+  pd_store_close(s);
+  /* Durable, seen by a new handle; read-only handles read but do not write. */
+  pd_store_options ro = PD_STORE_OPTIONS_INIT;
+  ro.read_only = 1;
+  PD_CHECK(pd_store_open(&s, dir, &ro));
+  PD_CHECK(pd_store_segments(s, &t));
+  csv = table_text(t);
+  ck_assert_str_eq(csv, "segment,expr\nbig,revenue > 10000\nx,vip\n");
+  g_free(csv);
+  pd_table_free(t);
+  ck_assert_int_eq(pd_segment_define(s, "y", "vip"), PD_ERR_READONLY);
+  pd_store_close(s);
+  /* A flipped byte is reported, never read. */
+  char *file = g_build_filename(dir, "SEGMENTS", NULL);
+  char *data = NULL;
+  gsize len = 0;
+  ck_assert(g_file_get_contents(file, &data, &len, NULL));
+  data[20] ^= 1;
+  ck_assert(g_file_set_contents(file, data, (gssize)len, NULL));
+  s = pd_test_open(dir, 0);
+  ck_assert_int_eq(pd_store_segments(s, &t), PD_ERR_CORRUPT);
+  ck_assert_ptr_nonnull(strstr(pd_last_error(), "SEGMENTS: checksum mismatch"));
+  /* A newer version is refused. */
+  data[20] ^= 1;
+  data[8] = 9;
+  ck_assert(g_file_set_contents(file, data, (gssize)len, NULL));
+  ck_assert_int_eq(pd_store_segments(s, &t), PD_ERR_VERSION);
+  pd_store_close(s);
+  g_free(data);
+  g_free(file);
+  g_free(dir);
+}
+END_TEST
+
+/* A breakdown callback: one row, the number of users in the set. */
+static pd_status count_users(void *ctx, const pd_userset *users, pd_table **out) {
+  (void)ctx;
+  pd_table *t = pd__table_new("count");
+  pd__table_add_col(t, "users", PD_TYPE_INT64);
+  pd__table_add_col(t, "note", PD_TYPE_STRING);
+  size_t r = pd__table_add_row(t);
+  pd__table_set_int64(t, r, 0, (int64_t)pd_userset_count(users));
+  return pd__table_finish(t, out);
+}
+
+START_TEST(segment_breakdown) {
+  pd_store *s = shop();
+  PD_CHECK(pd_segment_define(s, "big", "revenue >= 10000"));
+  const char *names[] = {"big", "churned", "vip"};
+  pd_table *t = NULL;
+  PD_CHECK(pd_segment_breakdown(s, names, 3, NULL, count_users, NULL, &t));
+  char *csv = table_text(t);
+  ck_assert_str_eq(csv, "segment,users,note\nbig,2,\nchurned,1,\nvip,2,\n");
+  g_free(csv);
+  pd_table_free(t);
+  const char *bad[] = {"big", "nope"};
+  ck_assert_int_eq(pd_segment_breakdown(s, bad, 2, NULL, count_users, NULL, &t), PD_ERR_NOT_FOUND);
+  pd_store_close(s);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("segments");
   TCase *tc = tcase_create("tags");
@@ -210,6 +484,13 @@ int main(void) {
   tcase_add_test(tc, tag_ingest_formats);
   tcase_add_test(tc, tag_ingest_unknown_users);
   tcase_add_test(tc, tag_ingest_malformed);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("segments");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, segment_eval);
+  tcase_add_test(tc, segment_parse_errors);
+  tcase_add_test(tc, segment_definitions);
+  tcase_add_test(tc, segment_breakdown);
   suite_add_tcase(s, tc);
   return pd_test_run(s);
 }

@@ -206,6 +206,7 @@ int pd_cmd_retention(int argc, char **argv);
 int pd_cmd_lifecycle(int argc, char **argv);
 int pd_cmd_stickiness(int argc, char **argv);
 /* referral (issue 5) */
+int pd_cmd_referral(int argc, char **argv);
 /* rfm, clv (issue 6) */
 int pd_cmd_rfm(int argc, char **argv);
 int pd_cmd_clv(int argc, char **argv);

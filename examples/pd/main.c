@@ -20,6 +20,7 @@ static const pd_command commands[] = {
     {"lifecycle", pd_cmd_lifecycle, "new, returning, resurrecting and dormant users per period"},
     {"stickiness", pd_cmd_stickiness, "users by active days per week or active weeks per month"},
     /* referral (issue 5) */
+    {"referral", pd_cmd_referral, "referral forest: K-factor, generations, cycle time, depth vs the cap, top referrers, CAC saved"},
     /* rfm, clv (issue 6) */
     {"rfm", pd_cmd_rfm, "per-customer RFM summary (frequency, recency, T, monetary value)"},
     {"clv", pd_cmd_clv, "fit BG/NBD, Pareto/NBD or MBG/NBD + Gamma-Gamma; P(alive), CLV per customer"},

@@ -74,8 +74,12 @@ typedef struct pd_clv_fit_options {
                            log-parameters is below tol (0 = 1e-9), or when the
                            remaining Newton step changes no parameter by more
                            than a relative 1e-6 */
+  unsigned threads;     /* threads for the likelihood sums of large summaries
+                           (from 65536 rows); 0 = one per core. The result does
+                           not depend on it. Added later: a size up to `tol`
+                           is accepted and means 0 */
 } pd_clv_fit_options;
-#define PD_CLV_FIT_OPTIONS_INIT {sizeof(pd_clv_fit_options), 0.0, NULL, 0, 0.0}
+#define PD_CLV_FIT_OPTIONS_INIT {sizeof(pd_clv_fit_options), 0.0, NULL, 0, 0.0, 0}
 
 typedef struct pd_clv_model pd_clv_model;
 

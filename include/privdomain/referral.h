@@ -146,12 +146,18 @@ typedef struct pd_referral_user_info {
 } pd_referral_user_info;
 
 /* Scans the store (pd_scan) and builds the forest and metrics. opts may be
- * NULL. *out owned by the caller, free with pd_referral_free(). */
+ * NULL. *out owned by the caller, free with pd_referral_free().
+ * The result borrows `store` (user names for the tables are read from it
+ * when a table is made): free it with pd_referral_free() before
+ * pd_store_close(). Tables from pd_referral_table() copy what they show
+ * and may outlive both. */
 PD_API pd_status pd_referral_run(pd_store *store, const pd_referral_options *opts, pd_referral **out);
 /* Releases a result. Accepts NULL. */
 PD_API void pd_referral_free(pd_referral *r);
 
-/* A result table. *out owned by the caller, free with pd_table_free(). */
+/* A result table. *out owned by the caller, free with pd_table_free(); it
+ * holds copies (no pointer into r or the store). For a result of
+ * pd_referral_run() the store must still be open when this is called. */
 PD_API pd_status pd_referral_table(const pd_referral *r, pd_referral_view view, pd_table **out);
 /* Short name of a view ("summary", "groups", "depth", "cycle_time", "top",
  * "trees", "beyond_cap", "cost", "projection", "issues", "forest",
@@ -178,8 +184,9 @@ PD_API pd_status pd_referral_builder_add(pd_referral_builder *b, const pd_user_e
 /* Moves everything of `from` into `into`; `from` is left empty. */
 PD_API pd_status pd_referral_builder_merge(pd_referral_builder *into, pd_referral_builder *from);
 /* Builds the result. touchpoints[i] describes touchpoint id i (names,
- * domains, daily spend); may be NULL with n_touchpoints 0. The builder is
- * left empty. *out owned by the caller, free with pd_referral_free(). */
+ * domains, daily spend); may be NULL with n_touchpoints 0; they are copied
+ * (names too). The builder is left empty. *out owned by the caller, free
+ * with pd_referral_free(); it borrows nothing (tables name users by id). */
 PD_API pd_status pd_referral_builder_finish(pd_referral_builder *b, const pd_touchpoint_def *touchpoints,
                                             size_t n_touchpoints, pd_referral **out);
 

@@ -51,7 +51,10 @@ typedef struct pd_rfm_options {
   unsigned period_multiple;  /* merge this many consecutive periods (e.g. 3-day periods); 0 or 1 = one */
   double unit_days;          /* time unit of recency, T, duration: 1 = days (default), 7 = weeks */
   int64_t calibration_end;   /* ms UTC; its whole local day is included. PD_RFM_NO_TIME = the day
-                                of the latest purchase in the data */
+                                of the latest transaction (purchase or refund) in the data: a
+                                refund on a later day than every purchase still counts (it
+                                reduces the purchase period it refunds), so the data are
+                                observed up to its day and T runs to that day for everyone */
   int64_t holdout_end;       /* ms UTC (whole local day included), or PD_RFM_NO_TIME for no holdout;
                                 needs calibration_end */
   unsigned threads;          /* store scans: worker threads, 0 = one per core */

@@ -43,6 +43,8 @@ PD_API pd_status pd_userset_new(pd_userset **out, const pd_store *store);
 /* The users carrying a tag (PD_ERR_NOT_FOUND for an unknown tag). */
 PD_API pd_status pd_userset_from_tag(pd_userset **out, const pd_store *store, const char *tag);
 PD_API void pd_userset_free(pd_userset *set);
+/* A copy of `set`. *out owned by the caller, free with pd_userset_free(). */
+PD_API pd_status pd_userset_copy(pd_userset **out, const pd_userset *set);
 /* Adds, removes, tests one user; out-of-range users are ignored / absent. */
 PD_API void pd_userset_add(pd_userset *set, uint32_t user);
 PD_API void pd_userset_remove(pd_userset *set, uint32_t user);

@@ -76,4 +76,4 @@ static double bgbb_cond(const double *p, double x, double tx, double n, double m
 
 const pd__clv_family pd__clv_bgbb = {
   PD_CLV_BGBB, "bgbb", 4, {"alpha", "beta", "gamma", "delta"}, {1.0, 1.0, 1.0, 1.0},
-  bgbb_loglik, 0, bgbb_expected, bgbb_cond, bgbb_alive, NULL};
+  bgbb_loglik, 0, bgbb_expected, bgbb_cond, bgbb_alive, NULL, NULL};

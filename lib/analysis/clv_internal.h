@@ -20,7 +20,6 @@ typedef struct pd__clv_data {
   double *xs;      /* distinct x, in order of first appearance */
   double *xw;      /* total weight per distinct x (rows the model uses) */
   uint32_t *xi;    /* row -> index into xs */
-  double *logm;    /* Gamma-Gamma: log monetary per row (NULL otherwise) */
   double *cache;   /* 8 * nx doubles of scratch for the likelihoods */
   /* Distinct T and t_x values when there are few (summaries in whole days
    * have at most a few thousand): logs of alpha + value are then computed
@@ -30,6 +29,14 @@ typedef struct pd__clv_data {
   uint32_t *Ti, *txi;    /* row -> index */
   double *Tcache;        /* 2 * (nT + ntx) doubles of scratch */
   double *own;           /* x, t_x, T, w of merged identical rows (then n, x... point here) */
+  /* Gamma-Gamma: the rows with x > 0 grouped by distinct x (group k =
+   * rows goff[k]..goff[k+1]), x * monetary and weight per grouped row
+   * (gw NULL = 1 each), sum of w log(monetary) per group, and per-chunk
+   * scratch for the per-group sums of an evaluation. */
+  size_t gn;
+  size_t *goff;
+  double *gxm, *gw, *gM, *gacc;
+  unsigned threads;      /* worker threads for the likelihood sums, 0 = one per core */
 } pd__clv_data;
 
 typedef struct pd__clv_family {
@@ -50,6 +57,10 @@ typedef struct pd__clv_family {
   /* cond_expected at several horizons t[0..nt) (sharing the per-customer
    * terms), or NULL to call cond_expected for each. */
   void (*cond_multi)(const double *p, double x, double t_x, double T, const double *t, size_t nt, double *out);
+  /* Like loglik with an analytic gradient, plus the np*np Hessian of the
+   * sum in log-parameters (row-major) in hess when not NULL; NULL when the
+   * family has none (the fit then uses BFGS and a numerical Hessian). */
+  double (*loglik2)(const double *p, const pd__clv_data *d, double *grad, double *hess);
 } pd__clv_family;
 
 struct pd_clv_model {
@@ -69,6 +80,13 @@ pd_status pd__clv_validate(const pd__clv_family *fam, const pd_clv_summary *s, i
 /* Validates and builds the caches; free with pd__clv_data_free(). */
 pd_status pd__clv_data_prepare(const pd__clv_family *fam, const pd_clv_summary *s, pd__clv_data *d);
 void pd__clv_data_free(pd__clv_data *d);
+
+/* Gamma-Gamma part of pd__clv_data_prepare (clv_gg.c): -1 when out of memory. */
+int pd__gg_prepare(pd__clv_data *d, const pd_clv_summary *s);
+
+/* Hessian in log-parameters from the natural-scale one: H_theta[k][j] =
+ * p_k p_j H[k][j] + (k == j) grad_theta[k], in place (np*np row-major). */
+void pd__clv_hess_to_log(size_t np, const double *p, const double *grad_log, double *H);
 
 /* Weight of row i. */
 static inline double pd__clv_w(const pd__clv_data *d, size_t i) { return d->w ? d->w[i] : 1.0; }
@@ -100,5 +118,19 @@ int pd__bgnbd_discounted(const pd_clv_model *m, const pd_clv_summary *s, const d
                          size_t nt, double *out);
 
 void pd__pnbd_parts(const double *p, double x, double t_x, double T, double *log_alive, double *log_dead);
+
+/* ---- threads (clv_parallel.c) ---- */
+#define PD__CLV_MAX_CHUNKS 8
+#define PD__CLV_CHUNK_ROWS 32768 /* rows per chunk at least: below, one chunk */
+typedef void (*pd__clv_chunk_fn)(void *ctx, size_t chunk, size_t begin, size_t end);
+/* Chunks [0, n) is cut into: 1 to PD__CLV_MAX_CHUNKS, a function of n only. */
+size_t pd__clv_chunks(size_t n);
+/* Worker threads for `requested` (0 = one per core), at most PD__CLV_MAX_CHUNKS. */
+unsigned pd__clv_threads(unsigned requested);
+/* Calls fn(ctx, chunk, begin, end) once for each of the pd__clv_chunks(n)
+ * contiguous chunks of [0, n), on up to pd__clv_threads(threads) threads
+ * (the calling thread included); returns when all are done. fn must only
+ * write its own chunk's rows or per-chunk slots. */
+void pd__clv_parallel(size_t n, unsigned threads, pd__clv_chunk_fn fn, void *ctx);
 
 #endif

@@ -1,5 +1,6 @@
 /* CLV model handle: summary validation, fitting, accessors. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,6 +34,28 @@ const pd__clv_family *pd__clv_family_of(pd_clv_kind kind) {
 
 static int whole(double v) { return v == floor(v); }
 
+/* 1 when every row of a continuous-time summary passes the checks of
+ * pd__clv_validate(): one branch-free pass (whole numbers by rounding
+ * through 2^52); 0 when some row fails or the arrays are not all there,
+ * and the detailed loop must find and name it. */
+static int rows_fast_ok(const pd_clv_summary *s, int need_monetary) {
+  const double big = 4503599627370496.0; /* 2^52: from here on every double is whole */
+  const double *X = s->x, *TX = s->t_x, *TT = s->T, *M = s->monetary, *W = s->weight;
+  if (!TX || !TT) return 0;
+  int ok = 1;
+  for (size_t i = 0; i < s->n; i++) {
+    double x = X[i], tx = TX[i], T = TT[i];
+    /* NaN fails every comparison; tx <= T < inf and tx >= 0 bound both */
+    ok &= (x >= 0) & (x < INFINITY) & (tx >= 0) & (tx <= T) & (T < INFINITY) & ((x > 0) | (tx == 0)) &
+          ((x >= big) | ((x + big) - big == x));
+  }
+  if (W)
+    for (size_t i = 0; i < s->n; i++) ok &= (W[i] >= 0) & (W[i] < INFINITY);
+  if (need_monetary)
+    for (size_t i = 0; i < s->n; i++) ok &= (X[i] == 0) | ((M[i] > 0) & (M[i] < INFINITY));
+  return ok;
+}
+
 pd_status pd__clv_validate(const pd__clv_family *fam, const pd_clv_summary *s, int need_monetary) {
   if (!s || s->size < sizeof(pd_clv_summary)) return pd__error(PD_ERR_INVALID, "clv: summary missing or its size field not set");
   int gg = fam->kind == PD_CLV_GAMMA_GAMMA, discrete = fam->kind == PD_CLV_BGBB;
@@ -41,6 +64,7 @@ pd_status pd__clv_validate(const pd__clv_family *fam, const pd_clv_summary *s, i
     return pd__error(PD_ERR_INVALID, "clv: summary needs x, t_x and T arrays");
   if (need_monetary && s->n > 0 && !s->monetary)
     return pd__error(PD_ERR_INVALID, "clv: %s needs monetary values", fam->name);
+  if (!discrete && rows_fast_ok(s, need_monetary)) return PD_OK;
   for (size_t i = 0; i < s->n; i++) {
     double x = s->x[i], tx = s->t_x ? s->t_x[i] : 0.0, T = s->T ? s->T[i] : 0.0;
     if (!isfinite(x) || !isfinite(tx) || !isfinite(T))
@@ -77,7 +101,11 @@ void pd__clv_data_free(pd__clv_data *d) {
   free(d->xs);
   free(d->xw);
   free(d->xi);
-  free(d->logm);
+  free(d->goff);
+  free(d->gxm);
+  free(d->gw);
+  free(d->gM);
+  free(d->gacc);
   free(d->cache);
   memset(d, 0, sizeof *d);
 }
@@ -180,52 +208,141 @@ static int distinct(const double *v, size_t n, size_t limit, double **vals, uint
   return 0;
 }
 
+/* Distinct frequencies as distinct() gives them. x is validated whole and
+ * >= 0, so when the largest is small a dense table replaces the hashing. */
+static int distinct_x(const double *v, size_t n, double **vals, uint32_t **idx, size_t *nv) {
+  double mx = 0.0;
+  for (size_t i = 0; i < n; i++) mx = v[i] > mx ? v[i] : mx;
+  if (!(mx < (double)(1u << 20))) return distinct(v, n, SIZE_MAX, vals, idx, nv);
+  size_t cap = (size_t)mx + 1, k = 0;
+  *vals = NULL;
+  *idx = NULL;
+  *nv = 0;
+  uint32_t *tab = malloc(cap * sizeof *tab), *ix = malloc((n ? n : 1) * sizeof *ix);
+  double *s = NULL;
+  if (!tab || !ix) goto fail;
+  memset(tab, 0xff, cap * sizeof *tab);
+  for (size_t i = 0; i < n; i++) {
+    size_t xv = (size_t)v[i];
+    if (tab[xv] == UINT32_MAX) tab[xv] = (uint32_t)k++;
+    ix[i] = tab[xv];
+  }
+  if (!(s = malloc((k ? k : 1) * sizeof *s))) goto fail;
+  for (size_t xv = 0; xv < cap; xv++)
+    if (tab[xv] != UINT32_MAX) s[tab[xv]] = (double)xv;
+  free(tab);
+  *vals = s;
+  *idx = ix;
+  *nv = k;
+  return 0;
+fail:
+  free(tab);
+  free(ix);
+  return -1;
+}
+
+/* The distinct (x, T, t_x) triples of the rows as index triples tri[3k..3k+2]
+ * (into xs, Ts, txs) with uw[k] the total weight of their rows; *nu of
+ * them (tri and uw have room for n). Rows are bucketed by the (x, T) pair
+ * with a counting sort over a dense pair table (summaries in days have a
+ * few hundred distinct x and T) that carries each row's t_x index and
+ * weight along, then t_x is told apart within a bucket by a stamp per
+ * distinct t_x: sequential passes and small tables, no random reads of
+ * the rows. Hashing when the pair table would be large. -1: out of memory. */
+static int triples(const pd__clv_data *d, uint32_t *tri, double *uw, size_t *nu) {
+  size_t n = d->n, npair = d->nx * d->nT, k = 0, nT = d->nT;
+  if (npair > (1u << 22) || d->ntx > (1u << 22)) {
+    pd__u64map m = {0};
+    for (size_t i = 0; i < n; i++) {
+      size_t q = pd__u64map_put(&m, (uint64_t)d->xi[i] << 42 | (uint64_t)d->Ti[i] << 21 | d->txi[i]);
+      if (q == SIZE_MAX) {
+        pd__u64map_free(&m);
+        return -1;
+      }
+      if (q == k) {
+        tri[3 * k] = d->xi[i];
+        tri[3 * k + 1] = d->Ti[i];
+        tri[3 * k + 2] = d->txi[i];
+        uw[k++] = 0.0;
+      }
+      uw[q] += pd__clv_w(d, i);
+    }
+    *nu = k;
+    pd__u64map_free(&m);
+    return 0;
+  }
+  size_t n1 = n ? n : 1, nt1 = d->ntx ? d->ntx : 1;
+  uint32_t *start = calloc(npair + 1, sizeof *start), *stx = malloc(n1 * sizeof *stx);
+  uint32_t *stamp = malloc(nt1 * sizeof *stamp), *slot = malloc(nt1 * sizeof *slot);
+  double *sw = d->w ? malloc(n1 * sizeof *sw) : NULL;
+  int rc = -1;
+  if (!start || !stx || !stamp || !slot || (d->w && !sw)) goto done;
+  for (size_t i = 0; i < n; i++) start[d->xi[i] * nT + d->Ti[i] + 1]++;
+  for (size_t q = 0; q < npair; q++) start[q + 1] += start[q];
+  for (size_t i = 0; i < n; i++) {
+    uint32_t pos = start[d->xi[i] * nT + d->Ti[i]]++;
+    stx[pos] = d->txi[i];
+    if (sw) sw[pos] = d->w[i];
+  }
+  /* start[q] is now the end of bucket q */
+  memset(stamp, 0xff, nt1 * sizeof *stamp);
+  size_t b = 0;
+  for (size_t q = 0; q < npair; q++) {
+    for (; b < start[q]; b++) {
+      uint32_t t = stx[b];
+      if (stamp[t] != (uint32_t)q) {
+        stamp[t] = (uint32_t)q;
+        slot[t] = (uint32_t)k;
+        tri[3 * k] = (uint32_t)(q / nT);
+        tri[3 * k + 1] = (uint32_t)(q % nT);
+        tri[3 * k + 2] = t;
+        uw[k++] = 0.0;
+      }
+      uw[slot[t]] += sw ? sw[b] : 1.0;
+    }
+  }
+  *nu = k;
+  rc = 0;
+done:
+  free(start);
+  free(stx);
+  free(stamp);
+  free(slot);
+  free(sw);
+  return rc;
+}
+
 /* Summaries in whole days repeat: merges identical (x, t_x, T) rows into
  * one weighted row when that removes at least a quarter of them. */
 static int compress_rows(pd__clv_data *d) {
   if (d->nx >= (1u << 21) || d->nT >= (1u << 21) || d->ntx >= (1u << 21)) return 0;
-  pd__u64map m = {0};
-  uint32_t *row = malloc(d->n * sizeof *row);
-  if (!row) return -1;
-  for (size_t i = 0; i < d->n; i++) {
-    size_t k = pd__u64map_put(&m, (uint64_t)d->xi[i] << 42 | (uint64_t)d->Ti[i] << 21 | d->txi[i]);
-    if (k == SIZE_MAX) {
-      free(row);
-      pd__u64map_free(&m);
-      return -1;
-    }
-    row[i] = (uint32_t)k;
-  }
-  size_t nu = m.n;
-  pd__u64map_free(&m);
-  if (4 * nu > 3 * d->n) {
-    free(row);
-    return 0;
-  }
-  double *own = calloc(4 * (nu ? nu : 1), sizeof *own);
-  uint32_t *ui = malloc(3 * (nu ? nu : 1) * sizeof *ui);
-  if (!own || !ui) {
-    free(own);
-    free(ui);
-    free(row);
+  size_t n1 = d->n ? d->n : 1, nu = 0;
+  uint32_t *tri = malloc(3 * n1 * sizeof *tri);
+  double *w = malloc(n1 * sizeof *w);
+  if (!tri || !w || triples(d, tri, w, &nu)) {
+    free(tri);
+    free(w);
     return -1;
   }
-  double *ux = own, *utx = own + nu, *uT = own + 2 * nu, *uw = own + 3 * nu;
-  for (size_t i = 0; i < d->n; i++) {
-    uint32_t k = row[i];
-    ux[k] = d->x[i];
-    utx[k] = d->t_x[i];
-    uT[k] = d->T[i];
-    uw[k] += pd__clv_w(d, i);
-    ui[k] = d->xi[i];
-    ui[nu + k] = d->Ti[i];
-    ui[2 * nu + k] = d->txi[i];
+  double *own = 4 * nu > 3 * d->n ? NULL : malloc(4 * (nu ? nu : 1) * sizeof *own);
+  if (!own) {
+    free(tri);
+    free(w);
+    return 4 * nu > 3 * d->n ? 0 : -1;
   }
-  free(row);
-  memcpy(d->xi, ui, nu * sizeof *ui);
-  memcpy(d->Ti, ui + nu, nu * sizeof *ui);
-  memcpy(d->txi, ui + 2 * nu, nu * sizeof *ui);
-  free(ui);
+  double *ux = own, *utx = own + nu, *uT = own + 2 * nu, *uw = own + 3 * nu;
+  for (size_t k = 0; k < nu; k++) { /* values from the small distinct tables */
+    uint32_t xk = tri[3 * k], Tk = tri[3 * k + 1], tk = tri[3 * k + 2];
+    ux[k] = d->xs[xk];
+    uT[k] = d->Ts[Tk];
+    utx[k] = d->txs[tk];
+    uw[k] = w[k];
+    d->xi[k] = xk; /* k <= the rows read so far: the index arrays shrink in place */
+    d->Ti[k] = Tk;
+    d->txi[k] = tk;
+  }
+  free(tri);
+  free(w);
   d->own = own;
   d->x = ux;
   d->t_x = utx;
@@ -246,24 +363,19 @@ pd_status pd__clv_data_prepare(const pd__clv_family *fam, const pd_clv_summary *
   d->T = s->T;
   d->m = s->monetary;
   d->w = s->weight;
-  size_t n = s->n ? s->n : 1;
-  if (gg && !(d->logm = malloc(n * sizeof *d->logm))) goto nomem;
-  if (distinct(s->x, s->n, SIZE_MAX, &d->xs, &d->xi, &d->nx)) goto nomem;
+  if (distinct_x(s->x, s->n, &d->xs, &d->xi, &d->nx)) goto nomem;
   if (!d->xs && !(d->xs = malloc(sizeof *d->xs))) goto nomem;
   size_t nx = d->nx;
   d->xw = calloc(nx ? nx : 1, sizeof *d->xw);
   d->cache = malloc((nx ? nx : 1) * 8 * sizeof *d->cache);
   if (!d->xw || !d->cache) goto nomem;
   for (size_t i = 0; i < s->n; i++) {
-    if (gg && s->x[i] == 0) { /* Gamma-Gamma learns from repeat customers only */
-      d->logm[i] = 0.0;
-      continue;
-    }
-    if (gg) d->logm[i] = log(s->monetary[i]);
+    if (gg && s->x[i] == 0) continue; /* Gamma-Gamma learns from repeat customers only */
     double w = pd__clv_w(d, i);
     d->xw[d->xi[i]] += w;
     d->wsum += w;
   }
+  if (gg && pd__gg_prepare(d, s)) goto nomem;
   if (!gg && fam->kind != PD_CLV_BGBB && s->n >= 64) {
     if (distinct(s->T, s->n, s->n / 4, &d->Ts, &d->Ti, &d->nT) ||
         distinct(s->t_x, s->n, s->n / 4, &d->txs, &d->txi, &d->ntx))
@@ -319,6 +431,45 @@ static double objective(const double *th, double *grad, void *vctx) {
   return f;
 }
 
+/* The same with the Hessian in log-parameters, for families with loglik2. */
+static double objective2(const double *th, double *grad, double *hess, void *vctx) {
+  fit_ctx *c = vctx;
+  size_t np = c->fam->np;
+  double p[PD__CLV_MAX_PARAMS] = {0}, g[PD__CLV_MAX_PARAMS] = {0}, H[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS] = {0};
+  for (size_t k = 0; k < np; k++) {
+    if (!(fabs(th[k]) <= 40.0)) return INFINITY;
+    p[k] = exp(th[k]);
+  }
+  double ll = c->fam->loglik2(p, c->d, g, H);
+  if (!isfinite(ll)) return INFINITY;
+  double W = c->d->wsum, f = -ll / W;
+  for (size_t k = 0; k < np; k++) {
+    f += c->penalty * p[k] * p[k];
+    grad[k] = -g[k] / W + 2.0 * c->penalty * p[k] * p[k];
+    for (size_t j = 0; j < np; j++) hess[k * np + j] = -H[k * np + j] / W + (k == j ? 4.0 * c->penalty * p[k] * p[k] : 0.0);
+  }
+  return f;
+}
+
+void pd__clv_hess_to_log(size_t np, const double *p, const double *grad_log, double *H) {
+  for (size_t k = 0; k < np; k++)
+    for (size_t j = 0; j < np; j++) H[k * np + j] = p[k] * p[j] * H[k * np + j] + (k == j ? grad_log[k] : 0.0);
+}
+
+/* Objective, gradient and Hessian at th: analytic when the family has
+ * loglik2 (one evaluation), else by central differences of the gradient. */
+static pd_status hessian_at(fit_ctx *c, const double *th, double *f, double *g, double *H, int *evals) {
+  size_t np = c->fam->np;
+  if (c->fam->loglik2) {
+    *f = objective2(th, g, H, c);
+    *evals += 1;
+    return isfinite(*f) ? PD_OK : pd__error(PD_ERR_NUMERIC, "clv: objective not finite");
+  }
+  *f = objective(th, g, c);
+  *evals += 1 + 2 * (int)np;
+  return pd__hessian(np, objective, c, th, H);
+}
+
 static pd_status model_alloc(const pd__clv_family *fam, pd_clv_model **out) {
   pd_clv_model *m = calloc(1, sizeof *m);
   if (!m) return pd__error(PD_ERR_NOMEM, "clv: out of memory");
@@ -352,9 +503,8 @@ static int newton_polish(fit_ctx *c, double *th, int *evals, double *H, int *h_v
   for (int it = 0; it < 5; it++) {
     double Hi[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
     double g[PD__CLV_MAX_PARAMS], step[PD__CLV_MAX_PARAMS], trial[PD__CLV_MAX_PARAMS];
-    double f0 = objective(th, g, c);
-    *evals += 1 + 2 * (int)np;
-    if (pd__hessian(np, objective, c, th, H) != PD_OK || pd__spd_inverse(np, H, Hi) != PD_OK) return 0;
+    double f0;
+    if (hessian_at(c, th, &f0, g, H, evals) != PD_OK || pd__spd_inverse(np, H, Hi) != PD_OK) return 0;
     double smax = 0.0;
     for (size_t i = 0; i < np; i++) {
       step[i] = 0.0;
@@ -378,8 +528,10 @@ pd_status pd_clv_fit(pd_clv_kind kind, const pd_clv_summary *data, const pd_clv_
   *out = NULL;
   const pd__clv_family *fam = pd__clv_family_of(kind);
   if (!fam) return pd__error(PD_ERR_INVALID, "clv_fit: unknown model kind %d", (int)kind);
-  if (opts && opts->size < sizeof(pd_clv_fit_options))
+  /* callers built before the threads field pass the shorter struct */
+  if (opts && opts->size < offsetof(pd_clv_fit_options, threads))
     return pd__error(PD_ERR_INVALID, "clv_fit: options size field not set (use PD_CLV_FIT_OPTIONS_INIT)");
+  unsigned threads = opts && opts->size >= offsetof(pd_clv_fit_options, threads) + sizeof opts->threads ? opts->threads : 0;
   double penalty = opts ? opts->penalty : 0.0;
   if (!(penalty >= 0 && isfinite(penalty))) return pd__error(PD_ERR_INVALID, "clv_fit: penalty must be >= 0");
   double th[PD__CLV_MAX_PARAMS];
@@ -396,12 +548,34 @@ pd_status pd_clv_fit(pd_clv_kind kind, const pd_clv_summary *data, const pd_clv_
     return pd__error(PD_ERR_INVALID, "clv_fit: no usable rows (total weight 0%s)",
                      kind == PD_CLV_GAMMA_GAMMA ? " among customers with x > 0" : "");
   }
+  d.threads = threads;
   fit_ctx c = {fam, &d, penalty};
   pd__optim_options oo = {opts && opts->max_iter > 0 ? opts->max_iter : 1000, opts && opts->tol > 0 ? opts->tol : 1e-9, 0, 1e-9};
   pd__optim_result r1 = {0}, r2 = {0};
   if (!isfinite(objective(th, NULL, &c)) && opts && opts->start)
     for (size_t k = 0; k < fam->np; k++) th[k] = log(fam->start[k]); /* unusable start: use the default */
   int evals = 0, iters = 0;
+  double H[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
+  int h_valid = 0;
+  if (fam->loglik2) {
+    /* Exact Hessian: damped Newton converges in a few evaluations; BFGS
+     * below only when it does not. */
+    double thn[PD__CLV_MAX_PARAMS];
+    memcpy(thn, th, fam->np * sizeof *th);
+    pd__optim_options no = {opts && opts->max_iter > 0 ? opts->max_iter : 100, oo.gtol, 0, 1e-6};
+    pd__optim_result rn = {0};
+    if (pd__newton(fam->np, objective2, &c, thn, &no, H, &rn) == PD_OK) {
+      evals += rn.evaluations;
+      iters += rn.iterations;
+      if (rn.converged) {
+        memcpy(th, thn, fam->np * sizeof *th);
+        r1.converged = 1;
+        h_valid = 1;
+        goto fitted;
+      }
+      if (rn.f < objective(th, NULL, &c)) memcpy(th, thn, fam->np * sizeof *th);
+    }
+  }
   st = pd__bfgs(fam->np, objective, &c, th, &oo, &r1);
   if (st == PD_OK) {
     evals += r1.evaluations;
@@ -428,9 +602,8 @@ pd_status pd_clv_fit(pd_clv_kind kind, const pd_clv_summary *data, const pd_clv_
   }
   /* Always polish: a few Newton steps make the estimate exact to ~1e-6
    * relative whatever the quasi-Newton test accepted. */
-  double H[PD__CLV_MAX_PARAMS * PD__CLV_MAX_PARAMS];
-  int h_valid = 0;
   r1.converged = newton_polish(&c, th, &evals, H, &h_valid) || r1.converged;
+fitted:;
   pd_clv_model *m = NULL;
   st = model_alloc(fam, &m);
   if (st) {

@@ -75,4 +75,4 @@ static double pnbd_cond(const double *p, double x, double t_x, double T, double 
 
 const pd__clv_family pd__clv_pnbd = {
   PD_CLV_PNBD, "pnbd", 4, {"r", "alpha", "s", "beta"}, {1.0, 1.0, 1.0, 1.0},
-  pnbd_loglik, 0, pnbd_expected, pnbd_cond, pnbd_alive, NULL};
+  pnbd_loglik, 0, pnbd_expected, pnbd_cond, pnbd_alive, NULL, NULL};

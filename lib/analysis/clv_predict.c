@@ -48,19 +48,30 @@ pd_status pd_clv_predict_purchases(const pd_clv_model *m, const pd_clv_summary *
   return numeric_guard(out, data->n, fn);
 }
 
+typedef struct alive_job {
+  const pd_clv_model *m;
+  const pd_clv_summary *s;
+  double *out;
+} alive_job;
+
+static void alive_chunk(void *vjob, size_t chunk, size_t begin, size_t end) {
+  (void)chunk;
+  alive_job *j = vjob;
+  const pd_clv_summary *s = j->s;
+  for (size_t i = begin; i < end; i++) j->out[i] = j->m->fam->alive(j->m->p, s->x[i], s->t_x[i], s->T[i]);
+}
+
 pd_status pd_clv_predict_alive(const pd_clv_model *m, const pd_clv_summary *data, double *out) {
   const char *fn = "clv_predict_alive";
   pd_status st = check_model(m, fn, 1);
   if (st || (st = check_rows(m, data, out, fn, 0))) return st;
-  for (size_t i = 0; i < data->n; i++) out[i] = m->fam->alive(m->p, data->x[i], data->t_x[i], data->T[i]);
+  alive_job j = {m, data, out};
+  pd__clv_parallel(data->n, 0, alive_chunk, &j);
   return numeric_guard(out, data->n, fn);
 }
 
-pd_status pd_clv_predict_spend(const pd_clv_model *gg, const pd_clv_summary *data, double *out) {
-  const char *fn = "clv_predict_spend";
-  if (!gg || gg->fam->kind != PD_CLV_GAMMA_GAMMA) return pd__error(PD_ERR_INVALID, "%s: needs a Gamma-Gamma model", fn);
-  pd_status st = check_rows(gg, data, out, fn, 1);
-  if (st) return st;
+/* Expected spend of rows already validated (with monetary values). */
+static pd_status spend_rows(const pd_clv_model *gg, const pd_clv_summary *data, double *out, const char *fn) {
   double p = gg->p[0], q = gg->p[1], v = gg->p[2];
   if (!(q > 1)) return pd__error(PD_ERR_INVALID, "%s: Gamma-Gamma q = %g <= 1 has no finite mean spend", fn, q);
   for (size_t i = 0; i < data->n; i++) {
@@ -71,12 +82,20 @@ pd_status pd_clv_predict_spend(const pd_clv_model *gg, const pd_clv_summary *dat
   return numeric_guard(out, data->n, fn);
 }
 
+pd_status pd_clv_predict_spend(const pd_clv_model *gg, const pd_clv_summary *data, double *out) {
+  const char *fn = "clv_predict_spend";
+  if (!gg || gg->fam->kind != PD_CLV_GAMMA_GAMMA) return pd__error(PD_ERR_INVALID, "%s: needs a Gamma-Gamma model", fn);
+  pd_status st = check_rows(gg, data, out, fn, 1);
+  if (st) return st;
+  return spend_rows(gg, data, out, fn);
+}
+
 static int continuous(const pd_clv_model *m) {
   return m->fam->kind == PD_CLV_BGNBD || m->fam->kind == PD_CLV_MBGNBD || m->fam->kind == PD_CLV_PNBD;
 }
 
-pd_status pd__clv_discounted_purchases(const pd_clv_model *m, const pd_clv_summary *data, double months,
-                                       double monthly_discount, double units_per_month, double *out) {
+static pd_status discounted(const pd_clv_model *m, const pd_clv_summary *data, double months, double monthly_discount,
+                            double units_per_month, double *out, int validated) {
   const char *fn = "clv_predict_value";
   pd_status st = check_model(m, fn, 1);
   if (st) return st;
@@ -87,7 +106,7 @@ pd_status pd__clv_discounted_purchases(const pd_clv_model *m, const pd_clv_summa
     return pd__error(PD_ERR_INVALID, "%s: monthly_discount must be > -1", fn);
   if (!(units_per_month > 0 && isfinite(units_per_month)))
     return pd__error(PD_ERR_INVALID, "%s: units_per_month must be > 0", fn);
-  if ((st = check_rows(m, data, out, fn, 0))) return st;
+  if (!validated && (st = check_rows(m, data, out, fn, 0))) return st;
   size_t nm = (size_t)months;
   double *t = malloc((nm ? nm : 1) * 3 * sizeof *t), *disc = t + nm, *cur = t + 2 * nm;
   if (!t) return pd__error(PD_ERR_NOMEM, "%s: out of memory", fn);
@@ -116,6 +135,11 @@ pd_status pd__clv_discounted_purchases(const pd_clv_model *m, const pd_clv_summa
   return numeric_guard(out, data->n, fn);
 }
 
+pd_status pd__clv_discounted_purchases(const pd_clv_model *m, const pd_clv_summary *data, double months,
+                                       double monthly_discount, double units_per_month, double *out) {
+  return discounted(m, data, months, monthly_discount, units_per_month, out, 0);
+}
+
 pd_status pd_clv_predict_value(const pd_clv_model *m, const pd_clv_model *gg, const pd_clv_summary *data,
                                double months, double monthly_discount, double units_per_month, double *out) {
   const char *fn = "clv_predict_value";
@@ -124,8 +148,11 @@ pd_status pd_clv_predict_value(const pd_clv_model *m, const pd_clv_model *gg, co
   size_t n = data->n;
   double *spend = malloc((n ? n : 1) * sizeof *spend);
   if (!spend) return pd__error(PD_ERR_NOMEM, "%s: out of memory", fn);
-  if ((st = pd_clv_predict_spend(gg, data, spend)) ||
-      (st = pd__clv_discounted_purchases(m, data, months, monthly_discount, units_per_month, out))) {
+  /* the rows are validated once, above (with their monetary values) */
+  if (!gg || gg->fam->kind != PD_CLV_GAMMA_GAMMA)
+    st = pd__error(PD_ERR_INVALID, "%s: needs a Gamma-Gamma model", fn);
+  if (st || (st = spend_rows(gg, data, spend, fn)) ||
+      (st = discounted(m, data, months, monthly_discount, units_per_month, out, 1))) {
     free(spend);
     return st;
   }

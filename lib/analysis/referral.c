@@ -85,7 +85,16 @@ static bool reserve(pd_referral_builder *b, size_t more) {
   return true;
 }
 
-/* The per-user step: one pass over the user's events, no allocation. */
+/* Event classes for the per-user pass (built-in types only; custom ones are 0). */
+enum { C_OTHER = 0, C_ATTR, C_INVITE, C_PURCHASE, C_REFUND };
+static const uint8_t event_class[PD_EVENT_BUILTIN_COUNT] = {
+    [PD_EV_ACQUIRE] = C_ATTR, [PD_EV_REFERRAL_SIGNUP] = C_ATTR, [PD_EV_INVITE] = C_INVITE,
+    [PD_EV_PURCHASE] = C_PURCHASE, [PD_EV_REFUND] = C_REFUND};
+
+/* The per-user step: one pass over the user's events, no allocation.
+ * Invites, purchases and refunds are counted without branches (the event
+ * mix is unpredictable); acquisitions and attributions, one or two per
+ * user, take the branch. */
 static void accumulate(const pd_referral_options *o, const pd_user_events *ev, pd__ref_rec *r) {
   memset(r, 0, sizeof *r);
   r->user = ev->user;
@@ -95,17 +104,22 @@ static void accumulate(const pd_referral_options *o, const pd_user_events *ev, p
   r->conflict_time = PD__REF_UNKNOWN_TIME;
   r->referrer = r->conflict_referrer = PD_NONE;
   r->acq_tp = PD_NONE;
+  uint32_t invites = 0, purchases = 0;
+  int64_t revenue = 0;
   for (size_t i = 0; i < ev->n; i++) {
     uint16_t ty = ev->type[i];
-    switch (ty) {
-    case PD_EV_ACQUIRE:
-    case PD_EV_REFERRAL_SIGNUP: {
+    unsigned cls = ty < PD_EVENT_BUILTIN_COUNT ? event_class[ty] : C_OTHER;
+    int64_t a = ev->amount[i], abs_a = a < 0 ? -a : a;
+    invites += cls == C_INVITE;
+    purchases += cls == C_PURCHASE;
+    revenue += (cls == C_PURCHASE ? a : 0) - (cls == C_REFUND ? abs_a : 0);
+    if (cls == C_ATTR) {
       if (r->acq_time == PD__REF_UNKNOWN_TIME) {
         r->acq_time = ev->time[i];
         r->acq_tp = ev->touchpoint[i];
       }
       uint32_t ref = ev->referrer[i];
-      if (ref == PD_NONE || (ty == PD_EV_ACQUIRE && !o->acquire_attributes)) break;
+      if (ref == PD_NONE || (ty == PD_EV_ACQUIRE && !o->acquire_attributes)) continue;
       if (r->referrer == PD_NONE) {
         r->referrer = ref;
         r->signup_time = ev->time[i];
@@ -115,17 +129,11 @@ static void accumulate(const pd_referral_options *o, const pd_user_events *ev, p
           r->conflict_time = ev->time[i];
         }
       }
-      break;
-    }
-    case PD_EV_INVITE: r->invites++; break;
-    case PD_EV_PURCHASE:
-      r->revenue += ev->amount[i];
-      r->purchaser = 1;
-      break;
-    case PD_EV_REFUND: r->revenue -= ev->amount[i] < 0 ? -ev->amount[i] : ev->amount[i]; break;
-    default: break;
     }
   }
+  r->invites = invites;
+  r->purchaser = purchases > 0;
+  r->revenue = revenue;
   if (r->acq_time == PD__REF_UNKNOWN_TIME) {
     r->acq_time = ev->time[0];
     r->acq_tp = ev->touchpoint[0];
@@ -206,17 +214,16 @@ static pd_status alloc_arrays(pd_referral *r) {
   return PD_OK;
 }
 
-pd_status pd__referral_finish(pd_referral_builder *b, const pd_touchpoint_def *tps, size_t n_tps,
-                              const pd_store *store, pd_referral **out) {
-  if (!b || !out) return pd__error(PD_ERR_INVALID, "pd_referral_builder_finish: NULL argument");
-  if (n_tps && !tps) return pd__error(PD_ERR_INVALID, "pd_referral_builder_finish: NULL touchpoints");
+/* A result with options, zone and touchpoint copies, no arrays yet. */
+static pd_status result_new(const pd_referral_options *o, const pd_touchpoint_def *tps, size_t n_tps,
+                            const pd_store *store, pd_referral **out) {
   *out = NULL;
   pd_referral *r = calloc(1, sizeof *r);
   if (!r) return pd__error(PD_ERR_NOMEM, "out of memory");
-  r->opts = b->opts;
+  r->opts = *o;
   r->store = store;
   pd_status st = PD_OK;
-  if (b->tz && !(r->tz_name = strdup(b->tz))) st = pd__error(PD_ERR_NOMEM, "out of memory");
+  if (o->tz && !(r->tz_name = strdup(o->tz))) st = pd__error(PD_ERR_NOMEM, "out of memory");
   r->opts.tz = r->tz_name;
   if (st == PD_OK) st = pd__tz_open(r->tz_name, &r->tz);
   if (st == PD_OK && n_tps) {
@@ -230,6 +237,45 @@ pd_status pd__referral_finish(pd_referral_builder *b, const pd_touchpoint_def *t
       if (tps[i].name && !(r->tps[i].name = strdup(tps[i].name))) st = pd__error(PD_ERR_NOMEM, "out of memory");
     }
   }
+  if (st != PD_OK) {
+    pd_referral_free(r);
+    return st;
+  }
+  *out = r;
+  return PD_OK;
+}
+
+/* One user's summary into the result's arrays (its own slots only). */
+static void put_rec(pd_referral *r, const pd__ref_rec *x) {
+  uint32_t u = x->user;
+  r->flags[u] |= PD__REF_NODE | PD__REF_EVENTS | (x->purchaser ? PD__REF_PURCHASER : 0);
+  r->attributed[u] = x->referrer;
+  r->acq_tp[u] = x->acq_tp;
+  r->invites[u] = x->invites;
+  r->conflicts[u] = x->conflicts;
+  r->conflict_referrer[u] = x->conflict_referrer;
+  r->revenue[u] = x->revenue;
+  r->acq[u] = x->acq_time;
+  r->first[u] = x->first_time;
+  r->signup[u] = x->signup_time;
+  r->conflict_time[u] = x->conflict_time;
+}
+
+/* The forest and the summary once every user's slots are filled. */
+static pd_status result_build(pd_referral *r) {
+  pd_status st = pd__referral_build_forest(r);
+  if (st == PD_OK) st = pd__referral_summary_compute(r);
+  return st;
+}
+
+pd_status pd__referral_finish(pd_referral_builder *b, const pd_touchpoint_def *tps, size_t n_tps,
+                              const pd_store *store, pd_referral **out) {
+  if (!b || !out) return pd__error(PD_ERR_INVALID, "pd_referral_builder_finish: NULL argument");
+  if (n_tps && !tps) return pd__error(PD_ERR_INVALID, "pd_referral_builder_finish: NULL touchpoints");
+  *out = NULL;
+  pd_referral *r;
+  pd_status st = result_new(&b->opts, tps, n_tps, store, &r);
+  if (st != PD_OK) return st;
   /* Nodes: every user with events and every referrer they name. */
   uint64_t max_id = 0;
   bool any = false;
@@ -248,22 +294,11 @@ pd_status pd__referral_finish(pd_referral_builder *b, const pd_touchpoint_def *t
       st = pd__error(PD_ERR_INVALID, "referral: user %u was added twice (partials must hold disjoint users)", u);
       break;
     }
-    r->flags[u] |= PD__REF_NODE | PD__REF_EVENTS | (x->purchaser ? PD__REF_PURCHASER : 0);
-    r->attributed[u] = x->referrer;
-    r->acq_tp[u] = x->acq_tp;
-    r->invites[u] = x->invites;
-    r->conflicts[u] = x->conflicts;
-    r->conflict_referrer[u] = x->conflict_referrer;
-    r->revenue[u] = x->revenue;
-    r->acq[u] = x->acq_time;
-    r->first[u] = x->first_time;
-    r->signup[u] = x->signup_time;
-    r->conflict_time[u] = x->conflict_time;
+    put_rec(r, x);
     if (x->referrer != PD_NONE) r->flags[x->referrer] |= PD__REF_NODE;
   }
   b->n = 0;
-  if (st == PD_OK) st = pd__referral_build_forest(r);
-  if (st == PD_OK) st = pd__referral_summary_compute(r);
+  if (st == PD_OK) st = result_build(r);
   if (st != PD_OK) {
     pd_referral_free(r);
     return st;
@@ -279,20 +314,27 @@ pd_status pd_referral_builder_finish(pd_referral_builder *b, const pd_touchpoint
 
 /* ---- store driver ---------------------------------------------------- */
 
+/* On a store the user ids are known in advance and every worker sees
+ * disjoint users, so workers write each user's summary straight into the
+ * result's per-user arrays: no partial records, no merge, no copy. (The
+ * builders are the same computation for hand-fed or sharded input.) */
 typedef struct scan_ctx {
-  pd_referral_builder **parts;
-  unsigned n;
+  pd_referral *r;
+  const pd_referral_options *o;
+  volatile bool bad_id; /* set by a worker that saw a user id beyond the store's users */
 } scan_ctx;
 
 static int scan_user(void *ctx, unsigned worker, const pd_user_events *ev) {
+  (void)worker;
   scan_ctx *c = ctx;
-  pd_referral_builder *b = c->parts[worker];
-  if (b->oom) return 1;
-  if (!reserve(b, 1)) {
-    b->oom = true;
+  if (ev->n == 0) return 0;
+  if (ev->user >= c->r->n) {
+    c->bad_id = true;
     return 1;
   }
-  accumulate(&b->opts, ev, &b->recs[b->n++]);
+  pd__ref_rec x;
+  accumulate(c->o, ev, &x);
+  put_rec(c->r, &x);
   return 0;
 }
 
@@ -302,32 +344,41 @@ pd_status pd_referral_run(pd_store *store, const pd_referral_options *opts, pd_r
   pd_referral_options o;
   pd_status st = read_options(opts, &o);
   if (st != PD_OK) return st;
-  pd_scan_options so = PD_SCAN_OPTIONS_INIT;
-  so.threads = o.threads;
-  scan_ctx c = {NULL, pd_scan_workers(&so)};
-  so.threads = c.n;
-  c.parts = calloc(c.n, sizeof *c.parts);
-  if (!c.parts) return pd__error(PD_ERR_NOMEM, "out of memory");
-  for (unsigned i = 0; st == PD_OK && i < c.n; i++) st = pd_referral_builder_new(&o, &c.parts[i]);
   /* Touchpoint attributes (names, domains, spend) for groups and cost. */
   uint32_t n_tps = pd_store_n_touchpoints(store);
   pd_touchpoint_def *tps = NULL;
-  if (st == PD_OK && n_tps && !(tps = calloc(n_tps, sizeof *tps))) st = pd__error(PD_ERR_NOMEM, "out of memory");
+  if (n_tps && !(tps = calloc(n_tps, sizeof *tps))) return pd__error(PD_ERR_NOMEM, "out of memory");
   for (uint32_t i = 0; st == PD_OK && i < n_tps; i++) {
     tps[i].size = sizeof tps[i];
     st = pd_store_touchpoint(store, i, &tps[i]);
   }
-  if (st == PD_OK) {
-    st = pd_scan(store, &so, scan_user, &c);
-    for (unsigned i = 0; i < c.n; i++)
-      if (c.parts[i]->oom) st = pd__error(PD_ERR_NOMEM, "out of memory collecting referral partials");
-  }
-  for (unsigned i = 1; st == PD_OK && i < c.n; i++) st = pd_referral_builder_merge(c.parts[0], c.parts[i]);
-  if (st == PD_OK) st = pd__referral_finish(c.parts[0], tps, n_tps, store, out);
-  for (unsigned i = 0; i < c.n; i++) pd_referral_builder_free(c.parts[i]);
-  free(c.parts);
+  pd_referral *r = NULL;
+  if (st == PD_OK) st = result_new(&o, tps, n_tps, store, &r);
   free(tps);
-  return st;
+  if (st != PD_OK) return st;
+  r->n = pd_store_n_users(store);
+  st = alloc_arrays(r);
+  if (st == PD_OK) {
+    pd_scan_options so = PD_SCAN_OPTIONS_INIT;
+    so.threads = o.threads;
+    scan_ctx c = {r, &r->opts, false};
+    st = pd_scan(store, &so, scan_user, &c);
+    if (c.bad_id) st = pd__error(PD_ERR_CORRUPT, "referral: a scanned user id is beyond the store's users");
+  }
+  /* Referrers are nodes too (after the scan: they may belong to another worker). */
+  for (uint32_t u = 0; st == PD_OK && u < r->n; u++) {
+    uint32_t p = r->attributed[u];
+    if (p == PD_NONE) continue;
+    if (p >= r->n) st = pd__error(PD_ERR_CORRUPT, "referral: referrer id %u of user %u is beyond the store's users", p, u);
+    else r->flags[p] |= PD__REF_NODE;
+  }
+  if (st == PD_OK) st = result_build(r);
+  if (st != PD_OK) {
+    pd_referral_free(r);
+    return st;
+  }
+  *out = r;
+  return PD_OK;
 }
 
 /* ---- accessors ------------------------------------------------------- */

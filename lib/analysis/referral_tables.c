@@ -78,7 +78,9 @@ static int cmp_i64(const void *a, const void *b) {
 
 /* Sorted distinct keys. Takes over `keys` (a malloc'd array of n). */
 static void groups_make(pd__ref_groups *g, int64_t *keys, size_t n) {
-  qsort(keys, n, sizeof *keys, cmp_i64);
+  size_t i = 1;
+  while (i < n && keys[i - 1] <= keys[i]) i++;
+  if (i < n) qsort(keys, n, sizeof *keys, cmp_i64); /* one group (no breakdown) is already sorted */
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
     if (k == 0 || keys[i] != keys[k - 1]) keys[k++] = keys[i];
@@ -337,8 +339,8 @@ static int cmp_pair(const void *a, const void *b) {
 
 static pd_status t_groups(const pd_referral *r, pd_table *t) {
   pd_referral_by by = r->opts.by;
-  pd__ref_groups g;
-  uint32_t *gi;
+  pd__ref_groups g = {NULL, 0};
+  uint32_t *gi = NULL;
   pd_status st = node_groups(r, by, 0, &g, &gi);
   if (st != PD_OK) return st;
   size_t ng = g.n ? g.n : 1;
@@ -403,8 +405,8 @@ static pd_status t_groups(const pd_referral *r, pd_table *t) {
 
 static pd_status t_depth(const pd_referral *r, pd_table *t) {
   pd_referral_by by = r->opts.by;
-  pd__ref_groups g;
-  uint32_t *gi;
+  pd__ref_groups g = {NULL, 0};
+  uint32_t *gi = NULL;
   pd_status st = node_groups(r, by, 1, &g, &gi);
   if (st != PD_OK) return st;
   size_t ng = g.n ? g.n : 1;
@@ -523,8 +525,8 @@ static bool bigger_tree(const pd_referral *r, uint32_t a, uint32_t b) {
 }
 
 static pd_status t_top(const pd_referral *r, pd_table *t) {
-  uint32_t *top;
-  size_t n;
+  uint32_t *top = NULL;
+  size_t n = 0;
   pd_status st = top_nodes(r, r->opts.top_n, has_referees, more_descendants, &top, &n);
   if (st != PD_OK) return st;
   const char *cols[] = {"user", "name", "depth", "direct_referees", "descendants", "descendants_revenue", "root"};
@@ -549,8 +551,8 @@ static pd_status t_top(const pd_referral *r, pd_table *t) {
  * of s * (n - s), s = the size of the subtree below the edge, so one pass
  * over the nodes gives every tree's value exactly. */
 static pd_status t_trees(const pd_referral *r, pd_table *t) {
-  uint32_t *top;
-  size_t n;
+  uint32_t *top = NULL;
+  size_t n = 0;
   pd_status st = top_nodes(r, r->opts.top_n, is_root, bigger_tree, &top, &n);
   if (st != PD_OK) return st;
   /* slot[root] = its index in top + 1, so only the listed trees are summed. */
@@ -702,8 +704,8 @@ static pd_status t_largest_tree(const pd_referral *r, pd_table *t) {
   pd__table_add_col(t, "parent", PD_TYPE_INT64);
   pd__table_add_col(t, "label", PD_TYPE_STRING);
   pd__table_add_col(t, "depth", PD_TYPE_INT64);
-  uint32_t *top;
-  size_t n;
+  uint32_t *top = NULL;
+  size_t n = 0;
   pd_status st = top_nodes(r, 1, is_root, bigger_tree, &top, &n);
   if (st != PD_OK || n == 0) {
     free(top);

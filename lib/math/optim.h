@@ -43,6 +43,20 @@ void pd__numgrad(size_t n, pd__objective f, void *ctx, const double *x, double *
 pd_status pd__bfgs(size_t n, pd__objective f, void *ctx, double *x, const pd__optim_options *opts,
                    pd__optim_result *res);
 
+/* Like pd__objective, plus the n*n row-major Hessian in hess (both
+ * filled when f is finite). */
+typedef double (*pd__objective2)(const double *x, double *grad, double *hess, void *ctx);
+
+/* Damped Newton with an exact Hessian: Newton steps with an Armijo
+ * backtracking line search (steps capped at 2 in max norm), Levenberg
+ * damping while the Hessian is not positive definite or steps fail.
+ * Converged when max |grad| <= gtol (0 = 1e-8) or the undamped Newton step
+ * is below xtol (0 = 1e-6) in max norm; then H (n*n) is the Hessian at the
+ * returned x (also when not converged: at the returned x). max_iter: 0 =
+ * 100. Fails only for n out of range or a non-finite start. */
+pd_status pd__newton(size_t n, pd__objective2 f, void *ctx, double *x, const pd__optim_options *opts, double *H,
+                     pd__optim_result *res);
+
 /* Nelder-Mead simplex (adaptive coefficients of Gao & Han 2012), for
  * starts where the gradient is useless; initial simplex step `step`. */
 pd_status pd__nelder_mead(size_t n, pd__objective f, void *ctx, double *x, double step,

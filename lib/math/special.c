@@ -32,6 +32,26 @@ double pd__digamma(double x) {
   return acc + log(x) - 0.5 / x - series;
 }
 
+double pd__trigamma(double x) {
+  if (isnan(x) || isinf(x)) return x > 0 ? 0.0 : NAN;
+  if (x <= 0.0) {
+    /* Reflection: psi'(1 - x) + psi'(x) = pi^2 / sin^2(pi x) */
+    if (x == floor(x)) return NAN;
+    double s = sin(M_PI * x);
+    return -pd__trigamma(1.0 - x) + M_PI * M_PI / (s * s);
+  }
+  /* Recurrence psi'(x) = psi'(x + 1) + 1/x^2, then the asymptotic series */
+  double acc = 0.0;
+  while (x < 10.0) {
+    acc += 1.0 / (x * x);
+    x += 1.0;
+  }
+  double r = 1.0 / (x * x);
+  /* 1/x + 1/(2x^2) + sum B_2k / x^(2k+1) */
+  double series = r * (1.0 / 6 - r * (1.0 / 30 - r * (1.0 / 42 - r * (1.0 / 30 - r * (5.0 / 66)))));
+  return acc + (1.0 + 0.5 / x + series) / x;
+}
+
 double pd__logaddexp(double a, double b) {
   if (isnan(a) || isnan(b)) return NAN;
   if (a == -INFINITY) return b;

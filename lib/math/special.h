@@ -11,6 +11,8 @@ double pd__lgamma(double x);
 double pd__lbeta(double a, double b);
 /* The digamma function psi(x) = d/dx log Gamma(x); |error| < 1e-13. */
 double pd__digamma(double x);
+/* The trigamma function psi'(x); |relative error| < 1e-13. */
+double pd__trigamma(double x);
 
 /* log(exp(a) + exp(b)) without overflow; -inf when both are -inf. */
 double pd__logaddexp(double a, double b);

@@ -128,6 +128,21 @@ pd_status pd_userset_from_tag(pd_userset **out, const pd_store *s, const char *t
   return st;
 }
 
+pd_status pd_userset_copy(pd_userset **out, const pd_userset *set) {
+  if (!out || !set) return pd__error(PD_ERR_INVALID, "pd_userset_copy: NULL argument");
+  pd_userset *c = calloc(1, sizeof *c);
+  size_t words = ((size_t)set->n_users + 63) / 64 + 1;
+  if (c) c->bits = malloc(words * sizeof *c->bits);
+  if (!c || !c->bits) {
+    free(c);
+    return pd__error(PD_ERR_NOMEM, "out of memory");
+  }
+  memcpy(c->bits, set->bits, words * sizeof *c->bits);
+  c->n_users = set->n_users;
+  *out = c;
+  return PD_OK;
+}
+
 void pd_userset_free(pd_userset *set) {
   if (!set) return;
   free(set->bits);

@@ -142,7 +142,7 @@ class ClvSummary(Structure):
 
 class ClvFitOptions(Structure):
     _fields_ = [("size", c_size_t), ("penalty", c_double), ("start", POINTER(c_double)),
-                ("max_iter", c_int), ("tol", c_double)]
+                ("max_iter", c_int), ("tol", c_double), ("threads", c_uint)]
 
 
 class RfmOptions(Structure):
@@ -160,6 +160,13 @@ class AttributionOptions(Structure):
     _fields_ = [("size", c_size_t), ("model", c_int), ("conversion", POINTER(FunnelPred)),
                 ("lookback_ms", c_int64), ("touch_types", POINTER(c_uint32)), ("n_touch_types", c_size_t),
                 ("half_life_ms", c_int64), ("first_permille", c_uint32), ("last_permille", c_uint32)]
+
+
+class SegmentOptions(Structure):
+    _fields_ = [("size", c_size_t), ("as_of_ms", c_int64), ("threads", c_uint)]
+
+
+SegmentRunFn = CFUNCTYPE(c_int, c_void_p, c_void_p, POINTER(c_void_p))
 
 
 class LtvOptions(Structure):
@@ -368,6 +375,16 @@ PROTOTYPES = {
     "pd_attribution_model_name": (c_char_p, [c_int]),
     "pd_ingest_tags": (STATUS, [HANDLE, c_char_p, POINTER(IngestOptions), c_int,
                                 POINTER(IngestResult)]),
+    "pd_userset_copy": (STATUS, [OUT_HANDLE, HANDLE]),
+    "pd_segment_check": (STATUS, [c_char_p]),
+    "pd_segment_define": (STATUS, [HANDLE, c_char_p, c_char_p]),
+    "pd_segment_drop": (STATUS, [HANDLE, c_char_p]),
+    "pd_store_segments": (STATUS, [HANDLE, OUT_HANDLE]),
+    "pd_segment_get": (STATUS, [HANDLE, c_char_p, POINTER(c_void_p)]),
+    "pd_segment_eval": (STATUS, [HANDLE, c_char_p, POINTER(SegmentOptions), OUT_HANDLE]),
+    "pd_segment_eval_expr": (STATUS, [HANDLE, c_char_p, POINTER(SegmentOptions), OUT_HANDLE]),
+    "pd_segment_breakdown": (STATUS, [HANDLE, POINTER(c_char_p), c_size_t, POINTER(SegmentOptions),
+                                      SegmentRunFn, c_void_p, OUT_HANDLE]),
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
     "pd_report_write": (STATUS, [HANDLE, POINTER(ReportOptions), c_char_p]),

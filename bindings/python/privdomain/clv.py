@@ -5,6 +5,7 @@
     bgf.params                                # {"r": ..., "alpha": ..., "a": ..., "b": ...}
     bgf.predict_purchases(39, summary)        # per customer, next 39 time units
     bgf.p_alive(summary)
+    users, by_tp = bgf.dormant(rfm_table, 0.2)  # "zombie" contacts: P(alive) < 0.2, by touchpoint
     ggf = clv.GammaGamma().fit(summary)       # needs "monetary_value" (mean repeat spend)
     ggf.clv(bgf, summary, months=12, monthly_discount=0.01, units_per_month=4.345)
 
@@ -16,7 +17,7 @@ monetary_value | monetary | m_x, weights | weight. Times are in the caller's uni
 import ctypes
 from ctypes import POINTER, c_double, c_void_p
 
-from ._native import ClvFitOptions, ClvSummary, RfmOptions, from_bytes, lib, new, to_bytes
+from ._native import ClvFitOptions, ClvSummary, LtvOptions, RfmOptions, from_bytes, lib, new, to_bytes
 from .table import Table
 
 _ALIASES = {
@@ -94,10 +95,11 @@ class _Model:
         m._set(h)
         return m
 
-    def fit(self, summary, start=None, tol=0.0, max_iter=0):
-        """Maximum likelihood fit; returns self."""
+    def fit(self, summary, start=None, tol=0.0, max_iter=0, threads=0):
+        """Maximum likelihood fit; returns self. threads: for the likelihood sums of
+        large summaries (0 = one per core; the result does not depend on it)."""
         s = _Summary(summary, need_times=self.kind != 5, need_monetary=self.kind == 5)
-        opts = new(ClvFitOptions, penalty=self.penalizer, tol=tol, max_iter=max_iter)
+        opts = new(ClvFitOptions, penalty=self.penalizer, tol=tol, max_iter=max_iter, threads=int(threads))
         if start is not None:
             arr = (c_double * len(self.param_names))(*[float(start[k]) for k in self.param_names])
             opts.start = ctypes.cast(arr, POINTER(c_double))
@@ -177,6 +179,16 @@ class _CountModel(_Model):
         return Table(out)
 
 
+    def dormant(self, rfm_table, threshold=0.1):
+        """Dormant ("zombie") customers of an RFM Table (rfm(), Store.rfm(),
+        rfm_from_transactions()): P(alive) below threshold (0 < threshold <= 1).
+        Returns (users, by_touchpoint): Table ltv_dormant (user, touchpoint, frequency,
+        recency, T, p_alive, revenue; least alive first) and Table
+        ltv_dormant_touchpoints (touchpoint, customers, dormant, dormant_share,
+        mean_p_alive)."""
+        return dormant(self, rfm_table, threshold)
+
+
 class BetaGeo(_CountModel):
     """BG/NBD (Fader, Hardie & Lee 2005)."""
     kind, param_names = 1, ("r", "alpha", "a", "b")
@@ -229,6 +241,11 @@ NO_TIME = -(1 << 63)
 
 
 def _rfm_options(tz, period, period_multiple, unit_days, calibration_end, holdout_end, threads):
+    from .store import _time_ms
+    if period not in _PERIODS:
+        raise ValueError("period must be one of %s" % ", ".join(_PERIODS))
+    calibration_end = None if calibration_end is None else _time_ms(calibration_end)
+    holdout_end = None if holdout_end is None else _time_ms(holdout_end)
     o = new(RfmOptions, tz=to_bytes(tz), period=_PERIODS[period], period_multiple=int(period_multiple),
             unit_days=float(unit_days), threads=int(threads),
             calibration_end=NO_TIME if calibration_end is None else int(calibration_end),
@@ -240,7 +257,9 @@ def rfm(store, unit_days=1.0, calibration_end=None, holdout_end=None, period="da
         tz=None, threads=0):
     """RFM summary Table of a privdomain.Store (purchases and refunds): user, first_purchase,
     touchpoint, frequency, recency, T, monetary_value, revenue [+ holdout columns].
-    calibration_end / holdout_end are ms UTC (their whole local day counts); times come
+    calibration_end / holdout_end are ms UTC, aware datetimes or text (their whole local
+    day counts; without calibration_end the observation ends on the day of the latest
+    purchase or refund); times come
     out in units of unit_days days (7 = weeks). Feed the Table to a model's fit()."""
     o = _rfm_options(tz, period, period_multiple, unit_days, calibration_end, holdout_end, threads)
     out = c_void_p()
@@ -264,4 +283,31 @@ def rfm_from_transactions(users, times_ms, amounts, unit_days=1.0, calibration_e
     return Table(out)
 
 
-__all__ = ["rfm", "rfm_from_transactions", "BetaGeo", "ModifiedBetaGeo", "ParetoNBD", "BetaGeoBetaBinom", "GammaGamma"]
+def dormant(count_model, rfm_table, threshold=0.1):
+    """Dormant customers by touchpoint (see _CountModel.dormant): (users, by_touchpoint)."""
+    if not isinstance(rfm_table, Table):
+        raise TypeError("dormant needs an RFM Table (privdomain.clv.rfm or Store.rfm)")
+    users, by_tp = c_void_p(), c_void_p()
+    lib.pd_ltv_dormant(count_model._check(), rfm_table._h, float(threshold), ctypes.byref(users),
+                       ctypes.byref(by_tp))
+    return Table(users), Table(by_tp)
+
+
+def ltv(store, cohort_period="month", as_of=None, tz=None, users=False, threads=0):
+    """Historical value of a privdomain.Store by acquisition touchpoint and cohort:
+    (by_touchpoint, by_cohort[, by_user]) Tables ltv_touchpoints (customers, buyers,
+    revenue, spend, CAC, LTV:CAC), ltv_cohorts and, with users=True, ltv_users.
+    as_of: count events up to this instant (ms UTC, aware datetime or text)."""
+    from .store import _time_ms
+    if cohort_period not in _PERIODS:
+        raise ValueError("cohort_period must be one of %s" % ", ".join(_PERIODS))
+    o = new(LtvOptions, tz=to_bytes(tz), cohort_period=_PERIODS[cohort_period], threads=int(threads),
+            as_of=(1 << 63) - 1 if as_of is None else _time_ms(as_of))
+    tu, tc, tt = c_void_p(), c_void_p(), c_void_p()
+    lib.pd_ltv_history(store._handle, ctypes.byref(o), ctypes.byref(tu) if users else None, ctypes.byref(tc),
+                       ctypes.byref(tt))
+    out = (Table(tt), Table(tc))
+    return out + (Table(tu),) if users else out
+
+
+__all__ = ["rfm", "rfm_from_transactions", "dormant", "ltv", "BetaGeo", "ModifiedBetaGeo", "ParetoNBD", "BetaGeoBetaBinom", "GammaGamma"]

@@ -5,6 +5,10 @@
     r.depth.to_pandas()                               # depth histogram with K_d
     r.table("beyond_cap")                             # users deeper than the cap
     r.user("alice")                                   # one user's place in the forest
+    r.tables()                                        # what `pd referral` prints, by table name
+
+The result reads user names from the store: close it (or let it go) before the
+store; a view asked for after the store was closed raises ValueError.
 
 Views (Tables): summary, groups, depth, cycle_time, top, trees, beyond_cap, cost,
 projection, issues, forest, largest_tree. Money is int minor units.
@@ -20,6 +24,8 @@ _BY = {None: 0, "none": 0, "period": 1, "touchpoint": 2, "domain": 3}
 _PERIODS = {"day": 0, "week": 1, "week_sunday": 2, "month": 3}
 VIEWS = ("summary", "groups", "depth", "cycle_time", "top", "trees", "beyond_cap", "cost",
          "projection", "issues", "forest", "largest_tree")
+# What `pd referral` prints without --view (groups only with a breakdown).
+DEFAULT_VIEWS = ("summary", "groups", "depth", "top", "cost", "issues")
 
 
 def options(max_depth=2, by=None, period="month", tz=None, acquire_attributes=True, cost_begin=None,
@@ -50,6 +56,7 @@ class Referral:
 
     def __init__(self, store, **kwargs):
         self._store = store
+        self._by = kwargs.get("by")
         opts, self._tz = options(**kwargs)
         h = ctypes.c_void_p()
         lib.pd_referral_run(store._handle, ctypes.byref(opts), ctypes.byref(h))
@@ -83,9 +90,23 @@ class Referral:
         v = lib.pd_referral_view_from_name(to_bytes(name))
         if v < 0:
             raise KeyError("no referral view %r (one of %s)" % (name, ", ".join(VIEWS)))
+        if self._store.closed:
+            raise ValueError("the store of this referral result is closed (tables read user names from it)")
         out = ctypes.c_void_p()
         lib.pd_referral_table(self._handle, v, ctypes.byref(out))
         return Table(out)
+
+    def tables(self, views=None):
+        """{table name: Table} for `views` (names; default: what `pd referral` prints,
+        i.e. DEFAULT_VIEWS, groups only with a breakdown). Table names are
+        "referral_<view>", the keys of `pd referral --format json`."""
+        if views is None:
+            views = [v for v in DEFAULT_VIEWS if v != "groups" or self._by not in (None, "none")]
+        out = {}
+        for v in views:
+            t = self.table(v)
+            out[t.name] = t
+        return out
 
     def __getattr__(self, name):
         if name in VIEWS:
@@ -126,5 +147,5 @@ def projection(k, seed, cycles):
     return out
 
 
-__all__ = ["Referral", "VIEWS", "options", "projection"]
+__all__ = ["DEFAULT_VIEWS", "Referral", "VIEWS", "options", "projection"]
 

@@ -12,13 +12,14 @@ import os
 
 from . import errors
 from ._native import (NONE, Event, IngestOptions, IngestResult, ProgressFn, ScanFn, ScanOptions,
-                      StoreOptions, TouchpointDef, from_bytes, lib, new, to_bytes)
+                      SegmentOptions, StoreOptions, TouchpointDef, from_bytes, lib, new, to_bytes)
 from .table import Table
 
 _DURABILITY = {"full": 0, "batch": 1}
 _INPUT_FORMATS = {"auto": 0, "csv": 1, "tsv": 2, "jsonl": 3}
 _DOMAINS = ("unknown", "public", "private", "semi")
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_NO_TIME = -(1 << 63)
 
 
 class Store:
@@ -415,6 +416,20 @@ class Store:
 
     # ---- clv (issue 6) ----
 
+    def rfm(self, unit_days=1.0, calibration_end=None, holdout_end=None, period="day", period_multiple=1,
+            tz=None, threads=0):
+        """Per-customer RFM summary Table (see privdomain.clv.rfm); feed it to
+        privdomain.clv.BetaGeo().fit(...) and friends."""
+        from .clv import rfm
+        return rfm(self, unit_days=unit_days, calibration_end=calibration_end, holdout_end=holdout_end,
+                   period=period, period_multiple=period_multiple, tz=tz, threads=threads)
+
+    def ltv(self, cohort_period="month", as_of=None, tz=None, users=False, threads=0):
+        """Historical value, CAC and LTV:CAC by acquisition touchpoint and cohort
+        (see privdomain.clv.ltv): (by_touchpoint, by_cohort[, by_user]) Tables."""
+        from .clv import ltv
+        return ltv(self, cohort_period=cohort_period, as_of=as_of, tz=tz, users=users, threads=threads)
+
     # ---- touchpoints, attribution, segments (issue 7) ----
 
     def attribution(self, model="all", **options):
@@ -438,6 +453,45 @@ class Store:
         lib.pd_ingest_tags(self._writer(), to_bytes(os.fspath(path)), ctypes.byref(opts),
                            int(bool(create_users)), ctypes.byref(result))
         return {name: getattr(result, name) for name, _ in IngestResult._fields_[1:]}
+
+    def define_segment(self, name, expr):
+        """Stores (or replaces) segment `name` defined by `expr`, e.g. "vip and revenue >= 10000"
+        (grammar in include/privdomain/segments.h; revenue in minor units). Durable at once.
+        A bad expression raises ParseError ("segment NAME: column C: expected ..., got ...")."""
+        lib.pd_segment_define(self._handle, to_bytes(name), to_bytes(expr))
+
+    def drop_segment(self, name):
+        lib.pd_segment_drop(self._handle, to_bytes(name))
+
+    def segments(self):
+        """Stored segment definitions: Table of segment, expr (by name)."""
+        out = ctypes.c_void_p()
+        lib.pd_store_segments(self._handle, ctypes.byref(out))
+        return Table(out)
+
+    def segment_users(self, segment, as_of=None, threads=0):
+        """The user ids of a stored segment, a tag, or an expression given as
+        segment=("expr", "revenue > 0"), ascending. as_of: reference time of the *_days metrics."""
+        s = self._segment_set(segment, as_of, threads)
+        try:
+            return [u for u in range(self.n_users) if lib.pd_userset_contains(s, u)]
+        finally:
+            lib.pd_userset_free(s)
+
+    def _segment_set(self, segment, as_of=None, threads=0):
+        """A pd_userset handle (caller frees) for a segment or tag name, an ("expr", text) pair
+        or an iterable of user ids / external ids."""
+        opts = new(SegmentOptions, as_of_ms=_NO_TIME if as_of is None else _time_ms(as_of),
+                   threads=threads)
+        out = ctypes.c_void_p()
+        if isinstance(segment, str):
+            lib.pd_segment_eval(self._handle, to_bytes(segment), ctypes.byref(opts), ctypes.byref(out))
+        elif isinstance(segment, tuple) and len(segment) == 2 and segment[0] == "expr":
+            lib.pd_segment_eval_expr(self._handle, to_bytes(segment[1]), ctypes.byref(opts),
+                                     ctypes.byref(out))
+        else:
+            return self._userset(segment)
+        return out
 
     # ---- report (issue 8) ----
 

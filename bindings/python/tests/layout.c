@@ -50,6 +50,7 @@ int main(void) {
   F(pd_clv_summary, t_x); F(pd_clv_summary, T); F(pd_clv_summary, monetary); F(pd_clv_summary, weight);
   S(pd_clv_fit_options); F(pd_clv_fit_options, size); F(pd_clv_fit_options, penalty);
   F(pd_clv_fit_options, start); F(pd_clv_fit_options, max_iter); F(pd_clv_fit_options, tol);
+  F(pd_clv_fit_options, threads);
   /* retention, lifecycle, stickiness */
   S(pd_retention_options); F(pd_retention_options, size); F(pd_retention_options, start_types);
   F(pd_retention_options, n_start_types); F(pd_retention_options, recurring); F(pd_retention_options, return_types);
@@ -87,6 +88,8 @@ int main(void) {
   F(pd_attribution_options, touch_types); F(pd_attribution_options, n_touch_types);
   F(pd_attribution_options, half_life_ms); F(pd_attribution_options, first_permille);
   F(pd_attribution_options, last_permille);
+  S(pd_segment_options); F(pd_segment_options, size); F(pd_segment_options, as_of_ms);
+  F(pd_segment_options, threads);
   S(pd_ltv_options); F(pd_ltv_options, size); F(pd_ltv_options, tz); F(pd_ltv_options, cohort_period);
   F(pd_ltv_options, as_of); F(pd_ltv_options, threads);
   /* charts, funnel, retention, referral, touchpoints, report: add structs here */

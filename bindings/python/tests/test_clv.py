@@ -98,6 +98,52 @@ class TestRfm(unittest.TestCase):
                 self.assertEqual(t["T"], [4.0])
                 self.assertEqual(t["monetary_value"], [300.0])
 
+    def test_store_methods_dormant_and_ltv(self):
+        import tempfile
+        day = 86400000
+        with tempfile.TemporaryDirectory() as d:
+            with privdomain.Store(os.path.join(d, "s"), create=True) as st:
+                st.define_touchpoint("wechat", domain="private", carrier="other", daily_spend=1000)
+                st.define_touchpoint("ads", domain="public", carrier="other")
+                # u1..u3 via wechat buy steadily to the end; u4, u5 via ads bought often early, then stopped
+                for u in ("u1", "u2", "u3"):
+                    st.append(u, "acquire", 0, touchpoint="wechat")
+                    for k in range(0, 60, 6):
+                        st.append(u, "purchase", k * day, amount=500)
+                for u in ("u4", "u5"):
+                    st.append(u, "acquire", 0, touchpoint="ads")
+                    for k in range(0, 10):
+                        st.append(u, "purchase", k * day, amount=300)
+                st.append("u6", "acquire", 0, touchpoint="ads")
+                st.append("u6", "purchase", 59 * day, amount=100)
+                st.commit()
+                t = st.rfm()  # Store method; the observation ends on day 59
+                self.assertEqual(len(t), 6)
+                self.assertEqual(t["touchpoint"], ["wechat"] * 3 + ["ads"] * 3)
+                self.assertEqual(t["T"], [59.0] * 5 + [0.0])
+                self.assertEqual(t["frequency"], [9.0, 9.0, 9.0, 9.0, 9.0, 0.0])
+                self.assertEqual(list(st.rfm(calibration_end="1970-01-05")["T"]), [4.0] * 5)
+                m = clv.BetaGeo.from_params(r=1.0, alpha=5.0, a=0.5, b=2.0)
+                users, by_tp = m.dormant(t, 0.5)
+                # silent for 50 days after 9 repeat purchases in 9 days: u4 and u5 are gone
+                self.assertEqual(sorted(users["user"]), [3, 4])
+                self.assertTrue(all(p < 0.5 for p in users["p_alive"]))
+                rows = {r["touchpoint"]: r for r in by_tp.rows()}
+                self.assertEqual((rows["ads"]["customers"], rows["ads"]["dormant"]), (3, 2))
+                self.assertEqual((rows["wechat"]["customers"], rows["wechat"]["dormant"]), (3, 0))
+                with self.assertRaises(privdomain.InvalidError):
+                    m.dormant(t, 0.0)
+                with self.assertRaises(TypeError):
+                    m.dormant({"frequency": [1]}, 0.5)
+                tt, tc, tu = st.ltv(users=True)
+                tps = {r["touchpoint"]: r for r in tt.rows()}
+                self.assertEqual(tps["wechat"]["revenue"], 3 * 10 * 500)
+                self.assertEqual(tps["ads"]["revenue"], 2 * 10 * 300 + 100)
+                self.assertEqual(len(tu), 6)
+                self.assertGreater(len(tc), 0)
+                tt2, _ = clv.ltv(st, as_of="1970-01-01T23:59:59Z")
+                self.assertEqual({r["touchpoint"]: r["revenue"] for r in tt2.rows()}, {"wechat": 1500, "ads": 600})
+
 
 class TestContracts(unittest.TestCase):
     def test_bad_summary_raises_invalid_with_row(self):

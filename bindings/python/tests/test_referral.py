@@ -3,8 +3,10 @@ worked by hand and on a random store checked against a pure-Python forest."""
 
 import ctypes
 import gc
+import json
 import os
 import random
+import subprocess
 import tempfile
 import unittest
 
@@ -14,6 +16,8 @@ from privdomain._native import lib
 H = 3600000
 D = 24 * H
 T0 = 1709251200000  # 2024-03-01T00:00:00Z
+BUILD = os.environ.get("PRIVDOMAIN_BUILD_ROOT")
+PD = os.path.join(BUILD, "examples", "pd") if BUILD else None
 
 
 def have(*names):
@@ -139,6 +143,48 @@ class ReferralTest(unittest.TestCase):
                 self.assertEqual(forest[ids[u]]["depth"], depth[u])
             self.assertEqual(r.summary["beyond_cap_users"], sum(1 for d in depth.values() if d > 2))
             self.assertEqual(len(r.beyond_cap), r.summary["beyond_cap_users"])
+
+    @unittest.skipUnless(PD and os.access(PD, os.X_OK), "needs the pd tool (PRIVDOMAIN_BUILD_ROOT)")
+    def test_same_tables_as_the_cli(self):
+        """store.referral(...) gives exactly what `pd referral` prints, option for option."""
+        self.build_small()
+
+        def cli(*args):
+            return subprocess.run([PD, "referral", self.path] + list(args), check=True, capture_output=True,
+                                  text=True).stdout
+
+        from privdomain.referral import VIEWS
+        cases = [({}, []),
+                 ({"max_depth": 1, "by": "touchpoint"}, ["--max-depth", "1", "--by", "touchpoint"]),
+                 ({"by": "period", "period": "day", "tz": "Asia/Shanghai", "top_n": 2},
+                  ["--by", "period", "--period", "day", "--tz", "Asia/Shanghai", "--top", "2"]),
+                 ({"projection_seed": 50, "projection_cycles": 3, "acquire_attributes": False},
+                  ["--seed", "50", "--cycles", "3", "--no-acquire-referrer"])]
+        with Store(self.path, read_only=True) as s:
+            for kwargs, args in cases:
+                with s.referral(**kwargs) as r:
+                    for v in VIEWS:
+                        self.assertEqual(r.table(v).format("csv"), cli(*args, "--view", v, "--format", "csv"),
+                                         "%s %s" % (v, kwargs))
+                    shown = json.loads(cli(*args, "--format", "json"))
+                    mine = r.tables()
+                    self.assertEqual(list(shown), list(mine))
+                    for name, t in mine.items():
+                        self.assertEqual(shown[name], json.loads(t.format("json")), name)
+            self.assertIn("referral_groups", s.referral(by="domain").tables())
+            self.assertNotIn("referral_groups", s.referral().tables())
+
+    def test_result_outliving_its_store(self):
+        self.build_small()
+        s = Store(self.path, read_only=True)
+        r = s.referral()
+        depth = r.depth  # tables are copies: they stay readable
+        s.close()
+        self.assertEqual(depth["users"], [3, 2, 1, 1])
+        self.assertEqual(r.summary["users"], 7)
+        with self.assertRaises(ValueError):
+            r.table("top")
+        r.close()
 
 
 if __name__ == "__main__":

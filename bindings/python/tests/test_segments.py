@@ -45,6 +45,45 @@ class SegmentsTestCase(unittest.TestCase):
             s.tag_file(bad, create_users=True)
             self.assertEqual(len(s.tag_users("vip")), 3)
 
+    def build(self, s):
+        """a: 2 purchases, revenue 12000; b: 1 purchase 20000 via group (private); c: visit only."""
+        s.define_touchpoint("group", domain="private", carrier="group")
+        s.append("a", "acquire", T0)
+        s.append("a", "purchase", T0 + DAY, amount="50.00")
+        s.append("a", "purchase", T0 + 10 * DAY, amount="70.00")
+        s.append("b", "acquire", T0, touchpoint="group")
+        s.append("b", "purchase", T0 + 2 * DAY, amount="200.00")
+        s.append("c", "visit", T0 + 5 * DAY)
+        s.commit()
+        s.tag("a", "vip")
+        s.tag("c", "vip")
+        s.commit()
+
+    def test_define_and_evaluate(self):
+        with Store(self.path, create=True) as s:
+            self.build(s)
+            s.define_segment("big", "revenue >= 10000")
+            s.define_segment("priv", "domain = private")
+            s.define_segment("loyal", "vip and purchases >= 2")
+            self.assertEqual([r["segment"] for r in s.segments().rows()], ["big", "loyal", "priv"])
+            a, b, c = (s.find_user(u) for u in "abc")
+            self.assertEqual(s.segment_users("big"), [a, b])
+            self.assertEqual(s.segment_users("priv"), [b])
+            self.assertEqual(s.segment_users("loyal"), [a])
+            self.assertEqual(s.segment_users("vip"), [a, c])  # a tag
+            self.assertEqual(s.segment_users(("expr", "last_event_days <= 5")), [a, c])
+            self.assertEqual(s.segment_users(("expr", "last_event_days <= 5"), as_of=T0 + 12 * DAY),
+                             [a])
+            with self.assertRaises(privdomain.ParseError) as e:
+                s.define_segment("bad", "revenue >= lots")
+            self.assertIn("segment bad: column 12: expected an integer, got \"lots\"", str(e.exception))
+            s.drop_segment("priv")
+            with self.assertRaises(privdomain.NotFoundError):
+                s.drop_segment("priv")
+        with Store(self.path) as s:
+            self.assertEqual([r["expr"] for r in s.segments().rows()],
+                             ["revenue >= 10000", "vip and purchases >= 2"])
+
 
 if __name__ == "__main__":
     unittest.main()
