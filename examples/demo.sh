@@ -28,9 +28,11 @@ step "pd info"
 
 # Reports of the analysis areas follow, one block each (funnel, retention,
 # referral, clv, touchpoints; the report last). The store is $STORE.
-# report (issue 8): the operator's report of a generated business, last
-report_store=build/demo/report-store
-rm -rf "$report_store" && mkdir -p build/demo
-build/examples/pd gen --users 20000 --months 6 --store "$report_store" --quiet
-build/examples/pd report "$report_store" --out build/demo/report.html --tz Asia/Shanghai --quiet
-echo "report: $(pwd)/build/demo/report.html"
+# report (issue 8): a tiny CRM embedding the library (examples/crm-example.c),
+# then the operator's report of the business above, last
+step "crm-example: a CRM appends purchases as they happen, asks P(alive) and CLV"
+rm -rf "$OUT/crm-store"
+build/examples/crm-example "$OUT/crm-store"
+step "pd report"
+"$PD" report "$STORE" --out "$OUT/report.html" --tz Asia/Shanghai --title "演示报告 demo business" --quiet
+echo "report: $(pwd)/$OUT/report.html"

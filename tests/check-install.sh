@@ -21,3 +21,8 @@ C
 # The .pc file names the install prefix; point it at the scratch copy.
 cc "$prefix/demo.c" -o "$prefix/demo" $(pkg-config --define-variable=prefix="$root" --cflags --libs privdomain)
 LD_LIBRARY_PATH="$libdir" "$prefix/demo"
+# The CRM embedding example builds the same way and runs against the installed copy.
+src=$(cd "$(dirname "$0")/.." && pwd)
+cc "$src/examples/crm-example.c" -o "$prefix/crm" $(pkg-config --define-variable=prefix="$root" --cflags --libs privdomain)
+LD_LIBRARY_PATH="$libdir" "$prefix/crm" "$prefix/crm-store" wx:zhao | grep -q '^wx:zhao .*win-back'
+echo "crm-example built and ran against the installed library"

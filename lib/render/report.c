@@ -68,6 +68,8 @@ static const char css[] =
     ".pd-table-wrap{overflow-x:auto;margin:8px 0 12px}"
     "table.pd-table{border-collapse:collapse;font-size:12.5px;min-width:50%}"
     "table.pd-table th,table.pd-table td{padding:4px 10px;border-bottom:1px solid var(--line);white-space:nowrap}"
+    /* long text (advice, long names) wraps rather than widening the table */
+    "table.pd-table td:not(.pd-num){white-space:normal;min-width:8em;max-width:24em}"
     "table.pd-table th{text-align:left;background:#f0f2f5;font-weight:600}"
     "table.pd-table td.pd-num{text-align:right;font-variant-numeric:tabular-nums}"
     ".pd-error{color:var(--bad);background:#fdf0ee;border:1px solid #f1c4bd;border-radius:4px;padding:8px 10px}"
@@ -75,7 +77,12 @@ static const char css[] =
     "details summary{cursor:pointer;color:var(--accent);font-size:13px}"
     "footer{color:var(--muted);font-size:12px;text-align:center;padding:8px 0 24px}"
     "@media (max-width:600px){main{padding:8px}section.pd-section{padding:12px}"
-    ".pd-kpi .pd-value{font-size:18px}header.pd-head h1{font-size:19px}}";
+    ".pd-kpi .pd-value{font-size:18px}header.pd-head h1{font-size:19px}"
+    /* phones: charts keep their 560 px (readable text) and scroll sideways
+     * from edge to edge of the section, saying so */
+    ".pd-chart{margin-left:-12px;margin-right:-12px}"
+    ".pd-chart::before{content:\"\\2194  swipe sideways for the whole chart\";display:block;"
+    "padding:0 12px 2px;color:var(--muted);font-size:11px}}";
 
 /* ---- helpers for sections ---------------------------------------------- */
 

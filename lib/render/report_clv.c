@@ -133,7 +133,9 @@ pd_status pd__report_clv(pd__report *r) {
   gsum.x = gx;
   gsum.t_x = gt;
   gsum.monetary = gm;
-  if ((st = pd_clv_fit(PD_CLV_GAMMA_GAMMA, &gsum, &fo, &gg)) != PD_OK) goto done;
+  /* no penalty for Gamma-Gamma: its scale gamma is in minor units (thousands
+   * of fen), where the L2 term would drag it, and q with it, towards 0 */
+  if ((st = pd_clv_fit(PD_CLV_GAMMA_GAMMA, &gsum, NULL, &gg)) != PD_OK) goto done;
   double p = pd_clv_model_param(gg, 0), q = pd_clv_model_param(gg, 1), g = pd_clv_model_param(gg, 2);
   double pop = q > 1 ? p * g / (q - 1) : NAN;
   if (pop > 0 && isfinite(pop)) {

@@ -13,7 +13,7 @@
 
 /* Most cohorts and periods k the heat map shows, by period. */
 static size_t max_cohorts(const pd__report *r) { return r->o.period == PD_PERIOD_DAY ? 30 : r->o.period == PD_PERIOD_MONTH ? 24 : 26; }
-static unsigned max_k(const pd__report *r) { return r->o.period == PD_PERIOD_DAY ? 31 : r->o.period == PD_PERIOD_MONTH ? 12 : 13; }
+static unsigned max_k(const pd__report *r) { return r->o.period == PD_PERIOD_DAY ? 15 : r->o.period == PD_PERIOD_MONTH ? 12 : 13; }
 
 static double num(const pd_table *t, size_t row, long c) {
   if (c < 0 || pd_table_is_null(t, row, (size_t)c)) return NAN;
@@ -241,7 +241,7 @@ pd_status pd__report_lifecycle(pd__report *r) {
   o.tz = r->o.tz;
   pd_scan_options so = PD_SCAN_OPTIONS_INIT;
   so.threads = r->o.threads;
-  pd_table *t = NULL, *info = NULL, *shown = NULL;
+  pd_table *t = NULL, *info = NULL, *shown = NULL, *figures = NULL;
   pd_status st = pd_lifecycle_run(r->store, &o, &so, &t);
   if (st != PD_OK) return st;
   size_t n = pd_table_n_rows(t);
@@ -252,14 +252,16 @@ pd_status pd__report_lifecycle(pd__report *r) {
     pd_table_free(t);
     return PD_OK;
   }
-  /* the last period is partial unless the data reaches its last day */
+  /* the last period is partial unless the data reaches its last day (for
+   * days: its last hour) */
   if ((st = pd_store_info(r->store, &info)) != PD_OK) goto done;
   int64_t last_ms = pd__report_lookup(info, "key", "time_max_ms", "value");
   long c_start = pd_table_col_index(t, "period_start");
   bool partial = false;
   if (n > 1 && c_start >= 0) {
     int64_t p = pd__period_index(r->tz, r->o.period, pd_table_get_int64(t, n - 1, (size_t)c_start));
-    partial = pd__period_start_utc(r->tz, r->o.period, p + 1) - last_ms > PD_MS_PER_DAY;
+    int64_t slack = r->o.period == PD_PERIOD_DAY ? PD_MS_PER_DAY / 24 : PD_MS_PER_DAY;
+    partial = pd__period_start_utc(r->tz, r->o.period, p + 1) - last_ms > slack;
   }
   size_t latest = partial ? n - 2 : n - 1;
   static const struct {
@@ -323,12 +325,28 @@ pd_status pd__report_lifecycle(pd__report *r) {
   s.format = PD_VALUE_INTEGER;
   s.max_items = 1000;
   pd__report_chart(r, shown, &s);
+  /* the figures, every period (the partial one too), as people read them */
+  pd_table *f = pd__table_new("lifecycle figures");
+  static const char *const fcols[] = {"active", "new", "returning", "resurrecting", "dormant"};
+  size_t f_p = pd__table_add_col(f, pname, PD_TYPE_STRING), f_v[5];
+  for (size_t j = 0; j < 5; j++) f_v[j] = pd__table_add_col(f, j == 4 ? "gone dormant" : fcols[j], PD_TYPE_INT64);
+  for (size_t i = 0; i < n; i++) {
+    size_t row = pd__table_add_row(f);
+    if (c_p >= 0 && pd_table_get_string(t, i, (size_t)c_p))
+      pd__table_set_string(f, row, f_p, pd_table_get_string(t, i, (size_t)c_p));
+    for (size_t j = 0; j < 5; j++) {
+      double x = num(t, i, pd_table_col_index(t, fcols[j]));
+      if (isfinite(x)) pd__table_set_int64(f, row, f_v[j], (int64_t)x);
+    }
+  }
+  if ((st = pd__table_finish(f, &figures)) != PD_OK) goto done;
   pd__buf_puts(r->b, "<details><summary>Figures per period</summary>");
-  pd__report_table(r, t, NULL, NULL, 0);
+  pd__report_table(r, figures, NULL, NULL, 0);
   pd__buf_puts(r->b, "</details>");
 done:
   pd_table_free(t);
   pd_table_free(info);
   pd_table_free(shown);
+  pd_table_free(figures);
   return st;
 }
