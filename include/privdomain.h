@@ -28,5 +28,8 @@
 /* touchpoints, attribution, segments */
 #include "privdomain/attribution.h"
 #include "privdomain/segments.h"
+/* rfm layers, membership */
+#include "privdomain/rfm_layers.h"
+#include "privdomain/membership.h"
 
 #endif

@@ -215,5 +215,17 @@ int pd_cmd_ltv(int argc, char **argv);
 int pd_cmd_attribution(int argc, char **argv);
 /* report (issue 8) */
 int pd_cmd_report(int argc, char **argv);
+/* rfm layers, membership (issue 7) */
+int pd_cmd_membership(int argc, char **argv);
+/* pd rfm --layers: the options beyond pd rfm's own (examples/pd/cmd_rfmlayers.c). */
+typedef struct pd_cli_rfm_layer_args {
+  int scores;         /* also print the per-customer scores */
+  unsigned bins;      /* scores 1..bins */
+  const pd_cli_list *thresholds, *r_cuts, *f_cuts, *m_cuts;
+  int64_t since, until; /* INT64_MIN: not given */
+  const char *svg;    /* layer bar chart, or NULL */
+} pd_cli_rfm_layer_args;
+int pd_cli_rfm_layers(pd_store *store, const pd_rfm_options *summary_opts, const pd_cli_rfm_layer_args *a,
+                      pd_format fmt);
 
 #endif

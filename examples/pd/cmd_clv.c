@@ -35,10 +35,23 @@ int pd_cmd_rfm(int argc, char **argv) {
   pd_period period = PD_PERIOD_DAY;
   unsigned multiple = 1, threads = 0;
   int64_t cal_end = PD_RFM_NO_TIME, hold_end = PD_RFM_NO_TIME;
+  int layers = 0;
+  pd_cli_list thresholds = {0}, r_cuts = {0}, f_cuts = {0}, m_cuts = {0};
+  pd_cli_rfm_layer_args la = {0, 5, &thresholds, &r_cuts, &f_cuts, &m_cuts, INT64_MIN, INT64_MIN, NULL};
   const pd_cli_opt opts[] = {
       PD_CLI_OPT_FORMAT(&fmt),
       PD_CLI_OPT_TZ(&tz),
       PD_CLI_OPT_THREADS(&threads),
+      {"layers", 'l', PD_CLI_FLAG, &layers, NULL, "RFM scores and the eight RFM layers instead of the summary", NULL},
+      {"scores", 's', PD_CLI_FLAG, &la.scores, NULL, "--layers: also print every customer's scores and layer", NULL},
+      {"thresholds", 0, PD_CLI_LIST, &thresholds, "R,F,M", "--layers: high/low splits (R <= r is high) instead of the means", NULL},
+      {"bins", 0, PD_CLI_UINT, &la.bins, "N", "--layers: scores 1..N (default 5)", NULL},
+      {"r-cuts", 0, PD_CLI_LIST, &r_cuts, "A,B,..", "--layers: N-1 increasing recency bounds (<= A scores N) instead of quantiles", NULL},
+      {"f-cuts", 0, PD_CLI_LIST, &f_cuts, "A,B,..", "--layers: N-1 increasing frequency bounds (<= A scores 1)", NULL},
+      {"m-cuts", 0, PD_CLI_LIST, &m_cuts, "A,B,..", "--layers: N-1 increasing revenue bounds, minor units", NULL},
+      {"since", 0, PD_CLI_TIME, &la.since, "DATE", "--layers: R, F, M over a window from DATE (F = purchase events)", NULL},
+      {"until", 0, PD_CLI_TIME, &la.until, "DATE", "--layers: window end, exclusive (default: all)", NULL},
+      {"svg", 0, PD_CLI_STRING, &la.svg, "FILE", "--layers: draw customers per layer", NULL},
       {"unit", 'u', PD_CLI_CHOICE, &unit, "UNIT", "time unit of recency and T: day or week (default day)", unit_names},
       {"period", 'p', PD_CLI_PERIOD, &period, "PERIOD", "purchases in one period merge: day (default), week, month", NULL},
       {"period-multiple", 0, PD_CLI_UINT, &multiple, "N", "merge N consecutive periods (e.g. 3-day periods)", NULL},
@@ -48,20 +61,38 @@ int pd_cmd_rfm(int argc, char **argv) {
   const pd_cli_spec spec = {"rfm", "STORE",
                             "Per-customer RFM summary as the BTYD literature and lifetimes define it: frequency\n"
                             "(repeat purchase periods), recency and T (from the first purchase period), mean\n"
-                            "spend of repeat periods (minor units, net of refunds), acquisition touchpoint.",
+                            "spend of repeat periods (minor units, net of refunds), acquisition touchpoint.\n"
+                            "With --layers: RFM scores 1..5 (quantiles as pandas.qcut, or --r-cuts/--f-cuts/\n"
+                            "--m-cuts) and the eight layers (R, F, M high/low against the means or --thresholds)\n"
+                            "from that summary (R = T - recency, F = purchase periods, M = net revenue), or over\n"
+                            "--since/--until (R in days to the window end, F = purchase events). See docs/RFM.md.",
                             opts, 1, 1};
   pd_cli_args args;
   int rc = pd_cli_parse(&spec, argc, argv, &args);
-  if (rc != PD_CLI_CONTINUE) return rc;
+  if (rc != PD_CLI_CONTINUE) goto out;
   pd_rfm_options o;
-  if ((rc = rfm_options("rfm", unit, tz, period, multiple, cal_end, hold_end, threads, &o))) return rc;
+  if (!layers && (la.scores || la.svg || thresholds.n || r_cuts.n || f_cuts.n || m_cuts.n || la.since != INT64_MIN ||
+                  la.until != INT64_MIN)) {
+    rc = pd_cli_error("rfm", "--scores, --thresholds, --*-cuts, --since, --until and --svg need --layers");
+    goto out;
+  }
+  if ((rc = rfm_options("rfm", unit, tz, period, multiple, cal_end, hold_end, threads, &o))) goto out;
   pd_store *store;
-  if ((rc = pd_cli_open_store("rfm", args.v[0], PD_CLI_READ, &store))) return rc;
-  pd_table *t = NULL;
-  pd_status st = pd_rfm_from_store(store, &o, &t);
-  rc = st ? pd_cli_fail("rfm", st) : pd_cli_print_table("rfm", t, fmt);
-  pd_table_free(t);
+  if ((rc = pd_cli_open_store("rfm", args.v[0], PD_CLI_READ, &store))) goto out;
+  if (layers) {
+    rc = pd_cli_rfm_layers(store, &o, &la, fmt);
+  } else {
+    pd_table *t = NULL;
+    pd_status st = pd_rfm_from_store(store, &o, &t);
+    rc = st ? pd_cli_fail("rfm", st) : pd_cli_print_table("rfm", t, fmt);
+    pd_table_free(t);
+  }
   pd_store_close(store);
+out:
+  pd_cli_list_free(&thresholds);
+  pd_cli_list_free(&r_cuts);
+  pd_cli_list_free(&f_cuts);
+  pd_cli_list_free(&m_cuts);
   return rc;
 }
 

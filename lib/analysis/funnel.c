@@ -396,12 +396,14 @@ static bool compute_masks(pd_funnel_partial *p, const pd_user_events *ev) {
       check &= check - 1;
       if (!pred_extra_ok(p, &s->excl[k].pred, ev->touchpoint[i], ev->amount[i])) xm &= ~(UINT32_C(1) << k);
     }
-    if (!(sm | xm) && !keep_all) continue;
+    /* Branch-free compaction: always write the slot, advance only for a
+     * relevant event. Which events are relevant is data-dependent and
+     * unpredictable, so a branch here costs more than the stores. */
     p->ct[cn] = ev->time[i];
     p->m[cn] = sm;
     p->x[cn] = xm;
     p->idx[cn] = (uint32_t)i;
-    cn++;
+    cn += (size_t)((sm | xm) != 0 || keep_all);
   }
   p->cn = cn;
   return true;

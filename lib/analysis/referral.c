@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "privdomain/referral.h"
 #include "referral_internal.h"
@@ -171,44 +172,44 @@ void pd_referral_free(pd_referral *r) {
     for (size_t i = 0; i < r->n_issues[k]; i++) free(r->issues[k][i].detail);
     free(r->issues[k]);
   }
-  free(r->flags);
-  free(r->attributed);
-  free(r->parent);
-  free(r->root);
-  free(r->depth);
-  free(r->children);
-  free(r->desc);
-  free(r->acq_tp);
-  free(r->invites);
-  free(r->conflicts);
-  free(r->conflict_referrer);
-  free(r->revenue);
-  free(r->desc_revenue);
-  free(r->acq);
-  free(r->first);
-  free(r->signup);
-  free(r->conflict_time);
+  free(r->slab); /* every per-user array */
   free(r->cycle_times);
   pd__tz_free(r->tz);
   free(r->tz_name);
   free(r);
 }
 
+/* The per-user arrays, carved out of one block: one allocation instead of
+ * seventeen, and for a large forest a 2 MiB-aligned block with transparent
+ * huge pages, so first touch costs a few dozen page faults, not thousands. */
 static pd_status alloc_arrays(pd_referral *r) {
-  size_t n = r->n ? r->n : 1;
-  bool ok = (r->flags = calloc(n, 1)) != NULL;
-#define U32(f) ok = ok && (r->f = malloc(n * sizeof(uint32_t))) != NULL
-#define I64(f) ok = ok && (r->f = calloc(n, sizeof(int64_t))) != NULL
-  U32(attributed); U32(parent); U32(root); U32(depth); U32(children); U32(desc); U32(acq_tp);
-  U32(invites); U32(conflicts); U32(conflict_referrer);
-  I64(revenue); I64(desc_revenue); I64(acq); I64(first); I64(signup); I64(conflict_time);
-#undef U32
-#undef I64
-  if (!ok) return pd__error(PD_ERR_NOMEM, "out of memory for a referral forest of %u users", r->n);
+  const size_t huge = 2u << 20;
+  size_t n = r->n ? r->n : 1, n8 = (n + 7) & ~(size_t)7;
+  size_t size = n8 * (6 * sizeof(int64_t) + 10 * sizeof(uint32_t) + 1);
+  void *slab = NULL;
+  if (size >= huge) {
+    if (posix_memalign(&slab, huge, size) != 0) slab = NULL;
+    else madvise(slab, size, MADV_HUGEPAGE);
+  } else {
+    slab = malloc(size);
+  }
+  if (!slab) return pd__error(PD_ERR_NOMEM, "out of memory for a referral forest of %u users", r->n);
+  r->slab = slab;
+  char *p = slab;
+#define CARVE(f, type) (r->f = (type *)(void *)p, p += n8 * sizeof(type))
+  CARVE(revenue, int64_t); CARVE(desc_revenue, int64_t); CARVE(acq, int64_t); CARVE(first, int64_t);
+  CARVE(signup, int64_t); CARVE(conflict_time, int64_t);
+  CARVE(attributed, uint32_t); CARVE(parent, uint32_t); CARVE(root, uint32_t); CARVE(depth, uint32_t);
+  CARVE(children, uint32_t); CARVE(desc, uint32_t); CARVE(acq_tp, uint32_t); CARVE(invites, uint32_t);
+  CARVE(conflicts, uint32_t); CARVE(conflict_referrer, uint32_t);
+  CARVE(flags, uint8_t);
+#undef CARVE
+  memset(r->flags, 0, n);
   for (uint32_t u = 0; u < r->n; u++) {
     r->attributed[u] = r->parent[u] = r->conflict_referrer[u] = PD_NONE;
     r->acq_tp[u] = PD_NONE;
-    r->invites[u] = r->conflicts[u] = r->children[u] = r->desc[u] = 0;
+    r->invites[u] = r->conflicts[u] = r->children[u] = r->desc[u] = r->root[u] = r->depth[u] = 0;
+    r->revenue[u] = r->desc_revenue[u] = 0;
     r->acq[u] = r->first[u] = r->signup[u] = r->conflict_time[u] = PD__REF_UNKNOWN_TIME;
   }
   return PD_OK;

@@ -65,6 +65,7 @@ struct pd_referral {
   pd_touchpoint_def *tps;  /* copies (names owned) */
   size_t n_tps;
 
+  void *slab;              /* one block holding every per-user array below */
   uint32_t n;              /* array length: max id + 1 */
   uint32_t n_nodes;
   uint8_t *flags;

@@ -169,6 +169,19 @@ class SegmentOptions(Structure):
 SegmentRunFn = CFUNCTYPE(c_int, c_void_p, c_void_p, POINTER(c_void_p))
 
 
+# rfm scores and layers, membership (issue 7)
+class RfmLayerOptions(Structure):
+    _fields_ = [("size", c_size_t), ("bins", c_uint), ("score_method", c_int),
+                ("r_cuts", POINTER(c_double)), ("f_cuts", POINTER(c_double)), ("m_cuts", POINTER(c_double)),
+                ("split", c_int), ("r_split", c_double), ("f_split", c_double), ("m_split", c_double),
+                ("tz", c_char_p), ("window_begin", c_int64), ("window_end", c_int64), ("threads", c_uint)]
+
+
+class MembershipOptions(Structure):
+    _fields_ = [("size", c_size_t), ("end", c_int64), ("member_type", c_uint32), ("stored_value_type", c_uint32),
+                ("min_days", c_double), ("threads", c_uint)]
+
+
 class LtvOptions(Structure):
     _fields_ = [("size", c_size_t), ("tz", c_char_p), ("cohort_period", c_int), ("as_of", c_int64),
                 ("threads", c_uint)]
@@ -385,6 +398,16 @@ PROTOTYPES = {
     "pd_segment_eval_expr": (STATUS, [HANDLE, c_char_p, POINTER(SegmentOptions), OUT_HANDLE]),
     "pd_segment_breakdown": (STATUS, [HANDLE, POINTER(c_char_p), c_size_t, POINTER(SegmentOptions),
                                       SegmentRunFn, c_void_p, OUT_HANDLE]),
+    # rfm scores and layers, membership (issue 7)
+    "pd_rfm_layer_name_zh": (c_char_p, [c_int]),
+    "pd_rfm_layer_name": (c_char_p, [c_int]),
+    "pd_rfm_layer_action": (c_char_p, [c_int]),
+    "pd_rfm_layers_from_values": (STATUS, [c_size_t, POINTER(c_uint32), POINTER(c_double), POINTER(c_double),
+                                           POINTER(c_double), POINTER(RfmLayerOptions), OUT_HANDLE, OUT_HANDLE,
+                                           OUT_HANDLE]),
+    "pd_rfm_layers_from_summary": (STATUS, [HANDLE, POINTER(RfmLayerOptions), OUT_HANDLE, OUT_HANDLE, OUT_HANDLE]),
+    "pd_rfm_layers_from_store": (STATUS, [HANDLE, POINTER(RfmLayerOptions), OUT_HANDLE, OUT_HANDLE, OUT_HANDLE]),
+    "pd_membership_compare": (STATUS, [HANDLE, POINTER(MembershipOptions), OUT_HANDLE, OUT_HANDLE]),
     # report (issue 8)
     "pd_report_html": (STATUS, [HANDLE, POINTER(ReportOptions), POINTER(c_void_p)]),
     "pd_report_write": (STATUS, [HANDLE, POINTER(ReportOptions), c_char_p]),

@@ -493,6 +493,23 @@ class Store:
             return self._userset(segment)
         return out
 
+    # ---- rfm layers, membership (issue 7) ----
+
+    def rfm_layers(self, **options):
+        """RFM scores and the eight layers over a window (privdomain.rfm_layers.rfm_layers):
+        bins=5, thresholds=None ({"r","f","m"}: bins - 1 upper bounds each), split=None
+        ((r, f, m) instead of the means), window=(begin, end), tz, threads. Returns
+        RfmLayers(users, layers, thresholds), three Tables."""
+        from .rfm_layers import rfm_layers
+        return rfm_layers(self, **options)
+
+    def membership(self, **options):
+        """Members vs non-members, stored-value users vs others, before vs after joining
+        (privdomain.membership.membership): end, min_days=7, member_event="member_join",
+        stored_value_event="stored_value", threads. Returns Membership(groups, before_after)."""
+        from .membership import membership
+        return membership(self, **options)
+
     # ---- report (issue 8) ----
 
     def report(self, path=None, **options):

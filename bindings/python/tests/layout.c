@@ -81,6 +81,15 @@ int main(void) {
   S(pd_rfm_options); F(pd_rfm_options, size); F(pd_rfm_options, tz); F(pd_rfm_options, period);
   F(pd_rfm_options, period_multiple); F(pd_rfm_options, unit_days); F(pd_rfm_options, calibration_end);
   F(pd_rfm_options, holdout_end); F(pd_rfm_options, threads);
+  /* rfm scores and layers, membership (issue 7) */
+  S(pd_rfm_layer_options); F(pd_rfm_layer_options, size); F(pd_rfm_layer_options, bins);
+  F(pd_rfm_layer_options, score_method); F(pd_rfm_layer_options, r_cuts); F(pd_rfm_layer_options, f_cuts);
+  F(pd_rfm_layer_options, m_cuts); F(pd_rfm_layer_options, split); F(pd_rfm_layer_options, r_split);
+  F(pd_rfm_layer_options, f_split); F(pd_rfm_layer_options, m_split); F(pd_rfm_layer_options, tz);
+  F(pd_rfm_layer_options, window_begin); F(pd_rfm_layer_options, window_end); F(pd_rfm_layer_options, threads);
+  S(pd_membership_options); F(pd_membership_options, size); F(pd_membership_options, end);
+  F(pd_membership_options, member_type); F(pd_membership_options, stored_value_type);
+  F(pd_membership_options, min_days); F(pd_membership_options, threads);
   S(pd_attribution_params); F(pd_attribution_params, size); F(pd_attribution_params, half_life_ms);
   F(pd_attribution_params, first_permille); F(pd_attribution_params, last_permille);
   S(pd_attribution_options); F(pd_attribution_options, size); F(pd_attribution_options, model);

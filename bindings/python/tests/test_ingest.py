@@ -7,7 +7,7 @@ import unittest
 
 import privdomain
 from privdomain import Store
-from test_store import T0, StoreTestCase, have
+from test_store import T0, StoreTestCase
 
 CSV = """ts,user,event,touchpoint,amount,referrer
 2024-03-01T00:00:00Z,alice,acquire,douyin_feed,,
@@ -17,7 +17,6 @@ CSV = """ts,user,event,touchpoint,amount,referrer
 """
 
 
-@unittest.skipUnless(have("pd_ingest_file"), "library has no ingest yet")
 class TestIngest(StoreTestCase):
     def write(self, name, text, compress=False):
         path = os.path.join(self.dir, name)

@@ -1,7 +1,6 @@
 """store.retention / lifecycle / stickiness: hand-worked cases, then agreement with
 SQL in sqlite3 (Python's built-in module) on a generated store."""
 
-import ctypes
 import gc
 import os
 import random
@@ -10,18 +9,12 @@ import tempfile
 import unittest
 
 from privdomain import InvalidError, Store
-from privdomain._native import lib
 
 H = 3600000
 DAY = 24 * H
 T0 = 1709251200000  # 2024-03-01T00:00:00Z, a Friday
 
 
-def have(*names):
-    return all(isinstance(getattr(lib, n), ctypes._CFuncPtr) for n in names)
-
-
-@unittest.skipUnless(have("pd_retention_run", "pd_lifecycle_run"), "library has no retention yet")
 class RetentionTestCase(unittest.TestCase):
     def setUp(self):
         self._tmp = tempfile.TemporaryDirectory()

@@ -8,7 +8,7 @@ import sys
 import unittest
 
 from privdomain import Store
-from test_store import StoreTestCase, have
+from test_store import StoreTestCase
 
 try:
     import pandas
@@ -16,7 +16,6 @@ except ImportError:
     pandas = None
 
 
-@unittest.skipUnless(have("pd_store_info", "pd_store_touchpoints"), "library has no store yet")
 class TestTable(StoreTestCase):
     def tables(self):
         self.build_small()
