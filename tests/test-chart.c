@@ -281,6 +281,26 @@ START_TEST(bar_values_and_units) {
 }
 END_TEST
 
+/* value_cols "column=legend" names a series in the legend (attribution's model comparison). */
+START_TEST(series_legends) {
+  pd_table *t = wide();
+  pd_chart_spec spec = PD_CHART_SPEC_INIT;
+  spec.kind = PD_CHART_GROUPED_BAR;
+  spec.value_cols = "users=all users,buyers";
+  char *svg = render(t, &spec);
+  parsed p = parse_svg(svg);
+  ck_assert(strstr(p.text->str, "|all users|") != NULL);
+  ck_assert(strstr(p.text->str, "|buyers|") != NULL);
+  ck_assert(strstr(p.text->str, "|users|") == NULL);
+  parsed_free(&p);
+  pd_free(svg);
+  spec.value_cols = "nothing=legend";
+  char *bad = NULL;
+  ck_assert_int_eq(pd_chart_svg(t, &spec, &bad), PD_ERR_NOT_FOUND);
+  pd_table_free(t);
+}
+END_TEST
+
 START_TEST(highlighted_bars) {
   pd_table *t = wide();
   for (int k = PD_CHART_BAR; k <= PD_CHART_HBAR; k++) {
@@ -653,6 +673,7 @@ int main(void) {
   tcase_add_test(tc, every_kind_well_formed);
   tcase_add_test(tc, bar_values_and_units);
   tcase_add_test(tc, highlighted_bars);
+  tcase_add_test(tc, series_legends);
   tcase_add_test(tc, stacked_negative_and_null);
   tcase_add_test(tc, line_breaks_on_nan);
   tcase_add_test(tc, heatmap_pivot);

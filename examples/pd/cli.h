@@ -195,6 +195,11 @@ int pd_cmd_compact(int argc, char **argv);
 int pd_cmd_export(int argc, char **argv);
 /* funnel, stages (issue 3) */
 int pd_cmd_funnel(int argc, char **argv);
+/* An event predicate as pd funnel reads a step, TYPE[@TOUCHPOINT][:DOMAIN][>=AMOUNT]
+ * (TYPE * = any; AMOUNT in currency units, 50.00), resolved against the store; label
+ * receives the text. Returns 0, or reports and returns 1 (in cmd_funnel.c). */
+int pd_cli_parse_pred(const char *cmd, pd_store *store, const char *text, pd_funnel_pred *q, char *label,
+                      size_t label_size);
 int pd_cmd_stages(int argc, char **argv);
 /* retention, lifecycle, stickiness (issue 4) */
 int pd_cmd_retention(int argc, char **argv);
@@ -207,6 +212,7 @@ int pd_cmd_rfm(int argc, char **argv);
 int pd_cmd_clv(int argc, char **argv);
 int pd_cmd_ltv(int argc, char **argv);
 /* touchpoints, attribution, segments (issue 7) */
+int pd_cmd_attribution(int argc, char **argv);
 /* report (issue 8) */
 int pd_cmd_report(int argc, char **argv);
 /* rfm layers, membership (issue 7) */

@@ -244,3 +244,9 @@ int pd_cmd_stages(int argc, char **argv) {
   pd_store_close(store);
   return rc;
 }
+
+/* The step syntax for other commands (pd attribution --conversion). */
+int pd_cli_parse_pred(const char *cmd, pd_store *store, const char *text, pd_funnel_pred *q, char *label,
+                      size_t label_size) {
+  return parse_pred(cmd, store, text, q, label, label_size);
+}

@@ -59,9 +59,11 @@ typedef struct pd_chart_spec {
   const char *label_col;   /* categories (x of bars/lines, rows of a heat map,
                               steps of a funnel, node labels of a tree).
                               NULL: the first STRING column, else the first column */
-  const char *value_cols;  /* comma-separated value columns. NULL: every numeric
-                              column other than the label (only the first one
-                              for BAR, HBAR and FUNNEL) */
+  const char *value_cols;  /* comma-separated value columns, each optionally
+                              "column=legend" to name its series in the legend
+                              (wide tables). NULL: every numeric column other
+                              than the label (only the first one for BAR, HBAR
+                              and FUNNEL) */
   const char *series_col;  /* long tables: column whose distinct values become
                               the series (in order of first appearance), or NULL */
   const char *note_col;    /* a column shown beside each row label (HBAR, HEATMAP),

@@ -165,6 +165,7 @@ static pd_status chart_load(chart *c, const pd_table *t) {
 
   /* value columns */
   long vals[64];
+  char legends[64][128]; /* "column=legend": the series' name in the legend ("" = the column's) */
   size_t nv = 0;
   if (s->value_cols) {
     const char *p = s->value_cols;
@@ -175,8 +176,11 @@ static pd_status chart_load(chart *c, const pd_table *t) {
       if (len >= sizeof name) return pd__error(PD_ERR_INVALID, "chart: value column name too long");
       memcpy(name, p, len);
       name[len] = '\0';
+      char *eq = strchr(name, '=');
+      if (eq) *eq++ = '\0';
       if (len > 0) {
         if (nv == sizeof vals / sizeof vals[0]) return pd__error(PD_ERR_INVALID, "chart: more than 64 value columns");
+        snprintf(legends[nv], sizeof legends[nv], "%s", eq ? eq : "");
         if ((st = find_col(t, name, "value", &vals[nv]))) return st;
         if (!numeric(t, vals[nv]))
           return pd__error(PD_ERR_INVALID, "chart: value column \"%s\" is not numeric", name);
@@ -186,7 +190,10 @@ static pd_status chart_load(chart *c, const pd_table *t) {
     }
   } else {
     for (size_t i = 0; i < ncols && nv < 64; i++)
-      if ((long)i != label && (long)i != series && (long)i != note && numeric(t, (long)i)) vals[nv++] = (long)i;
+      if ((long)i != label && (long)i != series && (long)i != note && numeric(t, (long)i)) {
+        legends[nv][0] = '\0';
+        vals[nv++] = (long)i;
+      }
   }
   if (nv == 0) {
     if (nrows == 0) return PD_OK; /* drawn as "no data" */
@@ -212,7 +219,8 @@ static pd_status chart_load(chart *c, const pd_table *t) {
     c->v = malloc((c->n_cat * nv + 1) * sizeof *c->v);
     if (!c->cat || !c->ser || !c->v || (note >= 0 && !c->note)) return pd__error(PD_ERR_NOMEM, "chart: out of memory");
     for (size_t j = 0; j < nv; j++)
-      if (!(c->ser[j] = strdup(pd_table_col_name(t, (size_t)vals[j])))) return pd__error(PD_ERR_NOMEM, "chart: out of memory");
+      if (!(c->ser[j] = strdup(legends[j][0] ? legends[j] : pd_table_col_name(t, (size_t)vals[j]))))
+        return pd__error(PD_ERR_NOMEM, "chart: out of memory");
     if (s->highlight_col) {
       long hc;
       if ((st = find_col(t, s->highlight_col, "highlight", &hc))) return st;

@@ -156,6 +156,12 @@ class AttributionParams(Structure):
                 ("last_permille", c_uint32)]
 
 
+class AttributionOptions(Structure):
+    _fields_ = [("size", c_size_t), ("model", c_int), ("conversion", POINTER(FunnelPred)),
+                ("lookback_ms", c_int64), ("touch_types", POINTER(c_uint32)), ("n_touch_types", c_size_t),
+                ("half_life_ms", c_int64), ("first_permille", c_uint32), ("last_permille", c_uint32)]
+
+
 class SegmentOptions(Structure):
     _fields_ = [("size", c_size_t), ("as_of_ms", c_int64), ("threads", c_uint)]
 
@@ -377,6 +383,9 @@ PROTOTYPES = {
     # touchpoints, attribution, segments (issue 7)
     "pd_attribution_split": (STATUS, [c_int, c_size_t, POINTER(c_int64), c_int64, c_int64,
                                       POINTER(AttributionParams), POINTER(c_int64)]),
+    "pd_attribution_run": (STATUS, [HANDLE, POINTER(AttributionOptions), POINTER(ScanOptions), OUT_HANDLE]),
+    "pd_attribution_model_from_name": (STATUS, [c_char_p, POINTER(c_int)]),
+    "pd_attribution_model_name": (c_char_p, [c_int]),
     "pd_ingest_tags": (STATUS, [HANDLE, c_char_p, POINTER(IngestOptions), c_int,
                                 POINTER(IngestResult)]),
     "pd_userset_copy": (STATUS, [OUT_HANDLE, HANDLE]),

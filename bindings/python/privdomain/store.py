@@ -432,6 +432,14 @@ class Store:
 
     # ---- touchpoints, attribution, segments (issue 7) ----
 
+    def attribution(self, model="all", **options):
+        """Credit for conversions per touchpoint (a Table): model first, last, linear, decay,
+        position, markov or all (side by side). Options: conversion (event name or funnel-style
+        dict), lookback ("30d"), touches (event types), half_life ("7d"), position ((40, 20, 40)),
+        threads. See privdomain.attribution.attribution."""
+        from .attribution import attribution
+        return attribution(self, model, **options)
+
     def tag_file(self, path, create_users=False, format="auto", lenient=False, rejects=None,
                  user_column=None):
         """Ingests a `user,tag` file (CSV, TSV or JSON Lines, .gz too; header required) and

@@ -93,6 +93,11 @@ int main(void) {
   F(pd_membership_options, min_days); F(pd_membership_options, threads);
   S(pd_attribution_params); F(pd_attribution_params, size); F(pd_attribution_params, half_life_ms);
   F(pd_attribution_params, first_permille); F(pd_attribution_params, last_permille);
+  S(pd_attribution_options); F(pd_attribution_options, size); F(pd_attribution_options, model);
+  F(pd_attribution_options, conversion); F(pd_attribution_options, lookback_ms);
+  F(pd_attribution_options, touch_types); F(pd_attribution_options, n_touch_types);
+  F(pd_attribution_options, half_life_ms); F(pd_attribution_options, first_permille);
+  F(pd_attribution_options, last_permille);
   S(pd_segment_options); F(pd_segment_options, size); F(pd_segment_options, as_of_ms);
   F(pd_segment_options, threads);
   S(pd_ltv_options); F(pd_ltv_options, size); F(pd_ltv_options, tz); F(pd_ltv_options, cohort_period);
