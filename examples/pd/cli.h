@@ -213,6 +213,7 @@ int pd_cmd_clv(int argc, char **argv);
 int pd_cmd_ltv(int argc, char **argv);
 /* touchpoints, attribution, segments (issue 7) */
 int pd_cmd_attribution(int argc, char **argv);
+int pd_cmd_touchpoints(int argc, char **argv);
 /* report (issue 8) */
 int pd_cmd_report(int argc, char **argv);
 /* rfm layers, membership (issue 7) */
