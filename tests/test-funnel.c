@@ -359,7 +359,7 @@ START_TEST(parsing) {
   pd_funnel_spec *s = spec_of("A", 1, PD_FUNNEL_DEFAULT);
   pd_funnel_partial *p = NULL;
   ck_assert_int_eq(pd_funnel_partial_new(s, &p), PD_ERR_INVALID); /* one step */
-  ck_assert_int_eq(pd_funnel_spec_set_breakdown(s, PD_FUNNEL_BY_TAG, PD_PERIOD_DAY, NULL), PD_ERR_INVALID);
+  ck_assert_int_eq(pd_funnel_spec_set_breakdown(s, (pd_funnel_by)7, PD_PERIOD_DAY, NULL), PD_ERR_INVALID);
   ck_assert_int_eq(pd_funnel_spec_set_breakdown(s, PD_FUNNEL_BY_COHORT, PD_PERIOD_WEEK, "Mars/Olympus"), PD_ERR_INVALID);
   ck_assert_int_eq(pd_funnel_spec_set_window(s, -1), PD_ERR_INVALID);
   pd_funnel_pred q = PD_FUNNEL_PRED_INIT;

@@ -1,6 +1,7 @@
 /* Tags and segments: ingest of user,tag files, segment definitions and
  * their predicate language, evaluation, and the segment filter and
  * breakdown of each analysis. */
+#include <math.h>
 #include <zlib.h>
 
 #include "pd_internal.h"
@@ -477,6 +478,416 @@ START_TEST(segment_breakdown) {
 }
 END_TEST
 
+/* ---- segment filter of every analysis ------------------------------------- */
+
+static uint32_t lcg(uint32_t *x) {
+  *x = *x * 1103515245u + 12345u;
+  return (*x >> 16) & 0x7fff;
+}
+
+#define WORLD_USERS 48
+
+/* A pseudo-random little business: 48 users w00..w47 created in that order
+ * (so ids match across stores), acquisitions on days 0..19 via ad, group
+ * or nothing, some with a referrer, then up to 7 events of assorted types
+ * (purchases 1.00..200.00, refunds, invites, member joins, stored value).
+ * in[i] chooses whose events are written: a store of only those users.
+ * Compacted. */
+static pd_store *world(const char *name, const bool *in) {
+  char *dir = path_in(name);
+  pd_store *s = pd_test_open(dir, 1);
+  g_free(dir);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  pd_touchpoint_def ad = PD_TOUCHPOINT_DEF_INIT, group = PD_TOUCHPOINT_DEF_INIT;
+  ad.name = "ad";
+  ad.domain = PD_DOMAIN_PUBLIC;
+  ad.daily_spend = 10000;
+  group.name = "group";
+  group.domain = PD_DOMAIN_PRIVATE;
+  uint32_t tps[3] = {PD_NONE, PD_NONE, PD_NONE}, ids[WORLD_USERS];
+  PD_CHECK(pd_writer_touchpoint(w, &ad, &tps[0]));
+  PD_CHECK(pd_writer_touchpoint(w, &group, &tps[1]));
+  for (int i = 0; i < WORLD_USERS; i++) {
+    char n[8];
+    snprintf(n, sizeof n, "w%02d", i);
+    PD_CHECK(pd_writer_user(w, n, &ids[i]));
+  }
+  static const uint32_t types[] = {PD_EV_ACTIVATE, PD_EV_VISIT, PD_EV_PURCHASE, PD_EV_PURCHASE, PD_EV_REFUND,
+                                   PD_EV_INVITE, PD_EV_MEMBER_JOIN, PD_EV_STORED_VALUE, PD_EV_MESSAGE_OPEN};
+  uint32_t x = 7;
+  for (int i = 0; i < WORLD_USERS; i++) {
+    int64_t d0 = lcg(&x) % 20;
+    pd_event e = {T0 + d0 * DAY + (int64_t)(lcg(&x) % 1000) * 60000, ids[i], PD_EV_ACQUIRE, tps[lcg(&x) % 3], PD_NONE, 0};
+    if (i >= 4 && lcg(&x) % 3 == 0) e.referrer = ids[lcg(&x) % (uint32_t)i];
+    if (in[i]) PD_CHECK(pd_writer_append(w, &e));
+    int k = (int)(lcg(&x) % 8);
+    for (int j = 0; j < k; j++) {
+      uint32_t ty = types[lcg(&x) % (sizeof types / sizeof *types)];
+      pd_event f = {T0 + (d0 + (int64_t)(lcg(&x) % 45)) * DAY + (int64_t)(lcg(&x) % 1440) * 60000, ids[i], ty,
+                    lcg(&x) % 2 ? tps[lcg(&x) % 2] : PD_NONE, PD_NONE, 0};
+      if (ty == PD_EV_PURCHASE) f.amount = 100 + (int64_t)(lcg(&x) % 200) * 100;
+      if (ty == PD_EV_REFUND) f.amount = 50 + (int64_t)(lcg(&x) % 10) * 100;
+      if (in[i]) PD_CHECK(pd_writer_append(w, &f));
+    }
+  }
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  PD_CHECK(pd_store_compact(s));
+  return s;
+}
+
+/* Every analysis as text (CSV of all its tables), filtered to `users`
+ * (NULL: all), with fixed options. */
+typedef char *(*analysis_fn)(pd_store *s, const pd_userset *users);
+
+static char *tables_text(pd_table **t, size_t n) {
+  GString *g = g_string_new("");
+  for (size_t i = 0; i < n; i++) {
+    char *x = table_text(t[i]);
+    g_string_append(g, x);
+    g_string_append(g, "--\n");
+    g_free(x);
+    pd_table_free(t[i]);
+  }
+  return g_string_free(g, FALSE);
+}
+
+static char *a_funnel(pd_store *s, const pd_userset *users) {
+  pd_funnel_spec *sp;
+  PD_CHECK(pd_funnel_spec_new(&sp));
+  const uint32_t steps[] = {PD_EV_ACQUIRE, PD_EV_ACTIVATE, PD_EV_PURCHASE};
+  for (int i = 0; i < 3; i++) {
+    pd_funnel_pred q = PD_FUNNEL_PRED_INIT;
+    q.event_type = steps[i];
+    PD_CHECK(pd_funnel_spec_add_step(sp, &q, NULL));
+  }
+  PD_CHECK(pd_funnel_spec_set_window(sp, 20 * DAY));
+  PD_CHECK(pd_funnel_spec_set_breakdown(sp, PD_FUNNEL_BY_ACQ_TOUCHPOINT, PD_PERIOD_DAY, NULL));
+  pd_scan_options so = PD_SCAN_OPTIONS_INIT;
+  so.users = users;
+  pd_table *t[1];
+  PD_CHECK(pd_funnel_run(s, sp, &so, &t[0]));
+  pd_funnel_spec_free(sp);
+  return tables_text(t, 1);
+}
+
+static char *a_stages(pd_store *s, const pd_userset *users) {
+  pd_stage_options o = PD_STAGE_OPTIONS_INIT;
+  o.from_ms = T0 + 14 * DAY;
+  o.to_ms = T0 + 28 * DAY;
+  o.users = users;
+  pd_table *t[1];
+  PD_CHECK(pd_stage_report(s, &o, &t[0]));
+  return tables_text(t, 1);
+}
+
+static char *a_retention(pd_store *s, const pd_userset *users) {
+  pd_retention_options o = PD_RETENTION_OPTIONS_INIT;
+  o.period = PD_PERIOD_WEEK;
+  o.by = PD_RETENTION_BY_ACQ_DOMAIN;
+  pd_scan_options so = PD_SCAN_OPTIONS_INIT;
+  so.users = users;
+  pd_table *t[2];
+  PD_CHECK(pd_retention_run(s, &o, &so, &t[0], NULL, &t[1]));
+  return tables_text(t, 2);
+}
+
+static char *a_lifecycle(pd_store *s, const pd_userset *users) {
+  pd_lifecycle_options o = PD_LIFECYCLE_OPTIONS_INIT;
+  pd_scan_options so = PD_SCAN_OPTIONS_INIT;
+  so.users = users;
+  pd_table *t[1];
+  PD_CHECK(pd_lifecycle_run(s, &o, &so, &t[0]));
+  return tables_text(t, 1);
+}
+
+static char *a_stickiness(pd_store *s, const pd_userset *users) {
+  pd_stickiness_options o = PD_STICKINESS_OPTIONS_INIT;
+  o.per_period = 1;
+  pd_scan_options so = PD_SCAN_OPTIONS_INIT;
+  so.users = users;
+  pd_table *t[1];
+  PD_CHECK(pd_stickiness_run(s, &o, &so, &t[0]));
+  return tables_text(t, 1);
+}
+
+static char *a_rfm(pd_store *s, const pd_userset *users) {
+  pd_rfm_options o = PD_RFM_OPTIONS_INIT;
+  o.users = users;
+  pd_table *t[1];
+  PD_CHECK(pd_rfm_from_store(s, &o, &t[0]));
+  return tables_text(t, 1);
+}
+
+static char *a_ltv(pd_store *s, const pd_userset *users) {
+  pd_ltv_options o = PD_LTV_OPTIONS_INIT;
+  o.cohort_period = PD_PERIOD_WEEK;
+  o.users = users;
+  pd_table *t[3];
+  PD_CHECK(pd_ltv_history(s, &o, &t[0], &t[1], &t[2]));
+  return tables_text(t, 3);
+}
+
+static char *a_rfm_layers(pd_store *s, const pd_userset *users) {
+  pd_rfm_layer_options o = PD_RFM_LAYER_OPTIONS_INIT;
+  o.users = users;
+  pd_table *t[3];
+  PD_CHECK(pd_rfm_layers_from_store(s, &o, &t[0], &t[1], &t[2]));
+  return tables_text(t, 3);
+}
+
+static char *a_membership(pd_store *s, const pd_userset *users) {
+  pd_membership_options o = PD_MEMBERSHIP_OPTIONS_INIT;
+  o.min_days = 1;
+  o.users = users;
+  pd_table *t[2];
+  PD_CHECK(pd_membership_compare(s, &o, &t[0], &t[1]));
+  return tables_text(t, 2);
+}
+
+static char *a_attribution(pd_store *s, const pd_userset *users) {
+  pd_attribution_options o = PD_ATTRIBUTION_OPTIONS_INIT;
+  pd_scan_options so = PD_SCAN_OPTIONS_INIT;
+  so.users = users;
+  pd_table *t[1];
+  PD_CHECK(pd_attribution_run(s, &o, &so, &t[0]));
+  return tables_text(t, 1);
+}
+
+/* Each filtered analysis equals the analysis of a store holding only the
+ * filtered users (that is the definition, see each header), and differs
+ * from the unfiltered one (the filter does something). */
+START_TEST(filter_equals_subset_store) {
+  bool all[WORLD_USERS], some[WORLD_USERS];
+  uint32_t x = 99;
+  for (int i = 0; i < WORLD_USERS; i++) all[i] = true, some[i] = lcg(&x) % 5 < 3;
+  pd_store *full = world("full", all), *part = world("part", some);
+  pd_userset *set;
+  PD_CHECK(pd_userset_new(&set, full));
+  uint64_t n = 0;
+  for (int i = 0; i < WORLD_USERS; i++)
+    if (some[i]) pd_userset_add(set, (uint32_t)i), n++;
+  ck_assert_uint_gt(n, 10);
+  ck_assert_uint_lt(n, WORLD_USERS - 10);
+  static const struct {
+    const char *name;
+    analysis_fn fn;
+  } analyses[] = {{"funnel", a_funnel},   {"stages", a_stages},         {"retention", a_retention},
+                  {"lifecycle", a_lifecycle}, {"stickiness", a_stickiness}, {"rfm", a_rfm},
+                  {"ltv", a_ltv},         {"rfm_layers", a_rfm_layers}, {"membership", a_membership},
+                  {"attribution", a_attribution}};
+  for (size_t i = 0; i < sizeof analyses / sizeof *analyses; i++) {
+    char *filtered = analyses[i].fn(full, set), *subset = analyses[i].fn(part, NULL), *whole = analyses[i].fn(full, NULL);
+    ck_assert_msg(strcmp(filtered, subset) == 0, "%s: filtered\n%s\nsubset store\n%s", analyses[i].name, filtered, subset);
+    ck_assert_msg(strcmp(filtered, whole) != 0, "%s: the filter changed nothing", analyses[i].name);
+    g_free(filtered);
+    g_free(subset);
+    g_free(whole);
+  }
+  /* An empty set: empty analyses, no failure. */
+  pd_userset *none;
+  PD_CHECK(pd_userset_new(&none, full));
+  pd_table *t = NULL;
+  pd_rfm_options ro = PD_RFM_OPTIONS_INIT;
+  ro.users = none;
+  PD_CHECK(pd_rfm_from_store(full, &ro, &t));
+  ck_assert_uint_eq(pd_table_n_rows(t), 0);
+  pd_table_free(t);
+  pd_userset_free(none);
+  pd_userset_free(set);
+  pd_store_close(full);
+  pd_store_close(part);
+}
+END_TEST
+
+/* Options of a caller built before `users` existed (a smaller size) are
+ * read as unfiltered, not refused. */
+START_TEST(filter_old_option_sizes) {
+  bool all[WORLD_USERS];
+  for (int i = 0; i < WORLD_USERS; i++) all[i] = true;
+  pd_store *s = world("full", all);
+  pd_table *a = NULL, *b = NULL;
+  pd_rfm_options o = PD_RFM_OPTIONS_INIT;
+  PD_CHECK(pd_rfm_from_store(s, &o, &a));
+  o.size = offsetof(pd_rfm_options, users);
+  o.users = (const pd_userset *)(uintptr_t)1; /* beyond the size: never read */
+  PD_CHECK(pd_rfm_from_store(s, &o, &b));
+  char *x = table_text(a), *y = table_text(b);
+  ck_assert_str_eq(x, y);
+  g_free(x);
+  g_free(y);
+  pd_table_free(a);
+  pd_table_free(b);
+  pd_ltv_options lo = PD_LTV_OPTIONS_INIT;
+  lo.size = offsetof(pd_ltv_options, users);
+  PD_CHECK(pd_ltv_history(s, &lo, NULL, NULL, &a));
+  pd_table_free(a);
+  pd_membership_options mo = PD_MEMBERSHIP_OPTIONS_INIT;
+  mo.size = offsetof(pd_membership_options, users);
+  PD_CHECK(pd_membership_compare(s, &mo, &a, NULL));
+  pd_table_free(a);
+  pd_rfm_layer_options lay = PD_RFM_LAYER_OPTIONS_INIT;
+  lay.size = offsetof(pd_rfm_layer_options, users);
+  PD_CHECK(pd_rfm_layers_from_store(s, &lay, NULL, &a, NULL));
+  pd_table_free(a);
+  lay.size = sizeof(size_t);
+  ck_assert_int_eq(pd_rfm_layers_from_store(s, &lay, NULL, &a, NULL), PD_ERR_INVALID);
+  pd_store_close(s);
+}
+END_TEST
+
+static double cell(const pd_table *t, size_t row, const char *col) {
+  long ci = pd_table_col_index(t, col);
+  ck_assert_msg(ci >= 0, "no column %s", col);
+  size_t c = (size_t)ci;
+  if (pd_table_is_null(t, row, c)) return NAN;
+  return pd_table_col_type(t, c) == PD_TYPE_DOUBLE ? pd_table_get_double(t, row, c) : (double)pd_table_get_int64(t, row, c);
+}
+
+/* Funnel acquire -> purchase within 7 days on the shop (see shop()):
+ * a reaches 2 (purchase after 1 day), b 2 (2 days), c never enters (no
+ * acquire), d 1 (its purchase is 27 days later). By segment: vip = {a, b}:
+ * 2, 2, mean time 1.5 days; churned = {c}: 0, 0; grp = {b, d}: 2, 1, time
+ * 2 days; nobody = {}: 0, 0. A user in two segments (b) counts in both. */
+START_TEST(funnel_by_segment) {
+  pd_store *s = shop();
+  pd_funnel_spec *sp;
+  PD_CHECK(pd_funnel_spec_new(&sp));
+  pd_funnel_pred q = PD_FUNNEL_PRED_INIT;
+  q.event_type = PD_EV_ACQUIRE;
+  PD_CHECK(pd_funnel_spec_add_step(sp, &q, "acquire"));
+  q.event_type = PD_EV_PURCHASE;
+  PD_CHECK(pd_funnel_spec_add_step(sp, &q, "purchase"));
+  PD_CHECK(pd_funnel_spec_set_window(sp, 7 * DAY));
+  PD_CHECK(pd_funnel_spec_set_breakdown(sp, PD_FUNNEL_BY_TAG, PD_PERIOD_DAY, NULL));
+  pd_table *t = NULL;
+  ck_assert_int_eq(pd_funnel_run(s, sp, NULL, &t), PD_ERR_INVALID); /* no segment yet */
+  pd_userset *vip, *churned, *grp, *nobody;
+  PD_CHECK(pd_segment_eval(s, "vip", NULL, &vip));
+  PD_CHECK(pd_segment_eval(s, "churned", NULL, &churned));
+  PD_CHECK(pd_segment_eval_expr(s, "acquired_via = group", NULL, &grp));
+  PD_CHECK(pd_userset_new(&nobody, s));
+  PD_CHECK(pd_funnel_spec_add_segment(sp, "vip", vip));
+  PD_CHECK(pd_funnel_spec_add_segment(sp, "churned", churned));
+  PD_CHECK(pd_funnel_spec_add_segment(sp, "grp", grp));
+  PD_CHECK(pd_funnel_spec_add_segment(sp, "nobody", nobody));
+  pd_userset_free(vip); /* the spec keeps copies */
+  pd_userset_free(churned);
+  pd_userset_free(grp);
+  pd_userset_free(nobody);
+  PD_CHECK(pd_funnel_run(s, sp, NULL, &t));
+  char *csv = table_text(t);
+  ck_assert_str_eq(csv,
+                   "group,step,step_name,users,conv_prev,conv_first,dropoff,dropoff_rate,time_mean_ms,time_median_ms,"
+                   "time_p90_ms,excluded\n"
+                   "vip,1,acquire,2,,1,,,,,,0\n"
+                   "vip,2,purchase,2,1,1,0,0,1.296e+08,1.296e+08,1.6416e+08,0\n"
+                   "churned,1,acquire,0,,,,,,,,0\n"
+                   "churned,2,purchase,0,,,0,,,,,0\n"
+                   "grp,1,acquire,2,,1,,,,,,0\n"
+                   "grp,2,purchase,1,0.5,0.5,1,0.5,1.728e+08,1.728e+08,1.728e+08,0\n"
+                   "nobody,1,acquire,0,,,,,,,,0\n"
+                   "nobody,2,purchase,0,,,0,,,,,0\n");
+  g_free(csv);
+  pd_table_free(t);
+  pd_funnel_spec_free(sp);
+  pd_store_close(s);
+}
+END_TEST
+
+/* Referral with a segment: r1 refers x1 and x2, x1 refers y1, r2 refers
+ * z1; r1 sent 2 invites, x1 1, r2 1; y1 bought 30.00. The forest is the
+ * whole forest; S = {r1, x1} describes r1 and x1 as referrers:
+ * users 2, roots 1 (r1), referred = direct referees of r1 and x1 = 3
+ * (x1, x2, y1), invites 3, i = 1.5, c = 1, K = 1.5, max depth 1 (x1),
+ * revenue 0; unfiltered: users 6, roots 2, referred 4, K = 4/6. */
+START_TEST(referral_segment) {
+  char *dir = path_in("ref");
+  pd_store *s = pd_test_open(dir, 1);
+  g_free(dir);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  const char *names[] = {"r1", "x1", "x2", "y1", "r2", "z1"};
+  uint32_t id[6];
+  for (int i = 0; i < 6; i++) PD_CHECK(pd_writer_user(w, names[i], &id[i]));
+  const int parent[] = {-1, 0, 0, 1, -1, 4};
+  for (int i = 0; i < 6; i++) {
+    pd_event e = {T0 + i * DAY, id[i], PD_EV_ACQUIRE, PD_NONE, parent[i] < 0 ? PD_NONE : id[parent[i]], 0};
+    PD_CHECK(pd_writer_append(w, &e));
+  }
+  const int inviter[] = {0, 0, 1, 4};
+  for (int i = 0; i < 4; i++) {
+    pd_event e = {T0 + 10 * DAY + i, id[inviter[i]], PD_EV_INVITE, PD_NONE, PD_NONE, 0};
+    PD_CHECK(pd_writer_append(w, &e));
+  }
+  pd_event buy = {T0 + 12 * DAY, id[3], PD_EV_PURCHASE, PD_NONE, PD_NONE, 3000};
+  PD_CHECK(pd_writer_append(w, &buy));
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  pd_userset *set;
+  PD_CHECK(pd_userset_new(&set, s));
+  pd_userset_add(set, id[0]);
+  pd_userset_add(set, id[1]);
+  pd_referral_options o = PD_REFERRAL_OPTIONS_INIT;
+  o.users = set;
+  pd_referral *r;
+  PD_CHECK(pd_referral_run(s, &o, &r));
+  pd_userset_free(set); /* borrowed for the call only */
+  static const struct {
+    const char *metric;
+    double want;
+  } want[] = {{"users", 2},    {"roots", 1}, {"referred", 3}, {"invites", 3},   {"i", 1.5}, {"c", 1},
+              {"k", 1.5},      {"max_depth", 1}, {"revenue", 0}, {"cycle_time_n", 3}, {"beyond_cap_users", 0}};
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+    double v;
+    PD_CHECK(pd_referral_metric(r, want[i].metric, &v));
+    ck_assert_msg(fabs(v - want[i].want) < 1e-12, "%s = %g, want %g", want[i].metric, v, want[i].want);
+  }
+  /* Cycle times of S's edges: x1 1 day after r1, x2 2 days after r1, y1 2
+   * days after x1: median 48 h. */
+  double med;
+  PD_CHECK(pd_referral_metric(r, "cycle_time_median_h", &med));
+  ck_assert_double_eq_tol(med, 48, 1e-9);
+  pd_table *t;
+  PD_CHECK(pd_referral_table(r, PD_REFERRAL_FOREST, &t));
+  ck_assert_uint_eq(pd_table_n_rows(t), 2);
+  ck_assert_double_eq(cell(t, 1, "descendants"), 1); /* x1 -> y1, from the whole forest */
+  pd_table_free(t);
+  PD_CHECK(pd_referral_table(r, PD_REFERRAL_TOP, &t));
+  ck_assert_uint_eq(pd_table_n_rows(t), 2);
+  ck_assert_double_eq(cell(t, 0, "user"), id[0]);
+  ck_assert_double_eq(cell(t, 0, "descendants"), 3);
+  pd_table_free(t);
+  PD_CHECK(pd_referral_table(r, PD_REFERRAL_TREES, &t)); /* r1's tree only, whole */
+  ck_assert_uint_eq(pd_table_n_rows(t), 1);
+  ck_assert_double_eq(cell(t, 0, "users"), 4);
+  ck_assert_double_eq(cell(t, 0, "revenue"), 3000);
+  pd_table_free(t);
+  PD_CHECK(pd_referral_table(r, PD_REFERRAL_DEPTH, &t)); /* r1 at 0, x1 at 1 */
+  ck_assert_uint_eq(pd_table_n_rows(t), 2);
+  ck_assert_double_eq(cell(t, 0, "users"), 1);
+  ck_assert_double_eq(cell(t, 1, "users"), 1);
+  pd_table_free(t);
+  PD_CHECK(pd_referral_table(r, PD_REFERRAL_GROUPS, &t));
+  ck_assert_double_eq(cell(t, 0, "users"), 2);
+  ck_assert_double_eq(cell(t, 0, "referred"), 3);
+  ck_assert_double_eq_tol(cell(t, 0, "k"), 1.5, 1e-12);
+  pd_table_free(t);
+  pd_referral_free(r);
+  PD_CHECK(pd_referral_run(s, NULL, &r));
+  double v;
+  PD_CHECK(pd_referral_metric(r, "users", &v));
+  ck_assert_double_eq(v, 6);
+  PD_CHECK(pd_referral_metric(r, "referred", &v));
+  ck_assert_double_eq(v, 4);
+  PD_CHECK(pd_referral_metric(r, "k", &v));
+  ck_assert_double_eq_tol(v, 4.0 / 6.0, 1e-12);
+  pd_referral_free(r);
+  pd_store_close(s);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("segments");
   TCase *tc = tcase_create("tags");
@@ -491,6 +902,14 @@ int main(void) {
   tcase_add_test(tc, segment_parse_errors);
   tcase_add_test(tc, segment_definitions);
   tcase_add_test(tc, segment_breakdown);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("filters");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, filter_equals_subset_store);
+  tcase_add_test(tc, filter_old_option_sizes);
+  tcase_add_test(tc, funnel_by_segment);
+  tcase_add_test(tc, referral_segment);
   suite_add_tcase(s, tc);
   return pd_test_run(s);
 }

@@ -137,6 +137,9 @@ typedef struct pd_attribution_options {
 
 /* Attributes every conversion of the store (users limited by scan->users
  * when given; scan may be NULL) and returns credit per touchpoint.
+ * Segment filter: with scan->users, only those users' conversions and
+ * paths (each user's path is their own events), as on a store holding
+ * only them; the Markov model is then fitted on their paths alone.
  *
  * One model (name "attribution"), columns:
  *   touchpoint   touchpoint name; "(none)" for the direct conversions

@@ -109,9 +109,16 @@
  * "(none)". Attempt-level keys may put a user in several groups, each time
  * with their best attempt among those whose step-1 event falls in the
  * group: step-1 touchpoint, and step-1 entry period (the funnel TREND:
- * conversion per day/week/month of entry). A segment/tag breakdown is
- * reserved (PD_FUNNEL_BY_TAG) for when the store holds tags (issue 7);
- * it is refused with PD_ERR_INVALID until then.
+ * conversion per day/week/month of entry). Segment breakdown
+ * (PD_FUNNEL_BY_TAG): one group per segment given with
+ * pd_funnel_spec_add_segment(), named and ordered as given; a user is
+ * counted, with the same best attempt, in every group whose set holds
+ * them (so groups may add up to more than the whole), users in none of
+ * the sets in no group; every segment has its rows, zeros included.
+ *
+ * Segment filter. pd_funnel_run() with scan->users (scan.h) is the funnel
+ * of a store holding only those users: each user's result depends on
+ * their own events only, so the rows are the sums over those users.
  *
  * Structure: a partial is accumulated per worker from pd_user_events,
  * partials of the same spec merge exactly, and finishing gives a pd_table.
@@ -131,6 +138,7 @@ extern "C" {
 
 #define PD_FUNNEL_MAX_STEPS 32
 #define PD_FUNNEL_MAX_EXCLUSIONS 32
+#define PD_FUNNEL_MAX_SEGMENTS 1024
 
 /* Window units, in ms. A calendar month is counted as 31 days. */
 #define PD_MS_SECOND INT64_C(1000)
@@ -156,7 +164,7 @@ typedef enum pd_funnel_by {
   PD_FUNNEL_BY_COHORT = 3,         /* period of the first acquire */
   PD_FUNNEL_BY_STEP1_TOUCHPOINT = 4,
   PD_FUNNEL_BY_ENTRY_PERIOD = 5,   /* trend: period of the step-1 event */
-  PD_FUNNEL_BY_TAG = 6             /* reserved: tags arrive with issue 7 */
+  PD_FUNNEL_BY_TAG = 6             /* segments / tags: pd_funnel_spec_add_segment() */
 } pd_funnel_by;
 
 /* A predicate on one event. Fields left at their _INIT values match
@@ -192,6 +200,12 @@ PD_API pd_status pd_funnel_spec_set_mode(pd_funnel_spec *spec, pd_funnel_mode mo
  * PD_FUNNEL_BY_COHORT and PD_FUNNEL_BY_ENTRY_PERIOD. */
 PD_API pd_status pd_funnel_spec_set_breakdown(pd_funnel_spec *spec, pd_funnel_by by, pd_period period,
                                               const char *tz);
+/* Adds a group of the PD_FUNNEL_BY_TAG breakdown: `name` (copied; the
+ * group label, at most PD_SEGMENT_NAME_MAX bytes shown) and its users
+ * (copied: e.g. from pd_userset_from_tag() or pd_segment_eval()).
+ * PD_ERR_RANGE beyond PD_FUNNEL_MAX_SEGMENTS. A partial made with
+ * PD_FUNNEL_BY_TAG and no segment is PD_ERR_INVALID. */
+PD_API pd_status pd_funnel_spec_add_segment(pd_funnel_spec *spec, const char *name, const pd_userset *users);
 /* Touchpoint domains for runs without a store (hand-built event runs):
  * domains[t] is the pd_domain of touchpoint t (copied). pd_funnel_run()
  * takes them from the store instead. */

@@ -14,6 +14,7 @@
 #include "privdomain/model.h"
 #include "privdomain/store.h"
 #include "privdomain/table.h"
+#include "privdomain/tags.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,8 +26,13 @@ typedef struct pd_ltv_options {
   pd_period cohort_period;/* cohort = acquisition period; default month */
   int64_t as_of;          /* count events up to this instant (ms UTC, inclusive) */
   unsigned threads;       /* scan workers, 0 = one per core */
+  const pd_userset *users;/* only these users (a segment, see segments.h); NULL = all.
+                             Borrowed for the call. Every table is then that of a store
+                             holding only these users (customers, buyers, revenue and
+                             CAC = the touchpoint's whole spend / the segment's customers
+                             acquired there, so segment CACs do not add up). */
 } pd_ltv_options;
-#define PD_LTV_OPTIONS_INIT {sizeof(pd_ltv_options), NULL, PD_PERIOD_MONTH, INT64_MAX, 0}
+#define PD_LTV_OPTIONS_INIT {sizeof(pd_ltv_options), NULL, PD_PERIOD_MONTH, INT64_MAX, 0, NULL}
 
 /* Historical value from one store scan. Each of by_user, by_cohort and
  * by_touchpoint may be NULL (not wanted); each table returned is owned by

@@ -47,6 +47,7 @@
 #include "privdomain/model.h"
 #include "privdomain/store.h"
 #include "privdomain/table.h"
+#include "privdomain/tags.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -62,9 +63,12 @@ typedef struct pd_membership_options {
   uint32_t stored_value_type; /* event type of a stored-value top-up; default PD_EV_STORED_VALUE */
   double min_days;            /* before/after: least observed days on each side; default 7 */
   unsigned threads;           /* scan workers; 0 = one per core */
+  const pd_userset *users;    /* only these users (a segment, see segments.h); NULL = all.
+                                 Borrowed for the call. The comparison is then that of a store
+                                 holding only these users (the default end: THEIR latest event). */
 } pd_membership_options;
 #define PD_MEMBERSHIP_OPTIONS_INIT \
-  {sizeof(pd_membership_options), PD_MEMBERSHIP_NO_TIME, PD_EV_MEMBER_JOIN, PD_EV_STORED_VALUE, 7.0, 0}
+  {sizeof(pd_membership_options), PD_MEMBERSHIP_NO_TIME, PD_EV_MEMBER_JOIN, PD_EV_STORED_VALUE, 7.0, 0, NULL}
 
 /* Members vs non-members and stored-value users vs others, and each
  * group before vs after joining, from one pd_scan(). opts may be NULL.

@@ -38,6 +38,28 @@
  *      = S (1 - K^(n+1)) / (1 - K) (K != 1), S (n + 1) (K = 1); as n grows
  *      this tends to S / (1 - K) for K < 1 (amplification 1 / (1 - K)).
  *
+ * Segment filter (opts.users = S). The forest is always built from ALL
+ * users, so every depth, root, descendant count and edge is the real one;
+ * S only chooses whose metrics are reported, S's members acting as the
+ * population and as referrers:
+ *  - SUMMARY: users = members of S with a node; roots = members without a
+ *    referrer; referred = direct referees OF members of S (whoever the
+ *    referees are), so K = referred / users is S's own virality; invites,
+ *    purchasers, revenue, beyond_cap_* of S's members; referred_revenue =
+ *    revenue of S's members that have a referrer; cycle times of the
+ *    edges whose referrer is in S; max_depth = the deepest member;
+ *    cost_* as COST below. Issue counts describe the whole forest.
+ *  - GROUPS, DEPTH, COST, CYCLE_TIME: the same restriction per group
+ *    (DEPTH counts members at their real depth, grouped by their root's
+ *    acquisition; COST counts members as paid or referred users, against
+ *    the touchpoints' whole spend).
+ *  - TOP, BEYOND_CAP, FOREST: rows of members only (with whole-forest
+ *    descendants). TREES, LARGEST_TREE: trees whose root is a member
+ *    (whole trees). PROJECTION: seeded by the members that are roots, at
+ *    S's K. ISSUES: the whole forest. pd_referral_user(): any node.
+ * Without a filter S is every user and all of the above is unchanged
+ * (the direct referees of all users are exactly the referred users).
+ *
  * Use pd_referral_run() on a store, or feed pd_user_events by hand (or
  * from shards) through a pd_referral_builder and merge builders.
  */
@@ -76,9 +98,12 @@ typedef struct pd_referral_options {
   size_t top_n;               /* rows of TOP and TREES (default 20) */
   size_t max_examples;        /* ISSUES rows per kind (default 20) */
   size_t tree_nodes;          /* most rows of LARGEST_TREE (default 400) */
+  const pd_userset *users;    /* pd_referral_run only: the users the metrics describe (a
+                                 segment, see "Segment filter" above); NULL = all. Borrowed
+                                 for the call. Builders ignore it. */
 } pd_referral_options;
 #define PD_REFERRAL_OPTIONS_INIT \
-  {sizeof(pd_referral_options), 0, 2, PD_REFERRAL_BY_NONE, PD_PERIOD_MONTH, NULL, 1, 0, 0, 10, 0.0, 20, 20, 400}
+  {sizeof(pd_referral_options), 0, 2, PD_REFERRAL_BY_NONE, PD_PERIOD_MONTH, NULL, 1, 0, 0, 10, 0.0, 20, 20, 400, NULL}
 
 /* The result tables. Money columns are int64 minor units (CACs: double). */
 typedef enum pd_referral_view {

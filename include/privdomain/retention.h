@@ -5,6 +5,13 @@
  * and finishing gives pd_table(s). The *_run() functions do it all over a
  * store with pd_scan().
  *
+ * Segment filter. The *_run() functions with scan->users (scan.h) give the
+ * analysis of a store holding only those users: only their events count,
+ * cohorts hold only them, and data-derived defaults come from their events
+ * too (retention's as_of: the latest event among them; lifecycle: the
+ * periods from their first to their last active period). Set as_of_ms to
+ * compare segments on one observation end.
+ *
  * Periods. Days, weeks (ISO, Monday start, or Sunday start) and months are
  * calendar periods in the time zone `tz` (IANA name, NULL = UTC). A period
  * is the interval of UTC instants from the first instant of its first local

@@ -36,6 +36,7 @@
 #include "privdomain/model.h"
 #include "privdomain/store.h"
 #include "privdomain/table.h"
+#include "privdomain/tags.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,8 +59,14 @@ typedef struct pd_rfm_options {
   int64_t holdout_end;       /* ms UTC (whole local day included), or PD_RFM_NO_TIME for no holdout;
                                 needs calibration_end */
   unsigned threads;          /* store scans: worker threads, 0 = one per core */
+  const pd_userset *users;   /* pd_rfm_from_store only: only these users (a segment, see
+                                segments.h); NULL = all. Borrowed for the call. The table is
+                                then that of a store holding only these users: the default
+                                calibration end is the day of THEIR latest transaction (give
+                                calibration_end to compare segments on one observation end). */
 } pd_rfm_options;
-#define PD_RFM_OPTIONS_INIT {sizeof(pd_rfm_options), NULL, PD_PERIOD_DAY, 1, 1.0, PD_RFM_NO_TIME, PD_RFM_NO_TIME, 0}
+#define PD_RFM_OPTIONS_INIT \
+  {sizeof(pd_rfm_options), NULL, PD_PERIOD_DAY, 1, 1.0, PD_RFM_NO_TIME, PD_RFM_NO_TIME, 0, NULL}
 
 /* RFM from transaction arrays (n rows, any order): user id, time (ms UTC),
  * amount in minor units; amount < 0 is a refund, amount >= 0 a purchase

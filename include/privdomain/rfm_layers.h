@@ -73,6 +73,7 @@
 #include "privdomain/common.h"
 #include "privdomain/store.h"
 #include "privdomain/table.h"
+#include "privdomain/tags.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -117,10 +118,15 @@ typedef struct pd_rfm_layer_options {
   int64_t window_end;               /* ms UTC, exclusive; PD_RFM_LAYERS_NO_TIME = after the latest
                                        purchase or refund in the store */
   unsigned threads;                 /* scan workers; 0 = one per core */
+  const pd_userset *users;          /* only these users (a segment, see segments.h); NULL = all.
+                                       Borrowed for the call. Scores, means and layers are then
+                                       those of a store holding only these users (quantile edges
+                                       and means over them; the default window end after THEIR
+                                       latest purchase or refund). */
 } pd_rfm_layer_options;
 #define PD_RFM_LAYER_OPTIONS_INIT                                                                             \
   {sizeof(pd_rfm_layer_options), 5, PD_RFM_SCORE_QUANTILE, NULL, NULL, NULL, PD_RFM_SPLIT_MEAN, 0, 0, 0, NULL, \
-   PD_RFM_LAYERS_NO_TIME, PD_RFM_LAYERS_NO_TIME, 0}
+   PD_RFM_LAYERS_NO_TIME, PD_RFM_LAYERS_NO_TIME, 0, NULL}
 
 /* Chinese name, English name and suggested action of a layer (static
  * strings), or NULL for a value outside 1..8. */

@@ -80,8 +80,12 @@ typedef struct pd_stage_options {
   int activation_days; /* N of activation_rate; 0: 7 */
   int retention_days;  /* N of new_user_retention; 0: 7 */
   unsigned threads;    /* scan threads; 0: one per core */
+  const pd_userset *users; /* only these users (a segment, see segments.h); NULL: all.
+                              Borrowed for the call. The report is then the report of a
+                              store holding only these users: every count, new users and
+                              active users included, is over them. */
 } pd_stage_options;
-#define PD_STAGE_OPTIONS_INIT {sizeof(pd_stage_options), 0, 0, INT64_MIN, PD_STAGES_AARRR, 0, 0, 0}
+#define PD_STAGE_OPTIONS_INIT {sizeof(pd_stage_options), 0, 0, INT64_MIN, PD_STAGES_AARRR, 0, 0, 0, NULL}
 
 /* Parses a period in the time zone tz (IANA, NULL = UTC): "2024" (a year),
  * "2024-03" (a month), "2024-W10" (an ISO week), "2024-03-05" (a day), or

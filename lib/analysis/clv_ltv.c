@@ -241,7 +241,7 @@ pd_status pd_ltv_history(pd_store *store, const pd_ltv_options *opts, pd_table *
   if (!store) return pd__error(PD_ERR_INVALID, "ltv_history: store is NULL");
   pd_ltv_options def = PD_LTV_OPTIONS_INIT;
   if (!opts) opts = &def;
-  if (opts->size < sizeof(pd_ltv_options)) return pd__error(PD_ERR_INVALID, "ltv_history: options size not set");
+  if (opts->size < offsetof(pd_ltv_options, users)) return pd__error(PD_ERR_INVALID, "ltv_history: options size not set");
   if (opts->cohort_period != PD_PERIOD_DAY && opts->cohort_period != PD_PERIOD_WEEK &&
       opts->cohort_period != PD_PERIOD_WEEK_SUNDAY && opts->cohort_period != PD_PERIOD_MONTH)
     return pd__error(PD_ERR_INVALID, "ltv_history: unknown cohort period %d", (int)opts->cohort_period);
@@ -250,6 +250,7 @@ pd_status pd_ltv_history(pd_store *store, const pd_ltv_options *opts, pd_table *
   if (st) return st;
   pd_scan_options so = PD_SCAN_OPTIONS_INIT;
   so.threads = opts->threads;
+  so.users = opts->size >= sizeof *opts ? opts->users : NULL; /* older callers: no filter */
   unsigned nw = pd_scan_workers(&so);
   hist_worker *ws = calloc(nw, sizeof *ws);
   user_rec *all = NULL;

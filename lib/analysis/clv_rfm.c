@@ -126,7 +126,8 @@ static pd_status make_cfg(const pd_rfm_options *o, rfm_cfg *c) {
   memset(c, 0, sizeof *c);
   pd_rfm_options def = PD_RFM_OPTIONS_INIT;
   if (!o) o = &def;
-  if (o->size < sizeof(pd_rfm_options)) return pd__error(PD_ERR_INVALID, "rfm: options size not set (use PD_RFM_OPTIONS_INIT)");
+  if (o->size < offsetof(pd_rfm_options, users))
+    return pd__error(PD_ERR_INVALID, "rfm: options size not set (use PD_RFM_OPTIONS_INIT)");
   if (o->period != PD_PERIOD_DAY && o->period != PD_PERIOD_WEEK && o->period != PD_PERIOD_WEEK_SUNDAY &&
       o->period != PD_PERIOD_MONTH)
     return pd__error(PD_ERR_INVALID, "rfm: unknown period %d", (int)o->period);
@@ -358,6 +359,7 @@ pd_status pd_rfm_from_store(pd_store *store, const pd_rfm_options *opts, pd_tabl
   if (st) return st;
   pd_scan_options so = PD_SCAN_OPTIONS_INIT;
   so.threads = opts ? opts->threads : 0;
+  so.users = opts && opts->size >= sizeof *opts ? opts->users : NULL; /* older callers: no filter */
   unsigned nw = pd_scan_workers(&so);
   worker_state *ws = calloc(nw, sizeof *ws);
   row_vec all = {0};

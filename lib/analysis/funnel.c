@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "privdomain/funnel.h"
+#include "privdomain/segments.h"
 #include "funnel_internal.h"
 #include "tz.h"
 
@@ -37,6 +38,10 @@ struct pd_funnel_spec {
   char *tz;
   uint8_t *domains;
   size_t n_domains;
+  /* PD_FUNNEL_BY_TAG: named user sets, group k = segment k */
+  char **seg_names;
+  pd_userset **seg_sets;
+  size_t n_segs;
 };
 
 /* ---- spec builder ------------------------------------------------------ */
@@ -58,6 +63,12 @@ void pd_funnel_spec_free(pd_funnel_spec *s) {
   for (unsigned i = 0; i < s->n_steps; i++) free(s->steps[i].label);
   free(s->tz);
   free(s->domains);
+  for (size_t i = 0; i < s->n_segs; i++) {
+    free(s->seg_names[i]);
+    pd_userset_free(s->seg_sets[i]);
+  }
+  free(s->seg_names);
+  free(s->seg_sets);
   free(s);
 }
 
@@ -121,9 +132,7 @@ pd_status pd_funnel_spec_set_mode(pd_funnel_spec *s, pd_funnel_mode mode) {
 
 pd_status pd_funnel_spec_set_breakdown(pd_funnel_spec *s, pd_funnel_by by, pd_period period, const char *tz) {
   if (!s) return pd__error(PD_ERR_INVALID, "pd_funnel_spec_set_breakdown: spec is NULL");
-  if (by == PD_FUNNEL_BY_TAG)
-    return pd__error(PD_ERR_INVALID, "funnel: breakdown by tag/segment needs tags in the store (issue 7), not available yet");
-  if ((int)by < PD_FUNNEL_BY_NONE || by > PD_FUNNEL_BY_ENTRY_PERIOD)
+  if ((int)by < PD_FUNNEL_BY_NONE || by > PD_FUNNEL_BY_TAG)
     return pd__error(PD_ERR_INVALID, "funnel: unknown breakdown %d", (int)by);
   if ((int)period < PD_PERIOD_DAY || period > PD_PERIOD_MONTH)
     return pd__error(PD_ERR_INVALID, "funnel: unknown period %d", (int)period);
@@ -137,6 +146,27 @@ pd_status pd_funnel_spec_set_breakdown(pd_funnel_spec *s, pd_funnel_by by, pd_pe
   s->tz = copy;
   s->by = by;
   s->period = period;
+  return PD_OK;
+}
+
+pd_status pd_funnel_spec_add_segment(pd_funnel_spec *s, const char *name, const pd_userset *users) {
+  if (!s || !name || !users) return pd__error(PD_ERR_INVALID, "pd_funnel_spec_add_segment: NULL argument");
+  if (s->n_segs >= PD_FUNNEL_MAX_SEGMENTS)
+    return pd__error(PD_ERR_RANGE, "funnel: more than %d segments", PD_FUNNEL_MAX_SEGMENTS);
+  char **names = realloc(s->seg_names, (s->n_segs + 1) * sizeof *names);
+  if (!names) return pd__error(PD_ERR_NOMEM, "funnel: out of memory");
+  s->seg_names = names;
+  pd_userset **sets = realloc(s->seg_sets, (s->n_segs + 1) * sizeof *sets);
+  if (!sets) return pd__error(PD_ERR_NOMEM, "funnel: out of memory");
+  s->seg_sets = sets;
+  char *copy = strdup(name);
+  if (!copy) return pd__error(PD_ERR_NOMEM, "funnel: out of memory");
+  pd_status rc = pd_userset_copy(&s->seg_sets[s->n_segs], users);
+  if (rc) {
+    free(copy);
+    return rc;
+  }
+  s->seg_names[s->n_segs++] = copy;
   return PD_OK;
 }
 
@@ -250,6 +280,7 @@ struct pd_funnel_partial {
   size_t n_types;
   uint32_t any_smask, any_xmask;     /* predicates with no event type */
   uint32_t plain_smask, plain_xmask; /* predicates with nothing but a type */
+  uint32_t spec_smask, spec_xmask;   /* all steps, all exclusions */
   GHashTable *groups;                /* int64 key -> group* */
   bool oom;
   /* per-user scratch: the events that matter to this funnel (all of them in
@@ -271,6 +302,8 @@ pd_status pd__funnel_partial_new_ex(const pd_funnel_spec *spec, const uint8_t *d
                                     pd_funnel_partial **out) {
   if (!spec || !out) return pd__error(PD_ERR_INVALID, "pd_funnel_partial_new: NULL argument");
   if (spec->n_steps < 2) return pd__error(PD_ERR_INVALID, "funnel: need at least 2 steps (have %u)", spec->n_steps);
+  if (spec->by == PD_FUNNEL_BY_TAG && spec->n_segs == 0)
+    return pd__error(PD_ERR_INVALID, "funnel: a breakdown by segment needs segments (pd_funnel_spec_add_segment)");
   for (unsigned i = 0; i < spec->n_excl; i++)
     if (spec->excl[i].to > spec->n_steps)
       return pd__error(PD_ERR_INVALID, "funnel exclusion %u: step %u does not exist (%u steps)", i + 1, spec->excl[i].to,
@@ -306,6 +339,7 @@ pd_status pd__funnel_partial_new_ex(const pd_funnel_spec *spec, const uint8_t *d
   for (unsigned k = 0; k < spec->n_steps; k++) {
     const pd_funnel_pred *q = &spec->steps[k].pred;
     uint32_t bit = UINT32_C(1) << k;
+    p->spec_smask |= bit;
     if (q->event_type == PD_NONE)
       p->any_smask |= bit;
     else
@@ -315,6 +349,7 @@ pd_status pd__funnel_partial_new_ex(const pd_funnel_spec *spec, const uint8_t *d
   for (unsigned k = 0; k < spec->n_excl; k++) {
     const pd_funnel_pred *q = &spec->excl[k].pred;
     uint32_t bit = UINT32_C(1) << k;
+    p->spec_xmask |= bit;
     if (q->event_type == PD_NONE)
       p->any_xmask |= bit;
     else
@@ -380,6 +415,29 @@ static bool compute_masks(pd_funnel_partial *p, const pd_user_events *ev) {
   const uint64_t *type_mask = p->type_mask;
   const size_t n_types = p->n_types;
   size_t cn = 0;
+  if (!(p->any_smask | p->any_xmask) && !(~p->plain_smask & p->spec_smask) && !(~p->plain_xmask & p->spec_xmask)) {
+    /* Every predicate is an event type alone: the masks come from the type
+     * table. Everything in locals and restrict pointers, so the loop keeps
+     * its state in registers (stores to the scratch arrays cannot alias
+     * the partial's fields). */
+    int64_t *restrict ct = p->ct;
+    uint32_t *restrict m = p->m, *restrict x = p->x, *restrict idx = p->idx;
+    const uint16_t *restrict type = ev->type;
+    const int64_t *restrict time = ev->time;
+    const size_t n = ev->n;
+    const uint64_t keep = keep_all ? 1 : 0;
+    for (size_t i = 0; i < n; i++) {
+      uint16_t ty = type[i];
+      uint64_t tm = ty < n_types ? type_mask[ty] : 0;
+      ct[cn] = time[i];
+      m[cn] = (uint32_t)tm;
+      x[cn] = (uint32_t)(tm >> 32);
+      idx[cn] = (uint32_t)i;
+      cn += (size_t)((tm | keep) != 0);
+    }
+    p->cn = cn;
+    return true;
+  }
   for (size_t i = 0; i < ev->n; i++) {
     uint16_t ty = ev->type[i];
     uint64_t tm = ty < n_types ? type_mask[ty] : 0;
@@ -563,6 +621,15 @@ static bool is_start(const pd_funnel_partial *p, size_t i) {
   return true;
 }
 
+/* Only the times of the steps reached are ever read: copying those (not
+ * the whole array of PD_FUNNEL_MAX_STEPS) keeps the per-attempt cost small. */
+static inline void copy_attempt(pd__funnel_attempt *dst, const pd__funnel_attempt *src) {
+  dst->level = src->level;
+  dst->disqualified = src->disqualified;
+  dst->start = src->start;
+  for (int s = 0; s < src->level; s++) dst->t[s] = src->t[s];
+}
+
 /* Evaluates every attempt; fills p->keys with each key's best attempt.
  * user_key is the key of user-level breakdowns. Returns false on OOM. */
 static bool eval_keys(pd_funnel_partial *p, const pd_user_events *ev, pd_funnel_by by, int64_t user_key) {
@@ -571,6 +638,9 @@ static bool eval_keys(pd_funnel_partial *p, const pd_user_events *ev, pd_funnel_
   const bool per_attempt = attempt_level_key(by);
   const bool same_time_same_result = p->spec->mode != PD_FUNNEL_STRICT_ONCE;
   pd__funnel_attempt a, prev;
+  prev.level = 0; /* not the whole struct: its times are written as reached */
+  prev.disqualified = false;
+  prev.start = 0;
   bool have_prev = false;
   for (size_t i = 0; i < p->cn; i++) {
     if (!is_start(p, i)) continue;
@@ -589,15 +659,15 @@ static bool eval_keys(pd_funnel_partial *p, const pd_user_events *ev, pd_funnel_
       continue;
     }
     if (have_prev && same_time_same_result && p->ct[prev.start] == p->ct[i]) {
-      a = prev;
+      copy_attempt(&a, &prev);
       a.start = i;
     } else {
       eval_attempt(p, i, &a);
     }
-    prev = a;
+    copy_attempt(&prev, &a);
     have_prev = true;
     if (!a.disqualified && (!k->best_set || a.level > k->best.level)) {
-      k->best = a;
+      copy_attempt(&k->best, &a);
       k->best_set = true;
     }
   }
@@ -665,18 +735,28 @@ pd_status pd_funnel_partial_add(pd_funnel_partial *p, const pd_user_events *ev) 
         break;
       }
   }
-  if (!eval_keys(p, ev, by, user_key)) goto oom;
-  for (size_t i = 0; i < p->n_keys; i++) {
-    const ukey *k = &p->keys[i];
-    group *g = get_group(p, k->key);
-    if (!g) goto oom;
-    if (!k->best_set) {
-      g->excluded++;
-      continue;
-    }
-    for (int s = 0; s < k->best.level; s++) {
-      g->reached[s]++;
-      if (s > 0 && !tvec_push(&g->times[s], k->best.t[s] - k->best.t[s - 1])) goto oom;
+  const pd_funnel_spec *sp = p->spec;
+  if (by == PD_FUNNEL_BY_TAG) { /* user-level, but a user may be in several groups */
+    size_t nk = 0;
+    for (size_t k = 0; k < sp->n_segs; k++) nk += pd_userset_contains(sp->seg_sets[k], ev->user) != 0;
+    if (nk == 0) return PD_OK; /* in no segment named: in no group */
+  }
+  if (!eval_keys(p, ev, by == PD_FUNNEL_BY_TAG ? PD_FUNNEL_BY_NONE : by, user_key)) goto oom;
+  size_t n_groups = by == PD_FUNNEL_BY_TAG ? sp->n_segs : 1;
+  for (size_t gk = 0; gk < n_groups; gk++) {
+    if (by == PD_FUNNEL_BY_TAG && !pd_userset_contains(sp->seg_sets[gk], ev->user)) continue;
+    for (size_t i = 0; i < p->n_keys; i++) {
+      const ukey *k = &p->keys[i];
+      group *g = get_group(p, by == PD_FUNNEL_BY_TAG ? (int64_t)gk : k->key);
+      if (!g) goto oom;
+      if (!k->best_set) {
+        g->excluded++;
+        continue;
+      }
+      for (int s = 0; s < k->best.level; s++) {
+        g->reached[s]++;
+        if (s > 0 && !tvec_push(&g->times[s], k->best.t[s] - k->best.t[s - 1])) goto oom;
+      }
     }
   }
   return PD_OK;
@@ -788,6 +868,9 @@ static void group_label(const pd_funnel_partial *p, int64_t key, pd__funnel_tp_n
   case PD_FUNNEL_BY_ENTRY_PERIOD:
     pd__period_label(p->spec->period, key, buf, size);
     break;
+  case PD_FUNNEL_BY_TAG:
+    snprintf(buf, size, "%s", key >= 0 && (size_t)key < p->spec->n_segs ? p->spec->seg_names[key] : "?");
+    break;
   default:
     snprintf(buf, size, "all");
   }
@@ -802,14 +885,18 @@ pd_status pd__funnel_finish(const pd_funnel_partial *p, pd__funnel_tp_namer name
   if (p->oom) return pd__error(PD_ERR_NOMEM, "funnel: out of memory");
   const pd_funnel_spec *s = p->spec;
   size_t ng = g_hash_table_size(p->groups);
-  int64_t *keys = malloc((ng ? ng : 1) * sizeof *keys);
+  int64_t *keys = malloc((ng + s->n_segs + 1) * sizeof *keys);
   if (!keys) return pd__error(PD_ERR_NOMEM, "funnel: out of memory");
-  GHashTableIter it;
-  gpointer kp, vp;
-  size_t i = 0;
-  g_hash_table_iter_init(&it, p->groups);
-  while (g_hash_table_iter_next(&it, &kp, &vp)) keys[i++] = *(const int64_t *)kp;
-  qsort(keys, ng, sizeof *keys, cmp_i64);
+  if (s->by == PD_FUNNEL_BY_TAG) { /* every segment named has its rows, in the order given */
+    for (ng = 0; ng < s->n_segs; ng++) keys[ng] = (int64_t)ng;
+  } else {
+    GHashTableIter it;
+    gpointer kp, vp;
+    size_t i = 0;
+    g_hash_table_iter_init(&it, p->groups);
+    while (g_hash_table_iter_next(&it, &kp, &vp)) keys[i++] = *(const int64_t *)kp;
+    qsort(keys, ng, sizeof *keys, cmp_i64);
+  }
   bool grouped = s->by != PD_FUNNEL_BY_NONE;
   if (!grouped && ng == 0) keys[ng++] = 0; /* an empty funnel still has its rows */
   pd_table *t = pd__table_new("funnel");
@@ -836,7 +923,7 @@ pd_status pd__funnel_finish(const pd_funnel_partial *p, pd__funnel_tp_namer name
   for (size_t gi = 0; gi < ng; gi++) {
     const group *g = g_hash_table_lookup(p->groups, &keys[gi]);
     if (!g) g = &empty;
-    char label[128];
+    char label[PD_SEGMENT_NAME_MAX + 1];
     group_label(p, keys[gi], namer, ctx, label, sizeof label);
     for (unsigned k = 0; k < p->n; k++) {
       size_t r = pd__table_add_row(t);

@@ -212,7 +212,7 @@ pd_status pd_membership_compare(pd_store *store, const pd_membership_options *op
   if (!store) return pd__error(PD_ERR_INVALID, "membership: store is NULL");
   pd_membership_options def = PD_MEMBERSHIP_OPTIONS_INIT;
   if (!opts) opts = &def;
-  if (opts->size < sizeof(pd_membership_options))
+  if (opts->size < offsetof(pd_membership_options, users))
     return pd__error(PD_ERR_INVALID, "membership: options size not set (use PD_MEMBERSHIP_OPTIONS_INIT)");
   if (!(opts->min_days >= 0 && isfinite(opts->min_days)))
     return pd__error(PD_ERR_INVALID, "membership: min_days must be >= 0");
@@ -220,6 +220,7 @@ pd_status pd_membership_compare(pd_store *store, const pd_membership_options *op
     return pd__error(PD_ERR_INVALID, "membership: event type out of range");
   pd_scan_options so = PD_SCAN_OPTIONS_INIT;
   so.threads = opts->threads;
+  so.users = opts->size >= sizeof *opts ? opts->users : NULL; /* older callers: no filter */
   unsigned nw = pd_scan_workers(&so);
   ctx c = {opts->end == PD_MEMBERSHIP_NO_TIME ? INT64_MAX : opts->end, {opts->member_type, opts->stored_value_type},
            calloc(nw, sizeof(worker))};

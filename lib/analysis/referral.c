@@ -64,6 +64,7 @@ pd_status pd_referral_builder_new(const pd_referral_options *opts, pd_referral_b
     }
   }
   b->opts.tz = b->tz;
+  b->opts.users = NULL; /* pd_referral_run only */
   *out = b;
   return PD_OK;
 }
@@ -264,6 +265,10 @@ static void put_rec(pd_referral *r, const pd__ref_rec *x) {
 
 /* The forest and the summary once every user's slots are filled. */
 static pd_status result_build(pd_referral *r) {
+  const pd_userset *set = r->opts.users;
+  r->opts.users = NULL; /* borrowed for the call only */
+  for (uint32_t u = 0; u < r->n; u++)
+    if ((r->flags[u] & PD__REF_NODE) && (!set || pd_userset_contains(set, u))) r->flags[u] |= PD__REF_IN;
   pd_status st = pd__referral_build_forest(r);
   if (st == PD_OK) st = pd__referral_summary_compute(r);
   return st;

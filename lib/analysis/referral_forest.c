@@ -155,12 +155,12 @@ static int cmp_i64(const void *a, const void *b) {
 static pd_status cycle_times(pd_referral *r) {
   size_t n = 0;
   for (uint32_t u = 0; u < r->n; u++)
-    if (r->parent[u] != PD_NONE && (r->flags[r->parent[u]] & PD__REF_EVENTS)) n++;
+    if (r->parent[u] != PD_NONE && (r->flags[r->parent[u]] & PD__REF_EVENTS) && pd__referral_counted(r, r->parent[u])) n++;
   r->cycle_times = malloc((n ? n : 1) * sizeof *r->cycle_times);
   if (!r->cycle_times) return pd__error(PD_ERR_NOMEM, "out of memory");
   for (uint32_t u = 0; u < r->n; u++) {
     uint32_t p = r->parent[u];
-    if (p == PD_NONE || !(r->flags[p] & PD__REF_EVENTS)) continue;
+    if (p == PD_NONE || !(r->flags[p] & PD__REF_EVENTS) || !pd__referral_counted(r, p)) continue;
     int64_t dt = r->signup[u] - r->acq[p];
     if (dt < 0) r->negative_cycle_times++;
     else r->cycle_times[r->n_cycle_times++] = dt;

@@ -33,7 +33,8 @@ enum {
   PD__REF_EVENTS = 2,      /* has events */
   PD__REF_PURCHASER = 4,
   PD__REF_SELF = 8,        /* self-referral removed */
-  PD__REF_CYCLE_CUT = 16   /* its edge was cut to break a cycle */
+  PD__REF_CYCLE_CUT = 16,  /* its edge was cut to break a cycle */
+  PD__REF_IN = 32          /* a node of the users the metrics describe (opts.users) */
 };
 
 typedef enum pd__ref_issue_kind {
@@ -85,6 +86,9 @@ struct pd_referral {
 
   double summary[40];      /* indexed like summary_names in referral_tables.c */
 };
+
+/* A node counted by the metrics: in opts.users (every node without a filter). */
+static inline bool pd__referral_counted(const pd_referral *r, uint32_t u) { return r->flags[u] & PD__REF_IN; }
 
 /* referral_forest.c: fills parent..desc_revenue, issues, cycle times. */
 pd_status pd__referral_build_forest(pd_referral *r);

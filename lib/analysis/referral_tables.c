@@ -29,6 +29,8 @@ static const char *const issue_names[PD__ISSUE_KINDS] = {"self_referral", "cycle
                                                          "signup_before_referrer", "referrer_without_events"};
 
 static bool is_node(const pd_referral *r, uint32_t u) { return r->flags[u] & PD__REF_NODE; }
+/* A node whose metrics are reported (see "Segment filter" in referral.h). */
+static bool counted(const pd_referral *r, uint32_t u) { return pd__referral_counted(r, u); }
 static double ratio(double a, double b) { return b != 0 ? a / b : NAN; }
 
 void pd__format_time_iso(int64_t ms, char *buf, size_t size) {
@@ -99,7 +101,8 @@ static size_t group_of(const pd__ref_groups *g, int64_t key) {
 }
 
 /* Per-node group index by the node's own key (root = 0) or its root's key
- * (root = 1); *out and g owned by the caller. */
+ * (root = 1); the groups are those of the counted nodes (gi of another node
+ * is meaningless). *out and g owned by the caller. */
 static pd_status node_groups(const pd_referral *r, pd_referral_by by, int of_root, pd__ref_groups *g, uint32_t **out) {
   int64_t *key = malloc((r->n ? r->n : 1) * sizeof *key);
   int64_t *keys = malloc((r->n_nodes ? r->n_nodes : 1) * sizeof *keys);
@@ -114,7 +117,7 @@ static pd_status node_groups(const pd_referral *r, pd_referral_by by, int of_roo
   for (uint32_t u = 0; u < r->n; u++)
     if (is_node(r, u)) key[u] = pd__referral_key(r, by, u);
   for (uint32_t u = 0; u < r->n; u++)
-    if (is_node(r, u)) keys[k++] = key[of_root ? r->root[u] : u];
+    if (counted(r, u)) keys[k++] = key[of_root ? r->root[u] : u];
   groups_make(g, keys, k);
   for (uint32_t u = 0; u < r->n; u++)
     if (is_node(r, u)) gi[u] = (uint32_t)group_of(g, key[of_root ? r->root[u] : u]);
@@ -186,7 +189,7 @@ static pd_status cost_compute(const pd_referral *r, pd_referral_by by, cost_rows
   int64_t *keys = malloc(cap * sizeof *keys);
   if (!keys) return pd__error(PD_ERR_NOMEM, "out of memory");
   for (uint32_t u = 0; u < r->n; u++)
-    if ((r->flags[u] & PD__REF_EVENTS) && r->acq[u] >= b && r->acq[u] < e)
+    if ((r->flags[u] & PD__REF_EVENTS) && counted(r, u) && r->acq[u] >= b && r->acq[u] < e)
       keys[k++] = pd__referral_key(r, by, by == PD_REFERRAL_BY_PERIOD ? u : r->root[u]);
   if (by == PD_REFERRAL_BY_PERIOD)
     for (int64_t p = p0; p <= p1; p++) keys[k++] = p;
@@ -222,7 +225,7 @@ static pd_status cost_compute(const pd_referral *r, pd_referral_by by, cost_rows
     }
   }
   for (uint32_t u = 0; u < r->n; u++) {
-    if (!(r->flags[u] & PD__REF_EVENTS) || r->acq[u] < b || r->acq[u] >= e) continue;
+    if (!(r->flags[u] & PD__REF_EVENTS) || !counted(r, u) || r->acq[u] < b || r->acq[u] >= e) continue;
     size_t i = group_of(&c->g, pd__referral_key(r, by, by == PD_REFERRAL_BY_PERIOD ? u : r->root[u]));
     if (r->parent[u] != PD_NONE) c->referred[i]++;
     else if (tp_spend(r, r->acq_tp[u])) c->paid[i]++;
@@ -239,10 +242,14 @@ static double median_sorted(const int64_t *v, size_t n) {
 
 pd_status pd__referral_summary_compute(pd_referral *r) {
   double *s = r->summary;
-  uint64_t roots = 0, invites = 0, purchasers = 0, beyond = 0;
+  uint64_t users_n = 0, roots = 0, referees = 0, invites = 0, purchasers = 0, beyond = 0;
   int64_t revenue = 0, referred_revenue = 0, beyond_revenue = 0;
+  uint32_t deepest = 0;
   for (uint32_t u = 0; u < r->n; u++) {
-    if (!is_node(r, u)) continue;
+    if (!counted(r, u)) continue;
+    users_n++;
+    referees += r->children[u];
+    if (r->depth[u] > deepest) deepest = r->depth[u];
     invites += r->invites[u];
     revenue += r->revenue[u];
     if (r->flags[u] & PD__REF_PURCHASER) purchasers++;
@@ -253,7 +260,8 @@ pd_status pd__referral_summary_compute(pd_referral *r) {
       beyond_revenue += r->revenue[u];
     }
   }
-  double users = r->n_nodes, referred = (double)(r->n_nodes - roots);
+  /* Direct referees of the counted users: without a filter, every referred user. */
+  double users = (double)users_n, referred = (double)referees;
   s[S_USERS] = users;
   s[S_ROOTS] = (double)roots;
   s[S_REFERRED] = referred;
@@ -268,7 +276,7 @@ pd_status pd__referral_summary_compute(pd_referral *r) {
   s[S_CT_MEAN] = r->n_cycle_times ? sum / (double)r->n_cycle_times / HOUR_MS : NAN;
   s[S_CT_N] = (double)r->n_cycle_times;
   s[S_CT_NEGATIVE] = (double)r->negative_cycle_times;
-  s[S_MAX_DEPTH] = r->n_nodes ? (double)r->max_depth : NAN;
+  s[S_MAX_DEPTH] = users_n ? (double)deepest : NAN;
   s[S_CAP] = r->opts.max_depth;
   s[S_BEYOND_USERS] = (double)beyond;
   s[S_BEYOND_REVENUE] = (double)beyond_revenue;
@@ -350,13 +358,13 @@ static pd_status t_groups(const pd_referral *r, pd_table *t) {
   size_t np = 0;
   for (uint32_t u = 0; st == PD_OK && u < r->n; u++) {
     if (!is_node(r, u)) continue;
-    users[gi[u]]++;
-    inv[gi[u]] += r->invites[u];
     uint32_t p = r->parent[u];
-    if (p == PD_NONE) {
-      roots[gi[u]]++;
-      continue;
+    if (counted(r, u)) {
+      users[gi[u]]++;
+      inv[gi[u]] += r->invites[u];
+      if (p == PD_NONE) roots[gi[u]]++;
     }
+    if (p == PD_NONE || !counted(r, p)) continue;
     ref[gi[p]]++;
     if ((r->flags[p] & PD__REF_EVENTS) && r->signup[u] >= r->acq[p] && np < r->n_cycle_times)
       pairs[np++] = (ct_pair){gi[p], r->signup[u] - r->acq[p]};
@@ -417,7 +425,7 @@ static pd_status t_depth(const pd_referral *r, pd_table *t) {
   int64_t *rev = NULL;
   if (!gmax || !off) st = pd__error(PD_ERR_NOMEM, "out of memory");
   for (uint32_t u = 0; st == PD_OK && u < r->n; u++)
-    if (is_node(r, u) && r->depth[u] > gmax[gi[u]]) gmax[gi[u]] = r->depth[u];
+    if (counted(r, u) && r->depth[u] > gmax[gi[u]]) gmax[gi[u]] = r->depth[u];
   for (size_t k = 0; st == PD_OK && k < g.n; k++) off[k + 1] = off[k] + gmax[k] + 1;
   if (st == PD_OK) {
     size_t cells = off[g.n] ? off[g.n] : 1;
@@ -427,7 +435,7 @@ static pd_status t_depth(const pd_referral *r, pd_table *t) {
     if (!users || !purch || !rev) st = pd__error(PD_ERR_NOMEM, "out of memory");
   }
   for (uint32_t u = 0; st == PD_OK && u < r->n; u++) {
-    if (!is_node(r, u)) continue;
+    if (!counted(r, u)) continue;
     size_t c = off[gi[u]] + r->depth[u];
     users[c]++;
     if (r->flags[u] & PD__REF_PURCHASER) purch[c]++;
@@ -513,8 +521,8 @@ static pd_status top_nodes(const pd_referral *r, size_t n, node_pred keep, node_
   return PD_OK;
 }
 
-static bool has_referees(const pd_referral *r, uint32_t u) { return r->children[u] > 0; }
-static bool is_root(const pd_referral *r, uint32_t u) { return r->parent[u] == PD_NONE; }
+static bool has_referees(const pd_referral *r, uint32_t u) { return r->children[u] > 0 && counted(r, u); }
+static bool is_root(const pd_referral *r, uint32_t u) { return r->parent[u] == PD_NONE && counted(r, u); }
 static bool more_descendants(const pd_referral *r, uint32_t a, uint32_t b) {
   if (r->desc[a] != r->desc[b]) return r->desc[a] > r->desc[b];
   if (r->children[a] != r->children[b]) return r->children[a] > r->children[b];
@@ -598,7 +606,7 @@ static pd_status t_beyond_cap(const pd_referral *r, pd_table *t) {
   const char *cols[] = {"user", "name", "depth", "referrer", "root", "revenue"};
   for (int i = 0; i < 6; i++) pd__table_add_col(t, cols[i], i == 1 ? PD_TYPE_STRING : PD_TYPE_INT64);
   for (uint32_t u = 0; u < r->n; u++) {
-    if (!is_node(r, u) || r->depth[u] <= (uint32_t)r->opts.max_depth) continue;
+    if (!counted(r, u) || r->depth[u] <= (uint32_t)r->opts.max_depth) continue;
     size_t row = pd__table_add_row(t);
     pd__table_set_int64(t, row, 0, u);
     set_name(t, row, 1, r, u);
@@ -683,7 +691,7 @@ static pd_status t_forest(const pd_referral *r, pd_table *t) {
   const char *cols[] = {"user", "name", "referrer", "depth", "root", "direct_referees", "descendants", "revenue", "purchaser"};
   for (int i = 0; i < 9; i++) pd__table_add_col(t, cols[i], i == 1 ? PD_TYPE_STRING : PD_TYPE_INT64);
   for (uint32_t u = 0; u < r->n; u++) {
-    if (!is_node(r, u)) continue;
+    if (!counted(r, u)) continue;
     size_t row = pd__table_add_row(t);
     pd__table_set_int64(t, row, 0, u);
     set_name(t, row, 1, r, u);

@@ -47,7 +47,7 @@ typedef struct cfg {
 static pd_status make_cfg(const pd_rfm_layer_options *o, cfg *c) {
   pd_rfm_layer_options def = PD_RFM_LAYER_OPTIONS_INIT;
   if (!o) o = &def;
-  if (o->size < sizeof(pd_rfm_layer_options))
+  if (o->size < offsetof(pd_rfm_layer_options, users))
     return pd__error(PD_ERR_INVALID, "rfm layers: options size not set (use PD_RFM_LAYER_OPTIONS_INIT)");
   memset(c, 0, sizeof *c);
   c->bins = o->bins ? o->bins : 5;
@@ -387,6 +387,7 @@ pd_status pd_rfm_layers_from_store(pd_store *store, const pd_rfm_layer_options *
   if ((st = pd__tz_open(opts->tz, &sc.tz)) != PD_OK) return st;
   pd_scan_options so = PD_SCAN_OPTIONS_INIT;
   so.threads = opts->threads;
+  so.users = opts->size >= sizeof *opts ? opts->users : NULL; /* older callers: no filter */
   unsigned nw = pd_scan_workers(&so);
   sc.w = calloc(nw, sizeof *sc.w);
   srow *all = NULL;

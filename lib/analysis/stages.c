@@ -186,6 +186,7 @@ pd_status pd_stage_report(pd_store *store, const pd_stage_options *opts, pd_tabl
   x.domains = domains;
   pd_scan_options so = PD_SCAN_OPTIONS_INIT;
   so.threads = o.threads;
+  so.users = o.users;
   unsigned nw = pd_scan_workers(&so);
   x.c = calloc(nw, sizeof *x.c);
   rows r = {0};

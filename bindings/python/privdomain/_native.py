@@ -85,7 +85,7 @@ class ReferralOptions(Structure):
                 ("period", c_int), ("tz", c_char_p), ("acquire_attributes", c_int),
                 ("cost_begin", c_int64), ("cost_end", c_int64), ("projection_cycles", c_uint),
                 ("projection_seed", c_double), ("top_n", c_size_t), ("max_examples", c_size_t),
-                ("tree_nodes", c_size_t)]
+                ("tree_nodes", c_size_t), ("users", c_void_p)]
 
 
 class ReferralUserInfo(Structure):
@@ -104,7 +104,7 @@ class FunnelPred(Structure):
 class StageOptions(Structure):
     _fields_ = [("size", c_size_t), ("from_ms", c_int64), ("to_ms", c_int64), ("prev_from_ms", c_int64),
                 ("order", c_int), ("activation_days", c_int), ("retention_days", c_int),
-                ("threads", c_uint)]
+                ("threads", c_uint), ("users", c_void_p)]
 
 
 # retention, lifecycle, stickiness (retention.h)
@@ -148,7 +148,7 @@ class ClvFitOptions(Structure):
 class RfmOptions(Structure):
     _fields_ = [("size", c_size_t), ("tz", c_char_p), ("period", c_int), ("period_multiple", c_uint),
                 ("unit_days", c_double), ("calibration_end", c_int64), ("holdout_end", c_int64),
-                ("threads", c_uint)]
+                ("threads", c_uint), ("users", c_void_p)]
 
 
 class AttributionParams(Structure):
@@ -174,17 +174,18 @@ class RfmLayerOptions(Structure):
     _fields_ = [("size", c_size_t), ("bins", c_uint), ("score_method", c_int),
                 ("r_cuts", POINTER(c_double)), ("f_cuts", POINTER(c_double)), ("m_cuts", POINTER(c_double)),
                 ("split", c_int), ("r_split", c_double), ("f_split", c_double), ("m_split", c_double),
-                ("tz", c_char_p), ("window_begin", c_int64), ("window_end", c_int64), ("threads", c_uint)]
+                ("tz", c_char_p), ("window_begin", c_int64), ("window_end", c_int64), ("threads", c_uint),
+                ("users", c_void_p)]
 
 
 class MembershipOptions(Structure):
     _fields_ = [("size", c_size_t), ("end", c_int64), ("member_type", c_uint32), ("stored_value_type", c_uint32),
-                ("min_days", c_double), ("threads", c_uint)]
+                ("min_days", c_double), ("threads", c_uint), ("users", c_void_p)]
 
 
 class LtvOptions(Structure):
     _fields_ = [("size", c_size_t), ("tz", c_char_p), ("cohort_period", c_int), ("as_of", c_int64),
-                ("threads", c_uint)]
+                ("threads", c_uint), ("users", c_void_p)]
 
 
 def new(struct, **fields):
@@ -296,6 +297,7 @@ PROTOTYPES = {
     "pd_funnel_spec_set_mode": (STATUS, [HANDLE, c_int]),
     "pd_funnel_spec_set_breakdown": (STATUS, [HANDLE, c_int, c_int, c_char_p]),
     "pd_funnel_spec_set_domains": (STATUS, [HANDLE, c_char_p, c_size_t]),
+    "pd_funnel_spec_add_segment": (STATUS, [HANDLE, c_char_p, HANDLE]),
     "pd_funnel_spec_n_steps": (c_size_t, [HANDLE]),
     "pd_funnel_parse_window": (STATUS, [c_char_p, POINTER(c_int64)]),
     "pd_funnel_parse_mode": (STATUS, [c_char_p, POINTER(c_int)]),

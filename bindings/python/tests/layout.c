@@ -42,7 +42,7 @@ int main(void) {
   F(pd_funnel_pred, touchpoint); F(pd_funnel_pred, domain); F(pd_funnel_pred, min_amount);
   S(pd_stage_options); F(pd_stage_options, size); F(pd_stage_options, from_ms); F(pd_stage_options, to_ms);
   F(pd_stage_options, prev_from_ms); F(pd_stage_options, order); F(pd_stage_options, activation_days);
-  F(pd_stage_options, retention_days); F(pd_stage_options, threads);
+  F(pd_stage_options, retention_days); F(pd_stage_options, threads); F(pd_stage_options, users);
   S(pd_report_options); F(pd_report_options, size); F(pd_report_options, title); F(pd_report_options, tz);
   F(pd_report_options, period); F(pd_report_options, currency_symbol); F(pd_report_options, rarra);
   F(pd_report_options, referral_cap); F(pd_report_options, sections); F(pd_report_options, threads);
@@ -72,7 +72,7 @@ int main(void) {
   F(pd_referral_options, tz); F(pd_referral_options, acquire_attributes); F(pd_referral_options, cost_begin);
   F(pd_referral_options, cost_end); F(pd_referral_options, projection_cycles);
   F(pd_referral_options, projection_seed); F(pd_referral_options, top_n); F(pd_referral_options, max_examples);
-  F(pd_referral_options, tree_nodes);
+  F(pd_referral_options, tree_nodes); F(pd_referral_options, users);
   S(pd_referral_user_info); F(pd_referral_user_info, size); F(pd_referral_user_info, referrer);
   F(pd_referral_user_info, attributed); F(pd_referral_user_info, root); F(pd_referral_user_info, depth);
   F(pd_referral_user_info, direct_referees); F(pd_referral_user_info, descendants);
@@ -81,16 +81,16 @@ int main(void) {
   F(pd_referral_user_info, purchaser); F(pd_referral_user_info, has_events);
   S(pd_rfm_options); F(pd_rfm_options, size); F(pd_rfm_options, tz); F(pd_rfm_options, period);
   F(pd_rfm_options, period_multiple); F(pd_rfm_options, unit_days); F(pd_rfm_options, calibration_end);
-  F(pd_rfm_options, holdout_end); F(pd_rfm_options, threads);
+  F(pd_rfm_options, holdout_end); F(pd_rfm_options, threads); F(pd_rfm_options, users);
   /* rfm scores and layers, membership (issue 7) */
   S(pd_rfm_layer_options); F(pd_rfm_layer_options, size); F(pd_rfm_layer_options, bins);
   F(pd_rfm_layer_options, score_method); F(pd_rfm_layer_options, r_cuts); F(pd_rfm_layer_options, f_cuts);
   F(pd_rfm_layer_options, m_cuts); F(pd_rfm_layer_options, split); F(pd_rfm_layer_options, r_split);
   F(pd_rfm_layer_options, f_split); F(pd_rfm_layer_options, m_split); F(pd_rfm_layer_options, tz);
-  F(pd_rfm_layer_options, window_begin); F(pd_rfm_layer_options, window_end); F(pd_rfm_layer_options, threads);
+  F(pd_rfm_layer_options, window_begin); F(pd_rfm_layer_options, window_end); F(pd_rfm_layer_options, threads); F(pd_rfm_layer_options, users);
   S(pd_membership_options); F(pd_membership_options, size); F(pd_membership_options, end);
   F(pd_membership_options, member_type); F(pd_membership_options, stored_value_type);
-  F(pd_membership_options, min_days); F(pd_membership_options, threads);
+  F(pd_membership_options, min_days); F(pd_membership_options, threads); F(pd_membership_options, users);
   S(pd_attribution_params); F(pd_attribution_params, size); F(pd_attribution_params, half_life_ms);
   F(pd_attribution_params, first_permille); F(pd_attribution_params, last_permille);
   S(pd_attribution_options); F(pd_attribution_options, size); F(pd_attribution_options, model);
@@ -101,7 +101,7 @@ int main(void) {
   S(pd_segment_options); F(pd_segment_options, size); F(pd_segment_options, as_of_ms);
   F(pd_segment_options, threads);
   S(pd_ltv_options); F(pd_ltv_options, size); F(pd_ltv_options, tz); F(pd_ltv_options, cohort_period);
-  F(pd_ltv_options, as_of); F(pd_ltv_options, threads);
+  F(pd_ltv_options, as_of); F(pd_ltv_options, threads); F(pd_ltv_options, users);
   /* charts, funnel, retention, referral, touchpoints, report: add structs here */
   return 0;
 }
