@@ -1,7 +1,7 @@
 """Touchpoint scorecards and public -> private migration (touchpoints.h).
 
-    t = store.touchpoints(period="2024-03", tz="Asia/Shanghai")      # per touchpoint
-    t = store.touchpoints(period="2024-03", by="domain", users="vip")  # a segment, per domain
+    t = store.touchpoint_scorecard(period="2024-03", tz="Asia/Shanghai")  # per touchpoint
+    t = store.touchpoint_scorecard(period="2024-03", by="domain", users="vip")  # a segment, per domain
     m = store.migration(period="2024-03", tz="Asia/Shanghai")        # public -> private, reverse
 
 Every metric (CAC null without spend or users, on-or-after 7/30-day retention, message
@@ -80,7 +80,7 @@ def _run(fn, store, users, opts):
             lib.pd_userset_free(s)
 
 
-def touchpoints(store, period=None, tz=None, by="touchpoint", start=None, end=None, as_of=None,
+def scorecard(store, period=None, tz=None, by="touchpoint", start=None, end=None, as_of=None,
                 users=None, clv=None, gg=None, months=12, discount=0.01, threads=0):
     """The scorecard (Table "touchpoint_scorecard") of the users acquired in the period: `period`
     ("2024-03", local in tz) or start / end (inclusive / exclusive; local dates or times in tz,
@@ -94,7 +94,7 @@ def touchpoints(store, period=None, tz=None, by="touchpoint", start=None, end=No
 def migration(store, period=None, tz=None, start=None, end=None, as_of=None, users=None, clv=None,
               gg=None, months=12, discount=0.01, threads=0):
     """Public -> private migration and the reverse flow (Table "touchpoint_migration"), options
-    as touchpoints()."""
+    as scorecard()."""
     o = _options(store, period, start, end, tz, "touchpoint", as_of, users, clv, gg, months, discount,
                  threads)
     return _run(lib.pd_touchpoint_migration, store, users, o)

@@ -1,4 +1,4 @@
-"""privdomain: store.touchpoints() and store.migration() against hand-worked numbers (the
+"""privdomain: store.touchpoint_scorecard() and store.migration() against hand-worked numbers (the
 store of tests/cli/test-touchpoints-cli.sh, built through the Python API), the users filter,
 CLV with fitted models, and bad arguments."""
 
@@ -50,7 +50,7 @@ class TestTouchpoints(unittest.TestCase):
         return rows[0]
 
     def test_scorecard_shanghai_march(self):
-        t = self.store.touchpoints("2024-03", tz="Asia/Shanghai")
+        t = self.store.touchpoint_scorecard("2024-03", tz="Asia/Shanghai")
         ad = self.row(t, "广告投放")
         # a1 and a4; 100.00 x 31 days; day 30: only a1 eligible (a4 joined 21 days before 04-10)
         self.assertEqual((ad["acquired"], ad["days"], ad["spend"], ad["cac"]), (2, 31, 310000, 155000.0))
@@ -75,13 +75,13 @@ class TestTouchpoints(unittest.TestCase):
         self.assertIsNone(shop["activation_rate"])
 
     def test_utc_and_rollups(self):
-        t = self.store.touchpoints("2024-03")  # UTC: a1 out, a2 in
+        t = self.store.touchpoint_scorecard("2024-03")  # UTC: a1 out, a2 in
         self.assertEqual(self.row(t, "广告投放")["revenue"], 1200)
-        d = self.store.touchpoints("2024-03", tz="Asia/Shanghai", by="domain")
+        d = self.store.touchpoint_scorecard("2024-03", tz="Asia/Shanghai", by="domain")
         self.assertEqual(d.columns[0], "domain")
         pub = self.row(d, "public")
         self.assertEqual((pub["touchpoints"], pub["acquired"], pub["spend"]), (2, 2, 310000))
-        c = self.store.touchpoints(start="2024-03-20", end="2024-03-21", by="carrier")
+        c = self.store.touchpoint_scorecard(start="2024-03-20", end="2024-03-21", by="carrier")
         self.assertEqual(self.row(c, "feed_ad")["acquired"], 1)
         self.assertEqual(self.row(c, "feed_ad")["spend"], 10000)
 
@@ -99,36 +99,36 @@ class TestTouchpoints(unittest.TestCase):
         self.assertEqual(rows[2]["moved"], 0)
 
     def test_users_filter(self):
-        t = self.store.touchpoints("2024-03", tz="Asia/Shanghai", users=["a4"])
+        t = self.store.touchpoint_scorecard("2024-03", tz="Asia/Shanghai", users=["a4"])
         ad = self.row(t, "广告投放")
         self.assertEqual((ad["acquired"], ad["cac"], ad["revenue"]), (1, 310000.0, 1200))
         self.store.tag("a1", "vip")
         self.store.commit()
-        ad = self.row(self.store.touchpoints("2024-03", tz="Asia/Shanghai", users="vip"), "广告投放")
+        ad = self.row(self.store.touchpoint_scorecard("2024-03", tz="Asia/Shanghai", users="vip"), "广告投放")
         self.assertEqual((ad["acquired"], ad["revenue"]), (1, 8800))
 
     def test_clv(self):
         from privdomain.clv import BetaGeo, GammaGamma
         m = BetaGeo.from_params(r=0.24, alpha=4.41, a=0.79, b=2.43)
         gg = GammaGamma.from_params(p=6.25, q=3.74, gamma=15.44)
-        t = self.store.touchpoints("2024-03", tz="Asia/Shanghai", clv=m, gg=gg)
+        t = self.store.touchpoint_scorecard("2024-03", tz="Asia/Shanghai", clv=m, gg=gg)
         ad = self.row(t, "广告投放")
         self.assertGreater(ad["clv"], 0)
         self.assertAlmostEqual(ad["clv_cac"], ad["clv"] / 155000)
         with self.assertRaises(ValueError):
-            self.store.touchpoints(clv=m)
+            self.store.touchpoint_scorecard(clv=m)
 
     def test_bad_arguments(self):
         from privdomain.errors import InvalidError
         for kw in ({"by": "channel"}, {"period": "March"}, {"period": "2024-13"}):
             with self.assertRaises(ValueError):
-                self.store.touchpoints(**kw)
+                self.store.touchpoint_scorecard(**kw)
         with self.assertRaises(ValueError):
-            self.store.touchpoints("2024-03", start="2024-03-01")
+            self.store.touchpoint_scorecard("2024-03", start="2024-03-01")
         with self.assertRaises(InvalidError):
-            self.store.touchpoints(start="2024-03-02", end="2024-03-01")
+            self.store.touchpoint_scorecard(start="2024-03-02", end="2024-03-01")
         with self.assertRaises(InvalidError):
-            self.store.touchpoints(tz="Mars/Olympus")
+            self.store.touchpoint_scorecard(tz="Mars/Olympus")
 
 
 if __name__ == "__main__":
