@@ -280,6 +280,7 @@ struct pd_funnel_partial {
   size_t n_types;
   uint32_t any_smask, any_xmask;     /* predicates with no event type */
   uint32_t plain_smask, plain_xmask; /* predicates with nothing but a type */
+  uint32_t spec_smask, spec_xmask;   /* all steps, all exclusions */
   GHashTable *groups;                /* int64 key -> group* */
   bool oom;
   /* per-user scratch: the events that matter to this funnel (all of them in
@@ -338,6 +339,7 @@ pd_status pd__funnel_partial_new_ex(const pd_funnel_spec *spec, const uint8_t *d
   for (unsigned k = 0; k < spec->n_steps; k++) {
     const pd_funnel_pred *q = &spec->steps[k].pred;
     uint32_t bit = UINT32_C(1) << k;
+    p->spec_smask |= bit;
     if (q->event_type == PD_NONE)
       p->any_smask |= bit;
     else
@@ -347,6 +349,7 @@ pd_status pd__funnel_partial_new_ex(const pd_funnel_spec *spec, const uint8_t *d
   for (unsigned k = 0; k < spec->n_excl; k++) {
     const pd_funnel_pred *q = &spec->excl[k].pred;
     uint32_t bit = UINT32_C(1) << k;
+    p->spec_xmask |= bit;
     if (q->event_type == PD_NONE)
       p->any_xmask |= bit;
     else
@@ -412,6 +415,29 @@ static bool compute_masks(pd_funnel_partial *p, const pd_user_events *ev) {
   const uint64_t *type_mask = p->type_mask;
   const size_t n_types = p->n_types;
   size_t cn = 0;
+  if (!(p->any_smask | p->any_xmask) && !(~p->plain_smask & p->spec_smask) && !(~p->plain_xmask & p->spec_xmask)) {
+    /* Every predicate is an event type alone: the masks come from the type
+     * table. Everything in locals and restrict pointers, so the loop keeps
+     * its state in registers (stores to the scratch arrays cannot alias
+     * the partial's fields). */
+    int64_t *restrict ct = p->ct;
+    uint32_t *restrict m = p->m, *restrict x = p->x, *restrict idx = p->idx;
+    const uint16_t *restrict type = ev->type;
+    const int64_t *restrict time = ev->time;
+    const size_t n = ev->n;
+    const uint64_t keep = keep_all ? 1 : 0;
+    for (size_t i = 0; i < n; i++) {
+      uint16_t ty = type[i];
+      uint64_t tm = ty < n_types ? type_mask[ty] : 0;
+      ct[cn] = time[i];
+      m[cn] = (uint32_t)tm;
+      x[cn] = (uint32_t)(tm >> 32);
+      idx[cn] = (uint32_t)i;
+      cn += (size_t)((tm | keep) != 0);
+    }
+    p->cn = cn;
+    return true;
+  }
   for (size_t i = 0; i < ev->n; i++) {
     uint16_t ty = ev->type[i];
     uint64_t tm = ty < n_types ? type_mask[ty] : 0;
@@ -595,6 +621,15 @@ static bool is_start(const pd_funnel_partial *p, size_t i) {
   return true;
 }
 
+/* Only the times of the steps reached are ever read: copying those (not
+ * the whole array of PD_FUNNEL_MAX_STEPS) keeps the per-attempt cost small. */
+static inline void copy_attempt(pd__funnel_attempt *dst, const pd__funnel_attempt *src) {
+  dst->level = src->level;
+  dst->disqualified = src->disqualified;
+  dst->start = src->start;
+  for (int s = 0; s < src->level; s++) dst->t[s] = src->t[s];
+}
+
 /* Evaluates every attempt; fills p->keys with each key's best attempt.
  * user_key is the key of user-level breakdowns. Returns false on OOM. */
 static bool eval_keys(pd_funnel_partial *p, const pd_user_events *ev, pd_funnel_by by, int64_t user_key) {
@@ -603,6 +638,9 @@ static bool eval_keys(pd_funnel_partial *p, const pd_user_events *ev, pd_funnel_
   const bool per_attempt = attempt_level_key(by);
   const bool same_time_same_result = p->spec->mode != PD_FUNNEL_STRICT_ONCE;
   pd__funnel_attempt a, prev;
+  prev.level = 0; /* not the whole struct: its times are written as reached */
+  prev.disqualified = false;
+  prev.start = 0;
   bool have_prev = false;
   for (size_t i = 0; i < p->cn; i++) {
     if (!is_start(p, i)) continue;
@@ -621,15 +659,15 @@ static bool eval_keys(pd_funnel_partial *p, const pd_user_events *ev, pd_funnel_
       continue;
     }
     if (have_prev && same_time_same_result && p->ct[prev.start] == p->ct[i]) {
-      a = prev;
+      copy_attempt(&a, &prev);
       a.start = i;
     } else {
       eval_attempt(p, i, &a);
     }
-    prev = a;
+    copy_attempt(&prev, &a);
     have_prev = true;
     if (!a.disqualified && (!k->best_set || a.level > k->best.level)) {
-      k->best = a;
+      copy_attempt(&k->best, &a);
       k->best_set = true;
     }
   }

@@ -440,6 +440,19 @@ class Store:
         from .attribution import attribution
         return attribution(self, model, **options)
 
+    def touchpoint_scorecard(self, period=None, **options):
+        """The touchpoint scorecard (a Table; touchpoints() lists the definitions): period ("2024-03") or start/end, tz, by
+        (touchpoint, domain, carrier), as_of, users (segment, tag, ("expr", text) or ids), clv
+        and gg (fitted models), months, discount, threads. See privdomain.touchpoints."""
+        from .touchpoints import scorecard
+        return scorecard(self, period, **options)
+
+    def migration(self, period=None, **options):
+        """Public -> private migration and the reverse flow (a Table), options as
+        touchpoint_scorecard()."""
+        from .touchpoints import migration
+        return migration(self, period, **options)
+
     def tag_file(self, path, create_users=False, format="auto", lenient=False, rejects=None,
                  user_column=None):
         """Ingests a `user,tag` file (CSV, TSV or JSON Lines, .gz too; header required) and
