@@ -29,14 +29,16 @@ typedef struct pd__segment {
 pd_status pd__segment_open(const char *dir, uint64_t generation, pd__dict *d, pd__segment *out);
 void pd__segment_close(pd__segment *s);
 
-/* Writing, used by compaction: create (the file, and the whole image in
- * anonymous memory, zeroed), fill the column pointers, then seal (writes
- * the image, syncs, renames into place). */
+/* Writing, used by compaction: create (the file with its space reserved,
+ * mapped shared and zeroed; or, where space cannot be reserved, an image in
+ * anonymous memory), fill the column pointers, then seal (checksums,
+ * header, writes the image if any, syncs, renames into place). */
 typedef struct pd__segment_writer {
   char *path, *tmp_path;
   int fd;
   unsigned char *map;
   size_t map_len;
+  bool in_place;           /* map is the file itself (shared), not an image to write */
   uint64_t generation;
   uint64_t n_events;
   uint32_t n_users;
