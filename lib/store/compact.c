@@ -188,10 +188,17 @@ static void bulk_count_pass(fill_ctx *c, int t) {
   }
 }
 
+/* Blocks filled between two starts of writeback (about 10 MB of columns). */
+#define FLUSH_BLOCKS 32
+
 static void column_pass(fill_ctx *c, int t) {
   pd__segment_writer *w = c->w;
-  uint32_t b0 = t ? c->split : 0, b1 = t ? c->n_blocks : c->split;
+  uint32_t b0 = t ? c->split : 0, b1 = t ? c->n_blocks : c->split, flushed = b0;
   for (uint32_t b = b0; b < b1; b++) {
+    if (b - flushed == FLUSH_BLOCKS) {
+      pd__segment_flush_rows(w, w->user_off[(size_t)flushed << BLOCK_SHIFT], w->user_off[(size_t)b << BLOCK_SHIFT]);
+      flushed = b;
+    }
     uint64_t *fill = c->fill + ((size_t)b << BLOCK_SHIFT);
     for (uint64_t i = c->rb[b]; i < c->rb[b + 1]; i++) {
       const brec *r = &c->recs[i];

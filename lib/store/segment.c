@@ -252,6 +252,24 @@ pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_ev
   return PD_OK;
 }
 
+void pd__segment_flush_rows(const pd__segment_writer *w, uint64_t from, uint64_t to) {
+#ifdef SYNC_FILE_RANGE_WRITE
+  if (!w->in_place || to <= from) return;
+  static const int sec[5] = {PD_SEC_TIME, PD_SEC_TYPE, PD_SEC_TP, PD_SEC_REF, PD_SEC_AMOUNT};
+  static const uint64_t elem[5] = {8, 2, 4, 4, 8};
+  const uint64_t page = 4096;
+  for (int i = 0; i < 5; i++) {
+    /* Whole pages only: the page the rows end in goes with the next rows. */
+    uint64_t a = (w->off[sec[i]] + from * elem[i]) & ~(page - 1), b = (w->off[sec[i]] + to * elem[i]) & ~(page - 1);
+    if (b > a) sync_file_range(w->fd, (off_t)a, (off_t)(b - a), SYNC_FILE_RANGE_WRITE);
+  }
+#else
+  (void)w;
+  (void)from;
+  (void)to;
+#endif
+}
+
 pd_status pd__segment_seal(pd__segment_writer *w, uint64_t n_merges) {
   unsigned char *h = w->map;
   memset(h, 0, PD_SEG_HEADER_SIZE);
