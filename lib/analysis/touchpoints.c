@@ -236,6 +236,7 @@ static pd_status add_clv(pd__tp_run *r) {
   ro.tz = r->o.tz;
   ro.calibration_end = r->as_of;
   ro.threads = r->o.threads;
+  ro.users = r->o.users; /* calibration_end is set: the same observation end as without a filter */
   pd_table *rfm = NULL, *scores = NULL;
   pd_status st = pd_rfm_from_store(r->store, &ro, &rfm);
   if (st == PD_OK)
