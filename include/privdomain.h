@@ -28,6 +28,7 @@
 /* touchpoints, attribution, segments */
 #include "privdomain/attribution.h"
 #include "privdomain/segments.h"
+#include "privdomain/touchpoints.h"
 /* rfm layers, membership */
 #include "privdomain/rfm_layers.h"
 #include "privdomain/membership.h"

@@ -323,10 +323,42 @@ START_TEST(segment_eval) {
   /* Unknown tags and touchpoints are errors at evaluation. */
   pd_userset *set = NULL;
   ck_assert_int_eq(pd_segment_eval_expr(s, "vip or gold", NULL, &set), PD_ERR_NOT_FOUND);
-  ck_assert_str_eq(pd_last_error(), "column 8: no tag \"gold\" in the store");
+  ck_assert_str_eq(pd_last_error(), "column 8: no segment or tag \"gold\" in the store");
   ck_assert_int_eq(pd_segment_eval_expr(s, "acquired_via = tv", NULL, &set), PD_ERR_NOT_FOUND);
   ck_assert_ptr_nonnull(strstr(pd_last_error(), "no touchpoint \"tv\""));
   ck_assert_ptr_null(set);
+  pd_store_close(s);
+}
+END_TEST
+
+/* A name in an expression is a stored segment before a tag: big = {a, b}
+ * (revenue >= 10000), "big and not vip" = {}, "big or churned" = {a, b, c};
+ * a segment named like a tag hides the tag; cycles are refused. */
+START_TEST(segment_names_segments) {
+  pd_store *s = shop();
+  PD_CHECK(pd_segment_define(s, "big", "revenue >= 10000"));
+  PD_CHECK(pd_segment_define(s, "bigger", "big and purchases >= 2"));
+  char *m = eval_expr(s, "big or churned", NULL);
+  ck_assert_str_eq(m, "abc");
+  g_free(m);
+  m = eval_expr(s, "big and not vip", NULL);
+  ck_assert_str_eq(m, "");
+  g_free(m);
+  m = eval_expr(s, "bigger", NULL);
+  ck_assert_str_eq(m, "a");
+  g_free(m);
+  PD_CHECK(pd_segment_define(s, "churned", "invites > 0 or events = 0")); /* hides the tag churned = {c} */
+  m = eval_expr(s, "churned", NULL);
+  ck_assert_str_eq(m, "ce");
+  g_free(m);
+  PD_CHECK(pd_segment_define(s, "loop1", "loop2 or vip"));
+  PD_CHECK(pd_segment_define(s, "loop2", "loop1"));
+  pd_userset *set = NULL;
+  ck_assert_int_eq(pd_segment_eval(s, "loop1", NULL, &set), PD_ERR_INVALID);
+  ck_assert_ptr_nonnull(strstr(pd_last_error(), "(a cycle?)"));
+  ck_assert_ptr_null(set);
+  ck_assert_int_eq(pd_segment_eval_expr(s, "bigger and gold", NULL, &set), PD_ERR_NOT_FOUND);
+  ck_assert_str_eq(pd_last_error(), "column 12: no segment or tag \"gold\" in the store");
   pd_store_close(s);
 }
 END_TEST
@@ -902,6 +934,7 @@ int main(void) {
   tcase_add_test(tc, segment_parse_errors);
   tcase_add_test(tc, segment_definitions);
   tcase_add_test(tc, segment_breakdown);
+  tcase_add_test(tc, segment_names_segments);
   suite_add_tcase(s, tc);
   tc = tcase_create("filters");
   tcase_add_checked_fixture(tc, setup, teardown);

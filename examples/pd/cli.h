@@ -213,6 +213,34 @@ int pd_cmd_clv(int argc, char **argv);
 int pd_cmd_ltv(int argc, char **argv);
 /* touchpoints, attribution, segments (issue 7) */
 int pd_cmd_attribution(int argc, char **argv);
+int pd_cmd_tag(int argc, char **argv);
+int pd_cmd_segment(int argc, char **argv);
+/* --segment NAME|EXPR and --by segment:A,B of the analysis commands
+ * (examples/pd/cmd_segment.c). */
+#define PD_CLI_OPT_SEGMENT(dest)                                                                              \
+  {"segment", 0, PD_CLI_STRING, (dest), "SEG",                                                              \
+   "only the users of SEG: a stored segment, a tag or an expression (see pd segment --help)", NULL}
+/* Resolves --segment text (NULL: *users = NULL, no filter): a stored
+ * segment, else a tag, else an expression. *users owned by the caller
+ * (pd_userset_free). Reports (a parse error with its column) and returns
+ * 1 on failure, else 0. */
+int pd_cli_segment_users(const char *cmd, pd_store *store, const char *text, pd_userset **users);
+/* 1 when a --by value asks for a segment breakdown: "segment:A,B,..." or
+ * "tags" (every tag of the store). */
+int pd_cli_is_segment_by(const char *by);
+/* The names of a segment breakdown: after "segment:", comma-separated, or
+ * every tag of the store for "tags". Returns 0 or an exit code (reported);
+ * free with pd_cli_list_free(). */
+int pd_cli_segment_names(const char *cmd, pd_store *store, const char *by, pd_cli_list *names);
+/* Runs `run` once per segment of `by` with its users (intersected with
+ * `filter` when not NULL) and stacks the tables (pd_segment_breakdown):
+ * *out owned by the caller. Reports and returns an exit code on failure. */
+int pd_cli_segment_breakdown(const char *cmd, pd_store *store, const char *by, const pd_userset *filter,
+                             pd_segment_run_fn run, void *ctx, pd_table **out);
+/* The store's latest event time (INT64_MIN when empty): segment breakdowns
+ * pin data-derived ends to it so every segment is observed to one end. */
+int64_t pd_cli_store_time_max(pd_store *store);
+int pd_cmd_touchpoints(int argc, char **argv);
 /* report (issue 8) */
 int pd_cmd_report(int argc, char **argv);
 /* rfm layers, membership (issue 7) */
@@ -224,6 +252,7 @@ typedef struct pd_cli_rfm_layer_args {
   const pd_cli_list *thresholds, *r_cuts, *f_cuts, *m_cuts;
   int64_t since, until; /* INT64_MIN: not given */
   const char *svg;    /* layer bar chart, or NULL */
+  const char *by;     /* segment breakdown ("segment:A,B" or "tags") of the layer table, or NULL */
 } pd_cli_rfm_layer_args;
 int pd_cli_rfm_layers(pd_store *store, const pd_rfm_options *summary_opts, const pd_cli_rfm_layer_args *a,
                       pd_format fmt);

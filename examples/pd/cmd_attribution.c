@@ -33,9 +33,25 @@ static void duration_text(int64_t ms, char *buf, size_t size) {
     snprintf(buf, size, "%lldms", (long long)ms);
 }
 
+typedef struct seg_ctx {
+  pd_store *store;
+  const pd_attribution_options *o;
+  unsigned threads;
+} seg_ctx;
+
+static pd_status run_segment(void *ctx, const pd_userset *users, pd_table **out) {
+  const seg_ctx *c = ctx;
+  pd_scan_options so = PD_SCAN_OPTIONS_INIT;
+  so.threads = c->threads;
+  so.users = users;
+  return pd_attribution_run(c->store, c->o, &so, out);
+}
+
 int pd_cmd_attribution(int argc, char **argv) {
   pd_format fmt = PD_FORMAT_TEXT;
   const char *model_name = "all", *position = "40,20,40", *conversion = "purchase", *svg = NULL;
+  const char *segment = NULL, *by = NULL;
+  pd_userset *filter = NULL;
   int64_t lookback = 30 * PD_CLI_DAY_MS, half_life = 7 * PD_CLI_DAY_MS;
   unsigned threads = 0;
   pd_cli_list touches = {0};
@@ -52,6 +68,8 @@ int pd_cmd_attribution(int argc, char **argv) {
        "event types that are touches (default acquire,activate,visit,message_open,referral_signup,member_join)",
        NULL},
       {"svg", 0, PD_CLI_STRING, &svg, "FILE", "write grouped bars of revenue credit per touchpoint by model", NULL},
+      PD_CLI_OPT_SEGMENT(&segment),
+      {"by", 'b', PD_CLI_STRING, &by, "KEY", "segment:NAME1,NAME2 (stored segments or tags) or tags (every tag): one table per segment, stacked", NULL},
       PD_CLI_OPT_FORMAT(&fmt),
       PD_CLI_OPT_THREADS(&threads),
       PD_CLI_OPT_END};
@@ -81,9 +99,14 @@ int pd_cmd_attribution(int argc, char **argv) {
     rc = pd_cli_usage_error(&spec, "--half-life must be more than 0");
     goto out;
   }
+  if (by && (!pd_cli_is_segment_by(by) || svg)) {
+    rc = pd_cli_usage_error(&spec, "--by takes segment:NAME1,NAME2 or tags (and no --svg)");
+    goto out;
+  }
   o.lookback_ms = lookback;
   o.half_life_ms = half_life;
   if ((rc = pd_cli_open_store("attribution", args.v[0], PD_CLI_READ, &store))) goto out;
+  if ((rc = pd_cli_segment_users("attribution", store, segment, &filter))) goto out;
   pd_funnel_pred q;
   char label[256];
   if ((rc = pd_cli_parse_pred("attribution", store, conversion, &q, label, sizeof label))) goto out;
@@ -98,6 +121,13 @@ int pd_cmd_attribution(int argc, char **argv) {
   o.n_touch_types = touches.n;
   pd_scan_options so = PD_SCAN_OPTIONS_INIT;
   so.threads = threads;
+  so.users = filter;
+  if (by) {
+    seg_ctx c = {store, &o, threads};
+    if (!(rc = pd_cli_segment_breakdown("attribution", store, by, filter, run_segment, &c, &t)))
+      rc = pd_cli_print_table("attribution", t, fmt);
+    goto out;
+  }
   pd_status st = pd_attribution_run(store, &o, &so, &t);
   if (st) {
     rc = pd_cli_fail("attribution", st);
@@ -133,6 +163,7 @@ int pd_cmd_attribution(int argc, char **argv) {
 out:
   pd_table_free(t);
   pd_table_free(cmp);
+  pd_userset_free(filter);
   pd_store_close(store);
   pd_cli_list_free(&touches);
   return rc;

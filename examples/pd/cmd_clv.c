@@ -28,16 +28,58 @@ static int rfm_options(const char *cmd, int unit, const char *tz, pd_period peri
   return 0;
 }
 
+/* Segment breakdowns of rfm and ltv: one table per segment. */
+typedef struct seg_ctx {
+  pd_store *store;
+  const void *opts;
+} seg_ctx;
+
+static pd_status run_rfm(void *ctx, const pd_userset *users, pd_table **out) {
+  const seg_ctx *c = ctx;
+  pd_rfm_options o = *(const pd_rfm_options *)c->opts;
+  o.users = users;
+  return pd_rfm_from_store(c->store, &o, out);
+}
+
+static pd_status run_ltv(void *ctx, const pd_userset *users, pd_table **out) {
+  const seg_ctx *c = ctx;
+  pd_ltv_options o = *(const pd_ltv_options *)c->opts;
+  o.users = users;
+  return pd_ltv_history(c->store, &o, NULL, NULL, out);
+}
+
+/* Each segment's own model: the purchase model's parameters. */
+typedef struct clv_seg_ctx {
+  pd_store *store;
+  const pd_rfm_options *o;
+  pd_clv_kind kind;
+  const pd_clv_fit_options *fo;
+} clv_seg_ctx;
+
+static pd_status run_clv(void *ctx, const pd_userset *users, pd_table **out) {
+  const clv_seg_ctx *c = ctx;
+  pd_rfm_options o = *c->o;
+  o.users = users;
+  pd_table *rfm = NULL;
+  pd_clv_model *m = NULL;
+  pd_status st = pd_rfm_from_store(c->store, &o, &rfm);
+  if (!st) st = pd_clv_fit_table(c->kind, rfm, c->fo, &m);
+  if (!st) st = pd_clv_model_table(m, out);
+  pd_clv_model_free(m);
+  pd_table_free(rfm);
+  return st;
+}
+
 int pd_cmd_rfm(int argc, char **argv) {
   pd_format fmt = PD_FORMAT_TEXT;
-  const char *tz = NULL;
+  const char *tz = NULL, *segment = NULL, *by = NULL;
   int unit = 0;
   pd_period period = PD_PERIOD_DAY;
   unsigned multiple = 1, threads = 0;
   int64_t cal_end = PD_RFM_NO_TIME, hold_end = PD_RFM_NO_TIME;
   int layers = 0;
   pd_cli_list thresholds = {0}, r_cuts = {0}, f_cuts = {0}, m_cuts = {0};
-  pd_cli_rfm_layer_args la = {0, 5, &thresholds, &r_cuts, &f_cuts, &m_cuts, INT64_MIN, INT64_MIN, NULL};
+  pd_cli_rfm_layer_args la = {0, 5, &thresholds, &r_cuts, &f_cuts, &m_cuts, INT64_MIN, INT64_MIN, NULL, NULL};
   const pd_cli_opt opts[] = {
       PD_CLI_OPT_FORMAT(&fmt),
       PD_CLI_OPT_TZ(&tz),
@@ -52,6 +94,9 @@ int pd_cmd_rfm(int argc, char **argv) {
       {"since", 0, PD_CLI_TIME, &la.since, "DATE", "--layers: R, F, M over a window from DATE (F = purchase events)", NULL},
       {"until", 0, PD_CLI_TIME, &la.until, "DATE", "--layers: window end, exclusive (default: all)", NULL},
       {"svg", 0, PD_CLI_STRING, &la.svg, "FILE", "--layers: draw customers per layer", NULL},
+      PD_CLI_OPT_SEGMENT(&segment),
+      {"by", 'b', PD_CLI_STRING, &by, "KEY", "segment:NAME1,NAME2 (stored segments or tags) or tags (every tag): the summary (with --layers: the layer table) of\n"
+       "each segment, stacked; each segment's customers are scored and split among themselves", NULL},
       {"unit", 'u', PD_CLI_CHOICE, &unit, "UNIT", "time unit of recency and T: day or week (default day)", unit_names},
       {"period", 'p', PD_CLI_PERIOD, &period, "PERIOD", "purchases in one period merge: day (default), week, month", NULL},
       {"period-multiple", 0, PD_CLI_UINT, &multiple, "N", "merge N consecutive periods (e.g. 3-day periods)", NULL},
@@ -77,16 +122,31 @@ int pd_cmd_rfm(int argc, char **argv) {
     goto out;
   }
   if ((rc = rfm_options("rfm", unit, tz, period, multiple, cal_end, hold_end, threads, &o))) goto out;
-  pd_store *store;
-  if ((rc = pd_cli_open_store("rfm", args.v[0], PD_CLI_READ, &store))) goto out;
-  if (layers) {
-    rc = pd_cli_rfm_layers(store, &o, &la, fmt);
-  } else {
-    pd_table *t = NULL;
-    pd_status st = pd_rfm_from_store(store, &o, &t);
-    rc = st ? pd_cli_fail("rfm", st) : pd_cli_print_table("rfm", t, fmt);
-    pd_table_free(t);
+  if (by && (!pd_cli_is_segment_by(by) || la.svg || la.scores)) {
+    rc = pd_cli_error("rfm", "--by takes segment:NAME1,NAME2 or tags (and no --svg or --scores)");
+    goto out;
   }
+  pd_store *store;
+  pd_userset *filter = NULL;
+  if ((rc = pd_cli_open_store("rfm", args.v[0], PD_CLI_READ, &store))) goto out;
+  if (!(rc = pd_cli_segment_users("rfm", store, segment, &filter))) {
+    o.users = filter;
+    la.by = by;
+    if (layers) {
+      rc = pd_cli_rfm_layers(store, &o, &la, fmt);
+    } else if (by) {
+      seg_ctx c = {store, &o};
+      pd_table *t = NULL;
+      if (!(rc = pd_cli_segment_breakdown("rfm", store, by, filter, run_rfm, &c, &t))) rc = pd_cli_print_table("rfm", t, fmt);
+      pd_table_free(t);
+    } else {
+      pd_table *t = NULL;
+      pd_status st = pd_rfm_from_store(store, &o, &t);
+      rc = st ? pd_cli_fail("rfm", st) : pd_cli_print_table("rfm", t, fmt);
+      pd_table_free(t);
+    }
+  }
+  pd_userset_free(filter);
   pd_store_close(store);
 out:
   pd_cli_list_free(&thresholds);
@@ -152,7 +212,7 @@ static int write_svgs(const char *prefix, const pd_clv_model *m, const pd_table 
 
 int pd_cmd_clv(int argc, char **argv) {
   pd_format fmt = PD_FORMAT_TEXT;
-  const char *tz = NULL, *svg = NULL;
+  const char *tz = NULL, *svg = NULL, *segment = NULL, *by = NULL;
   int unit = 1, model = 0;
   unsigned threads = 0;
   double horizon = 12, discount = 0.01, penalty = 0, dormant = 0;
@@ -171,6 +231,9 @@ int pd_cmd_clv(int argc, char **argv) {
       {"penalty", 0, PD_CLI_DOUBLE, &penalty, "C", "L2 penalty on the parameters (default 0)", NULL},
       {"dormant", 0, PD_CLI_DOUBLE, &dormant, "P", "add dormant contacts (P(alive) < P) by touchpoint", NULL},
       {"svg", 0, PD_CLI_STRING, &svg, "PREFIX", "draw PREFIX_frequency_recency.svg, PREFIX_p_alive.svg (and PREFIX_holdout.svg)", NULL},
+      PD_CLI_OPT_SEGMENT(&segment),
+      {"by", 'b', PD_CLI_STRING, &by, "KEY", "segment:NAME1,NAME2 (stored segments or tags) or tags (every tag): the purchase model fitted to each segment's\n"
+       "customers alone: its parameters, stacked", NULL},
       PD_CLI_OPT_END};
   const pd_cli_spec spec = {
       "clv", "STORE",
@@ -188,15 +251,29 @@ int pd_cmd_clv(int argc, char **argv) {
   if (!(discount > -1)) return pd_cli_usage_error(&spec, "--discount must be > -1");
   if (!(penalty >= 0)) return pd_cli_usage_error(&spec, "--penalty must be >= 0");
   if (!(dormant >= 0 && dormant <= 1)) return pd_cli_usage_error(&spec, "--dormant must be in [0, 1]");
+  if (by && (!pd_cli_is_segment_by(by) || svg))
+    return pd_cli_usage_error(&spec, "--by takes segment:NAME1,NAME2 or tags (and no --svg)");
   pd_rfm_options o;
   if ((rc = rfm_options("clv", unit, tz, PD_PERIOD_DAY, 1, cal_end, hold_end, threads, &o))) return rc;
   pd_store *store;
   if ((rc = pd_cli_open_store("clv", args.v[0], PD_CLI_READ, &store))) return rc;
+  pd_userset *filter = NULL;
+  if ((rc = pd_cli_segment_users("clv", store, segment, &filter))) {
+    pd_store_close(store);
+    return rc;
+  }
+  o.users = filter;
   double upm = DAYS_PER_MONTH / unit_days[unit];
   pd_table *rfm = NULL, *params = NULL, *gparams = NULL, *scores = NULL, *hold = NULL, *dorm = NULL;
   pd_clv_model *m = NULL, *gg = NULL;
   pd_clv_fit_options fo = PD_CLV_FIT_OPTIONS_INIT;
   fo.penalty = penalty;
+  if (by) {
+    clv_seg_ctx c = {store, &o, kinds[model], &fo};
+    if (!(rc = pd_cli_segment_breakdown("clv", store, by, filter, run_clv, &c, &params)))
+      rc = pd_cli_print_table("clv", params, fmt);
+    goto done;
+  }
   pd_status st = pd_rfm_from_store(store, &o, &rfm);
   if (!st && pd_table_n_rows(rfm) == 0) {
     rc = pd_cli_error("clv", "no customer with a purchase%s", cal_end != PD_RFM_NO_TIME ? " before the calibration end" : "");
@@ -256,6 +333,7 @@ done:
   pd_table_free(dorm);
   pd_clv_model_free(m);
   pd_clv_model_free(gg);
+  pd_userset_free(filter);
   pd_store_close(store);
   return rc;
 }
@@ -267,6 +345,7 @@ int pd_cmd_ltv(int argc, char **argv) {
   pd_period cohort = PD_PERIOD_MONTH;
   int64_t as_of = INT64_MAX;
   int users = 0;
+  const char *segment = NULL, *by = NULL;
   const pd_cli_opt opts[] = {
       PD_CLI_OPT_FORMAT(&fmt),
       PD_CLI_OPT_TZ(&tz),
@@ -274,6 +353,8 @@ int pd_cmd_ltv(int argc, char **argv) {
       {"cohort", 'p', PD_CLI_PERIOD, &cohort, "PERIOD", "cohort period of acquisition: day, week, month (default)", NULL},
       {"as-of", 0, PD_CLI_TIME, &as_of, "DATE", "count events up to DATE (default: all)", NULL},
       {"users", 0, PD_CLI_FLAG, &users, NULL, "also print the per-user table", NULL},
+      PD_CLI_OPT_SEGMENT(&segment),
+      {"by", 'b', PD_CLI_STRING, &by, "KEY", "segment:NAME1,NAME2 (stored segments or tags) or tags (every tag): the touchpoint table of each segment, stacked", NULL},
       PD_CLI_OPT_END};
   const pd_cli_spec spec = {"ltv", "STORE",
                             "Historical customer value: net revenue per acquired customer by acquisition\n"
@@ -283,16 +364,32 @@ int pd_cmd_ltv(int argc, char **argv) {
   pd_cli_args args;
   int rc = pd_cli_parse(&spec, argc, argv, &args);
   if (rc != PD_CLI_CONTINUE) return rc;
+  if (by && (!pd_cli_is_segment_by(by) || users))
+    return pd_cli_usage_error(&spec, "--by takes segment:NAME1,NAME2 or tags (and no --users)");
   pd_store *store;
   if ((rc = pd_cli_open_store("ltv", args.v[0], PD_CLI_READ, &store))) return rc;
+  pd_userset *filter = NULL;
+  if ((rc = pd_cli_segment_users("ltv", store, segment, &filter))) {
+    pd_store_close(store);
+    return rc;
+  }
   pd_ltv_options o = PD_LTV_OPTIONS_INIT;
   o.tz = tz;
   o.cohort_period = cohort;
   o.as_of = as_of;
   o.threads = threads;
+  o.users = filter;
   pd_table *tu = NULL, *tc = NULL, *tt = NULL;
-  pd_status st = pd_ltv_history(store, &o, users ? &tu : NULL, &tc, &tt);
-  if (st) {
+  pd_status st = PD_OK;
+  if (by) {
+    seg_ctx c = {store, &o};
+    if (!(rc = pd_cli_segment_breakdown("ltv", store, by, filter, run_ltv, &c, &tt))) rc = pd_cli_print_table("ltv", tt, fmt);
+  } else {
+    st = pd_ltv_history(store, &o, users ? &tu : NULL, &tc, &tt);
+  }
+  if (by) {
+    /* printed (or reported) above */
+  } else if (st) {
     rc = pd_cli_fail("ltv", st);
   } else {
     const pd_table *out[] = {tt, tc, tu};
@@ -301,6 +398,7 @@ int pd_cmd_ltv(int argc, char **argv) {
   pd_table_free(tu);
   pd_table_free(tc);
   pd_table_free(tt);
+  pd_userset_free(filter);
   pd_store_close(store);
   return rc;
 }

@@ -60,7 +60,7 @@ static const struct {
 
 int pd_cmd_funnel(int argc, char **argv) {
   pd_format fmt = PD_FORMAT_TEXT;
-  const char *tz = NULL, *mode_name = "default", *by_name = "none", *svg = NULL;
+  const char *tz = NULL, *mode_name = "default", *by_name = "none", *svg = NULL, *segment = NULL;
   int64_t window = 7 * PD_CLI_DAY_MS;
   unsigned threads = 0;
   pd_cli_list steps = {0}, excl = {0};
@@ -73,8 +73,10 @@ int pd_cmd_funnel(int argc, char **argv) {
       {"exclude", 'x', PD_CLI_LIST, &excl, "PRED:I-J",
        "an event matching PRED between steps I and J disqualifies the attempt (repeatable)", NULL},
       {"by", 'b', PD_CLI_STRING, &by_name, "KEY",
-       "breakdown: touchpoint, domain, cohort-day|week|month, step1-touchpoint, entry-day|week|month (trend)",
+       "breakdown: touchpoint, domain, cohort-day|week|month, step1-touchpoint, entry-day|week|month (trend),\n"
+       "segment:NAME1,NAME2 (stored segments or tags; a user in several counts in each) or tags (every tag)",
        NULL},
+      PD_CLI_OPT_SEGMENT(&segment),
       {"svg", 0, PD_CLI_STRING, &svg, "FILE", "also draw the funnel as an SVG bar chart into FILE", NULL},
       PD_CLI_OPT_FORMAT(&fmt),
       PD_CLI_OPT_TZ(&tz),
@@ -93,6 +95,8 @@ int pd_cmd_funnel(int argc, char **argv) {
     goto out_lists;
   }
   size_t bi = 0;
+  const char *by_segments = pd_cli_is_segment_by(by_name) ? by_name : NULL;
+  if (by_segments) by_name = "tag";
   while (bi < sizeof bys / sizeof bys[0] && strcmp(bys[bi].name, by_name) != 0) bi++;
   if (bi == sizeof bys / sizeof bys[0]) {
     rc = pd_cli_usage_error(&spec, "unknown --by \"%s\"", by_name);
@@ -105,11 +109,25 @@ int pd_cmd_funnel(int argc, char **argv) {
   pd_store *store = NULL;
   pd_funnel_spec *fs = NULL;
   pd_table *t = NULL;
+  pd_userset *filter = NULL;
   if ((rc = pd_cli_open_store("funnel", args.v[0], PD_CLI_READ, &store))) goto out_lists;
   pd_status st = pd_funnel_spec_new(&fs);
   if (st) {
     rc = pd_cli_fail("funnel", st);
     goto out;
+  }
+  if ((rc = pd_cli_segment_users("funnel", store, segment, &filter))) goto out;
+  if (by_segments) { /* one scan: every segment is a group of the funnel */
+    pd_cli_list names;
+    if ((rc = pd_cli_segment_names("funnel", store, by_segments, &names))) goto out;
+    for (size_t i = 0; i < names.n && !rc; i++) {
+      pd_userset *set = NULL;
+      if ((st = pd_segment_eval(store, names.items[i], NULL, &set)) || (st = pd_funnel_spec_add_segment(fs, names.items[i], set)))
+        rc = pd_cli_fail("funnel", st);
+      pd_userset_free(set);
+    }
+    pd_cli_list_free(&names);
+    if (rc) goto out;
   }
   for (size_t i = 0; i < steps.n; i++) {
     pd_funnel_pred q;
@@ -144,6 +162,7 @@ int pd_cmd_funnel(int argc, char **argv) {
   }
   pd_scan_options so = PD_SCAN_OPTIONS_INIT;
   so.threads = threads;
+  so.users = filter;
   if ((st = pd_funnel_run(store, fs, &so, &t))) {
     rc = pd_cli_fail("funnel", st);
     goto out;
@@ -164,8 +183,8 @@ int pd_cmd_funnel(int argc, char **argv) {
         snprintf(w, sizeof w, "%lldh", (long long)(window / PD_CLI_HOUR_MS));
       else
         snprintf(w, sizeof w, "%lldms", (long long)window);
-      snprintf(sub, sizeof sub, "%s mode, window %s%s%s", mode_name, w, grouped ? ", by " : "",
-               grouped ? by_name : "");
+      snprintf(sub, sizeof sub, "%s mode, window %s%s%s%s%s", mode_name, w, grouped ? ", by " : "",
+               grouped ? (by_segments ? by_segments : by_name) : "", segment ? ", segment " : "", segment ? segment : "");
     }
     cs.subtitle = sub;
     cs.label_col = "step_name";
@@ -178,6 +197,7 @@ int pd_cmd_funnel(int argc, char **argv) {
   }
 out:
   pd_table_free(t);
+  pd_userset_free(filter);
   pd_funnel_spec_free(fs);
   pd_store_close(store);
 out_lists:
@@ -188,7 +208,7 @@ out_lists:
 
 int pd_cmd_stages(int argc, char **argv) {
   pd_format fmt = PD_FORMAT_TEXT;
-  const char *tz = NULL, *period = NULL, *order_name = "aarrr";
+  const char *tz = NULL, *period = NULL, *order_name = "aarrr", *segment = NULL;
   int64_t act_days = 7, ret_days = 7;
   unsigned threads = 0;
   const pd_cli_opt opts[] = {
@@ -197,6 +217,7 @@ int pd_cmd_stages(int argc, char **argv) {
       {"order", 0, PD_CLI_STRING, &order_name, "ORDER", "aarrr (default) or rarra: order of the stages", NULL},
       {"activation-days", 0, PD_CLI_INT, &act_days, "N", "activation within N days of acquisition (default 7)", NULL},
       {"retention-days", 0, PD_CLI_INT, &ret_days, "N", "day-N retention of new users (default 7)", NULL},
+      PD_CLI_OPT_SEGMENT(&segment),
       PD_CLI_OPT_FORMAT(&fmt),
       PD_CLI_OPT_TZ(&tz),
       PD_CLI_OPT_THREADS(&threads),
@@ -220,6 +241,12 @@ int pd_cmd_stages(int argc, char **argv) {
   o.threads = threads;
   pd_store *store = NULL;
   if ((rc = pd_cli_open_store("stages", args.v[0], PD_CLI_READ, &store))) return rc;
+  pd_userset *filter = NULL;
+  if ((rc = pd_cli_segment_users("stages", store, segment, &filter))) {
+    pd_store_close(store);
+    return rc;
+  }
+  o.users = filter;
   pd_table *t = NULL;
   pd_status st = pd_stage_report(store, &o, &t);
   if (st) {
@@ -241,6 +268,7 @@ int pd_cmd_stages(int argc, char **argv) {
     rc = pd_cli_print_table("stages", t, fmt);
   }
   pd_table_free(t);
+  pd_userset_free(filter);
   pd_store_close(store);
   return rc;
 }

@@ -98,10 +98,29 @@ static int write_svg(const char *cmd, const pd_referral *r, const pd_table *dept
   return rc;
 }
 
+/* --by segment:...: each segment's K and its parts (the GROUPS row of an
+ * unbroken-down run), over the whole forest (see referral.h). */
+typedef struct seg_ctx {
+  pd_store *store;
+  pd_referral_options o;
+} seg_ctx;
+
+static pd_status run_segment(void *ctx, const pd_userset *users, pd_table **out) {
+  seg_ctx *c = ctx;
+  pd_referral_options o = c->o;
+  o.by = PD_REFERRAL_BY_NONE;
+  o.users = users;
+  pd_referral *r = NULL;
+  pd_status st = pd_referral_run(c->store, &o, &r);
+  if (st == PD_OK) st = pd_referral_table(r, PD_REFERRAL_GROUPS, out);
+  pd_referral_free(r);
+  return st;
+}
+
 int pd_cmd_referral(int argc, char **argv) {
   pd_format fmt = PD_FORMAT_TEXT;
   pd_period period = PD_PERIOD_MONTH;
-  const char *tz = NULL, *svg = NULL;
+  const char *tz = NULL, *svg = NULL, *segment = NULL, *by_name = "none";
   int by = 0, no_acquire = 0;
   int64_t max_depth = 2, cost_from = INT64_MIN, cost_to = INT64_MIN;
   unsigned threads = 0, top = 20, cycles = 10, examples = 20, tree_nodes = 400;
@@ -110,9 +129,12 @@ int pd_cmd_referral(int argc, char **argv) {
   const pd_cli_opt opts[] = {
       {"max-depth", 'd', PD_CLI_INT, &max_depth, "N",
        "compliance cap: users deeper than N levels below their root are listed (default 2)", NULL},
-      {"by", 'b', PD_CLI_CHOICE, &by, NULL,
-       "break down groups (by the referrer's acquisition), depth and cost (by the root's acquisition)",
-       "none|period|touchpoint|domain"},
+      {"by", 'b', PD_CLI_STRING, &by_name, "KEY",
+       "break down groups (by the referrer's acquisition), depth and cost (by the root's acquisition):\n"
+       "none, period, touchpoint or domain; or segment:NAME1,NAME2 / tags: the groups row (users, referred,\n"
+       "i, c, K) of each segment as referrers, over the whole forest",
+       NULL},
+      PD_CLI_OPT_SEGMENT(&segment),
       {"period", 'p', PD_CLI_PERIOD, &period, NULL, "period of --by period: day, week, week_sunday, month (default month)", NULL},
       {"view", 'v', PD_CLI_LIST, &views, "NAMES",
        "tables: summary, groups, depth, cycle_time, top, trees, beyond_cap, cost, projection, issues, forest, "
@@ -144,6 +166,18 @@ int pd_cmd_referral(int argc, char **argv) {
   pd_cli_args args;
   int rc = pd_cli_parse(&spec, argc, argv, &args);
   if (rc != PD_CLI_CONTINUE) goto out;
+  const char *by_segments = pd_cli_is_segment_by(by_name) ? by_name : NULL;
+  if (!by_segments) {
+    static const char *const names[] = {"none", "period", "touchpoint", "domain"};
+    for (by = 0; by < 4 && strcmp(names[by], by_name) != 0; by++) {}
+    if (by == 4) {
+      rc = pd_cli_usage_error(&spec, "unknown --by \"%s\"", by_name);
+      goto out;
+    }
+  } else if (svg || views.n) {
+    rc = pd_cli_usage_error(&spec, "--by segment:... prints the groups of each segment (no --view, no --svg)");
+    goto out;
+  }
   if (max_depth < 0 || max_depth > 1000000) {
     rc = pd_cli_usage_error(&spec, "--max-depth must be between 0 and 1000000");
     goto out;
@@ -175,8 +209,11 @@ int pd_cmd_referral(int argc, char **argv) {
       if (default_views[i] != PD_REFERRAL_GROUPS || by) want[n_want++] = default_views[i];
   }
   pd_store *st;
+  pd_userset *filter = NULL;
   if ((rc = pd_cli_open_store("referral", args.v[0], PD_CLI_READ, &st))) goto out;
+  if ((rc = pd_cli_segment_users("referral", st, segment, &filter))) goto close;
   pd_referral_options o = PD_REFERRAL_OPTIONS_INIT;
+  o.users = filter;
   o.threads = threads;
   o.max_depth = (int)max_depth;
   o.by = (pd_referral_by)by;
@@ -192,6 +229,14 @@ int pd_cmd_referral(int argc, char **argv) {
   o.top_n = top;
   o.max_examples = examples;
   o.tree_nodes = tree_nodes;
+  if (by_segments) {
+    seg_ctx c = {st, o};
+    pd_table *t = NULL;
+    if (!(rc = pd_cli_segment_breakdown("referral", st, by_segments, filter, run_segment, &c, &t)))
+      rc = pd_cli_print_table("referral", t, fmt);
+    pd_table_free(t);
+    goto close;
+  }
   pd_referral *r = NULL;
   pd_status s = pd_referral_run(st, &o, &r);
   if (s != PD_OK) {
@@ -219,6 +264,7 @@ int pd_cmd_referral(int argc, char **argv) {
   }
   pd_referral_free(r);
 close:
+  pd_userset_free(filter);
   pd_store_close(st);
 out:
   pd_cli_list_free(&views);

@@ -41,12 +41,47 @@ static const char *period_word(pd_period p) {
   }
 }
 
+/* Segment breakdowns: one run per segment with that segment's users. */
+typedef struct seg_run {
+  pd_store *store;
+  const void *opts; /* the command's analysis options */
+  unsigned threads;
+  int which;        /* retention: the pd_retention_table */
+} seg_run;
+
+static pd_status run_retention(void *ctx, const pd_userset *users, pd_table **out) {
+  const seg_run *c = ctx;
+  pd_scan_options so = PD_SCAN_OPTIONS_INIT;
+  so.threads = c->threads;
+  so.users = users;
+  return pd_retention_run(c->store, c->opts, &so, c->which == PD_RETENTION_TABLE_LONG ? out : NULL, NULL,
+                          c->which == PD_RETENTION_TABLE_LONG ? NULL : out);
+}
+
+static pd_status run_lifecycle(void *ctx, const pd_userset *users, pd_table **out) {
+  const seg_run *c = ctx;
+  pd_scan_options so = PD_SCAN_OPTIONS_INIT;
+  so.threads = c->threads;
+  so.users = users;
+  return pd_lifecycle_run(c->store, c->opts, &so, out);
+}
+
+static pd_status run_stickiness(void *ctx, const pd_userset *users, pd_table **out) {
+  const seg_run *c = ctx;
+  pd_scan_options so = PD_SCAN_OPTIONS_INIT;
+  so.threads = c->threads;
+  so.users = users;
+  return pd_stickiness_run(c->store, c->opts, &so, out);
+}
+
+#define SEGMENT_BY_HELP "segment:NAME1,NAME2 (one table stacked per stored segment or tag) or tags (every tag)"
+
 /* ---- pd retention ------------------------------------------------------ */
 
 int pd_cmd_retention(int argc, char **argv) {
   pd_format fmt = PD_FORMAT_TEXT;
   pd_period period = PD_PERIOD_WEEK;
-  const char *tz = NULL, *svg = NULL;
+  const char *tz = NULL, *svg = NULL, *segment = NULL, *by_name = "none";
   int mode = 0, by = 0, table = 0, recurring = 0, rolling = 0, domain = 0, complete = 0;
   int64_t window = 0, as_of = INT64_MIN;
   unsigned periods = 0, threads = 0;
@@ -64,7 +99,10 @@ int pd_cmd_retention(int argc, char **argv) {
       {"recurring", 'r', PD_CLI_FLAG, &recurring, NULL, "every period with a start event is a cohort of the user (default: the first only)", NULL},
       {"rolling", 0, PD_CLI_FLAG, &rolling, NULL, "rolling 24-hour windows from each user's start instead of calendar periods", NULL},
       {"window", 'w', PD_CLI_DURATION, &window, "DUR", "rolling windows of this length (e.g. 7d) instead of calendar periods", NULL},
-      {"by", 'b', PD_CLI_CHOICE, &by, NULL, "break down by the first acquire's touchpoint or its domain", "none|touchpoint|domain"},
+      {"by", 'b', PD_CLI_STRING, &by_name, "KEY",
+       "break down by the first acquire's touchpoint or its domain (none|touchpoint|domain), or by\n"
+       SEGMENT_BY_HELP ": the average table (long with --table long)", NULL},
+      PD_CLI_OPT_SEGMENT(&segment),
       {"as-of", 0, PD_CLI_TIME, &as_of, "TIME", "data end (default: the latest event)", NULL},
       {"complete-only", 'c', PD_CLI_FLAG, &complete, NULL, "leave out periods that have not ended by the data end (the partial last one)", NULL},
       {"table", 't', PD_CLI_CHOICE, &table, NULL, "rates: cohort x k matrix (with the weighted average); long: one row per cell with counts and revenue; average", "rates|long|average"},
@@ -83,8 +121,22 @@ int pd_cmd_retention(int argc, char **argv) {
     rc = pd_cli_usage_error(&spec, "--rolling and --window exclude each other");
     goto out;
   }
+  const char *by_segments = pd_cli_is_segment_by(by_name) ? by_name : NULL;
+  if (!by_segments) {
+    static const char *const names[] = {"none", "touchpoint", "domain"};
+    for (by = 0; by < 3 && strcmp(names[by], by_name) != 0; by++) {}
+    if (by == 3) {
+      rc = pd_cli_usage_error(&spec, "unknown --by \"%s\"", by_name);
+      goto out;
+    }
+  } else if (svg) {
+    rc = pd_cli_usage_error(&spec, "--svg does not draw a segment breakdown");
+    goto out;
+  }
   pd_store *st;
+  pd_userset *filter = NULL;
   if ((rc = pd_cli_open_store("retention", args.v[0], PD_CLI_READ, &st))) goto out;
+  if ((rc = pd_cli_segment_users("retention", st, segment, &filter))) goto close;
   uint32_t start_ids[PD_CLI_LIST_MAX], ret_ids[PD_CLI_LIST_MAX], tp_ids[PD_CLI_LIST_MAX];
   if ((rc = event_ids("retention", st, &start, start_ids)) || (rc = event_ids("retention", st, &returns, ret_ids)) ||
       (rc = touchpoint_ids("retention", st, &tps, tp_ids)))
@@ -106,8 +158,19 @@ int pd_cmd_retention(int argc, char **argv) {
   o.by = (pd_retention_by)by;
   o.as_of_ms = as_of;
   o.complete_only = complete;
+  if (by_segments) {
+    /* every segment observed to the same data end: the store's latest event */
+    if (o.as_of_ms == INT64_MIN) o.as_of_ms = pd_cli_store_time_max(st);
+    seg_run c = {st, &o, threads, table == 1 ? PD_RETENTION_TABLE_LONG : PD_RETENTION_TABLE_AVERAGE};
+    pd_table *t = NULL;
+    if (!(rc = pd_cli_segment_breakdown("retention", st, by_segments, filter, run_retention, &c, &t)))
+      rc = pd_cli_print_table("retention", t, fmt);
+    pd_table_free(t);
+    goto close;
+  }
   pd_scan_options so = PD_SCAN_OPTIONS_INIT;
   so.threads = threads;
+  so.users = filter;
   pd_table *tl = NULL, *tr = NULL, *ta = NULL;
   bool want_long = table == 1 || (svg && !by); /* the heat map pivots the long table */
   pd_status s = pd_retention_run(st, &o, &so, want_long ? &tl : NULL, table == 0 ? &tr : NULL, &ta);
@@ -146,6 +209,7 @@ int pd_cmd_retention(int argc, char **argv) {
   pd_table_free(tr);
   pd_table_free(ta);
 close:
+  pd_userset_free(filter);
   pd_store_close(st);
 out:
   pd_cli_list_free(&start);
@@ -159,13 +223,15 @@ out:
 int pd_cmd_lifecycle(int argc, char **argv) {
   pd_format fmt = PD_FORMAT_TEXT;
   pd_period period = PD_PERIOD_WEEK;
-  const char *tz = NULL, *svg = NULL;
+  const char *tz = NULL, *svg = NULL, *segment = NULL, *by = NULL;
   unsigned threads = 0;
   pd_cli_list active = {0};
   const pd_cli_opt opts[] = {
       PD_CLI_OPT_FORMAT(&fmt),
       PD_CLI_OPT_TZ(&tz),
       {"period", 'p', PD_CLI_PERIOD, &period, NULL, "day, week (ISO, Monday), week_sunday or month (default week)", NULL},
+      PD_CLI_OPT_SEGMENT(&segment),
+      {"by", 'b', PD_CLI_STRING, &by, "KEY", SEGMENT_BY_HELP, NULL},
       {"active", 0, PD_CLI_LIST, &active, "TYPES", "event types that make a user active (default any)", NULL},
       {"svg", 0, PD_CLI_STRING, &svg, "FILE", "write stacked bars (new, returning, resurrecting up; dormant down) as SVG", NULL},
       PD_CLI_OPT_THREADS(&threads),
@@ -178,10 +244,19 @@ int pd_cmd_lifecycle(int argc, char **argv) {
   pd_cli_args args;
   int rc = pd_cli_parse(&spec, argc, argv, &args);
   if (rc != PD_CLI_CONTINUE) goto out;
+  if (by && !pd_cli_is_segment_by(by)) {
+    rc = pd_cli_usage_error(&spec, "--by takes segment:NAME1,NAME2 or tags");
+    goto out;
+  }
+  if (by && svg) {
+    rc = pd_cli_usage_error(&spec, "--svg does not draw a segment breakdown");
+    goto out;
+  }
   pd_store *st;
   if ((rc = pd_cli_open_store("lifecycle", args.v[0], PD_CLI_READ, &st))) goto out;
   uint32_t ids[PD_CLI_LIST_MAX];
-  if (!(rc = event_ids("lifecycle", st, &active, ids))) {
+  pd_userset *filter = NULL;
+  if (!(rc = event_ids("lifecycle", st, &active, ids)) && !(rc = pd_cli_segment_users("lifecycle", st, segment, &filter))) {
     pd_lifecycle_options o = PD_LIFECYCLE_OPTIONS_INIT;
     o.period = period;
     o.tz = tz;
@@ -189,9 +264,15 @@ int pd_cmd_lifecycle(int argc, char **argv) {
     o.n_active_types = active.n;
     pd_scan_options so = PD_SCAN_OPTIONS_INIT;
     so.threads = threads;
+    so.users = filter;
     pd_table *t = NULL;
-    pd_status s = pd_lifecycle_run(st, &o, &so, &t);
-    if (s != PD_OK) {
+    pd_status s = PD_OK;
+    seg_run c = {st, &o, threads, 0};
+    if (by) rc = pd_cli_segment_breakdown("lifecycle", st, by, filter, run_lifecycle, &c, &t);
+    else s = pd_lifecycle_run(st, &o, &so, &t);
+    if (rc) {
+      /* reported by the breakdown */
+    } else if (s != PD_OK) {
       rc = pd_cli_fail("lifecycle", s);
     } else {
       rc = pd_cli_print_table("lifecycle", t, fmt);
@@ -213,6 +294,7 @@ int pd_cmd_lifecycle(int argc, char **argv) {
     }
     pd_table_free(t);
   }
+  pd_userset_free(filter);
   pd_store_close(st);
 out:
   pd_cli_list_free(&active);
@@ -224,7 +306,7 @@ out:
 int pd_cmd_stickiness(int argc, char **argv) {
   pd_format fmt = PD_FORMAT_TEXT;
   pd_period period = PD_PERIOD_WEEK;
-  const char *tz = NULL, *svg = NULL;
+  const char *tz = NULL, *svg = NULL, *segment = NULL, *by = NULL;
   unsigned threads = 0;
   int per_period = 0;
   pd_cli_list active = {0};
@@ -234,6 +316,8 @@ int pd_cmd_stickiness(int argc, char **argv) {
       {"period", 'p', PD_CLI_PERIOD, &period, NULL, "week or week_sunday: active days per week; month: active ISO weeks per month", NULL},
       {"active", 0, PD_CLI_LIST, &active, "TYPES", "event types that make a user active (default any)", NULL},
       {"per-period", 0, PD_CLI_FLAG, &per_period, NULL, "one histogram per period (default: pooled over all periods)", NULL},
+      PD_CLI_OPT_SEGMENT(&segment),
+      {"by", 'b', PD_CLI_STRING, &by, "KEY", SEGMENT_BY_HELP, NULL},
       {"svg", 0, PD_CLI_STRING, &svg, "FILE", "write the pooled histogram as an SVG bar chart", NULL},
       PD_CLI_OPT_THREADS(&threads),
       PD_CLI_OPT_END};
@@ -252,10 +336,19 @@ int pd_cmd_stickiness(int argc, char **argv) {
     rc = pd_cli_usage_error(&spec, "--svg draws the pooled histogram: leave out --per-period");
     goto out;
   }
+  if (by && !pd_cli_is_segment_by(by)) {
+    rc = pd_cli_usage_error(&spec, "--by takes segment:NAME1,NAME2 or tags");
+    goto out;
+  }
+  if (by && svg) {
+    rc = pd_cli_usage_error(&spec, "--svg does not draw a segment breakdown");
+    goto out;
+  }
   pd_store *st;
   if ((rc = pd_cli_open_store("stickiness", args.v[0], PD_CLI_READ, &st))) goto out;
   uint32_t ids[PD_CLI_LIST_MAX];
-  if (!(rc = event_ids("stickiness", st, &active, ids))) {
+  pd_userset *filter = NULL;
+  if (!(rc = event_ids("stickiness", st, &active, ids)) && !(rc = pd_cli_segment_users("stickiness", st, segment, &filter))) {
     pd_stickiness_options o = PD_STICKINESS_OPTIONS_INIT;
     o.period = period;
     o.tz = tz;
@@ -264,9 +357,15 @@ int pd_cmd_stickiness(int argc, char **argv) {
     o.per_period = per_period;
     pd_scan_options so = PD_SCAN_OPTIONS_INIT;
     so.threads = threads;
+    so.users = filter;
     pd_table *t = NULL;
-    pd_status s = pd_stickiness_run(st, &o, &so, &t);
-    if (s != PD_OK) {
+    pd_status s = PD_OK;
+    seg_run c = {st, &o, threads, 0};
+    if (by) rc = pd_cli_segment_breakdown("stickiness", st, by, filter, run_stickiness, &c, &t);
+    else s = pd_stickiness_run(st, &o, &so, &t);
+    if (rc) {
+      /* reported by the breakdown */
+    } else if (s != PD_OK) {
       rc = pd_cli_fail("stickiness", s);
     } else {
       rc = pd_cli_print_table("stickiness", t, fmt);
@@ -286,6 +385,7 @@ int pd_cmd_stickiness(int argc, char **argv) {
     }
     pd_table_free(t);
   }
+  pd_userset_free(filter);
   pd_store_close(st);
 out:
   pd_cli_list_free(&active);

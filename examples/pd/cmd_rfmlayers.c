@@ -19,6 +19,30 @@ static int numbers(const char *cmd, const char *flag, const pd_cli_list *l, size
   return 0;
 }
 
+/* The layer table of a set of users (a segment breakdown's run). */
+typedef struct layer_ctx {
+  pd_store *store;
+  const pd_rfm_options *summary_opts;
+  const pd_rfm_layer_options *o;
+  int window;
+} layer_ctx;
+
+static pd_status layers_of(void *ctx, const pd_userset *users, pd_table **out) {
+  const layer_ctx *c = ctx;
+  pd_rfm_layer_options o = *c->o;
+  if (c->window) {
+    o.users = users;
+    return pd_rfm_layers_from_store(c->store, &o, NULL, out, NULL);
+  }
+  pd_rfm_options so = *c->summary_opts;
+  so.users = users;
+  pd_table *rfm = NULL;
+  pd_status st = pd_rfm_from_store(c->store, &so, &rfm);
+  if (!st) st = pd_rfm_layers_from_summary(rfm, &o, NULL, out, NULL);
+  pd_table_free(rfm);
+  return st;
+}
+
 int pd_cli_rfm_layers(pd_store *store, const pd_rfm_options *summary_opts, const pd_cli_rfm_layer_args *a,
                       pd_format fmt) {
   pd_rfm_layer_options o = PD_RFM_LAYER_OPTIONS_INIT;
@@ -43,11 +67,22 @@ int pd_cli_rfm_layers(pd_store *store, const pd_rfm_options *summary_opts, const
   }
   pd_table *users = NULL, *layers = NULL, *th = NULL, *rfm = NULL;
   pd_status st;
-  if (a->since != INT64_MIN || a->until != INT64_MIN) {
+  int window = a->since != INT64_MIN || a->until != INT64_MIN;
+  if (window) {
     o.tz = summary_opts->tz;
     o.threads = summary_opts->threads;
     o.window_begin = a->since != INT64_MIN ? a->since : PD_RFM_LAYERS_NO_TIME;
     o.window_end = a->until != INT64_MIN ? a->until : PD_RFM_LAYERS_NO_TIME;
+    o.users = summary_opts->users;
+  }
+  if (a->by) {
+    layer_ctx c = {store, summary_opts, &o, window};
+    if (!(rc = pd_cli_segment_breakdown("rfm", store, a->by, summary_opts->users, layers_of, &c, &layers)))
+      rc = pd_cli_print_table("rfm", layers, fmt);
+    pd_table_free(layers);
+    return rc;
+  }
+  if (window) {
     st = pd_rfm_layers_from_store(store, &o, a->scores ? &users : NULL, &layers, &th);
   } else {
     st = pd_rfm_from_store(store, summary_opts, &rfm);
@@ -79,9 +114,16 @@ int pd_cli_rfm_layers(pd_store *store, const pd_rfm_options *summary_opts, const
   return rc;
 }
 
+static pd_status membership_of(void *ctx, const pd_userset *users, pd_table **out) {
+  const pd_membership_options *base = ((void **)ctx)[1];
+  pd_membership_options o = *base;
+  o.users = users;
+  return pd_membership_compare(((void **)ctx)[0], &o, out, NULL);
+}
+
 int pd_cmd_membership(int argc, char **argv) {
   pd_format fmt = PD_FORMAT_TEXT;
-  const char *member = NULL, *stored = NULL, *svg = NULL;
+  const char *member = NULL, *stored = NULL, *svg = NULL, *segment = NULL, *by = NULL;
   unsigned threads = 0;
   int64_t end = INT64_MIN;
   double min_days = 7;
@@ -93,6 +135,9 @@ int pd_cmd_membership(int argc, char **argv) {
       {"member-event", 0, PD_CLI_STRING, &member, "TYPE", "event type of joining (default member_join)", NULL},
       {"stored-value-event", 0, PD_CLI_STRING, &stored, "TYPE", "event type of a top-up (default stored_value)", NULL},
       {"svg", 0, PD_CLI_STRING, &svg, "FILE", "draw revenue per user and purchases per 30 days by group", NULL},
+      PD_CLI_OPT_SEGMENT(&segment),
+      {"by", 'b', PD_CLI_STRING, &by, "KEY", "segment:NAME1,NAME2 (stored segments or tags) or tags (every tag): the comparison table of each segment, stacked\n"
+       "(observed to the store's latest event unless --end)", NULL},
       PD_CLI_OPT_END};
   const pd_cli_spec spec = {
       "membership", "STORE",
@@ -105,9 +150,17 @@ int pd_cmd_membership(int argc, char **argv) {
   int rc = pd_cli_parse(&spec, argc, argv, &args);
   if (rc != PD_CLI_CONTINUE) return rc;
   if (!(min_days >= 0)) return pd_cli_usage_error(&spec, "--min-days must be >= 0");
+  if (by && (!pd_cli_is_segment_by(by) || svg))
+    return pd_cli_usage_error(&spec, "--by takes segment:NAME1,NAME2 or tags (and no --svg)");
   pd_store *store;
   if ((rc = pd_cli_open_store("membership", args.v[0], PD_CLI_READ, &store))) return rc;
+  pd_userset *filter = NULL;
+  if ((rc = pd_cli_segment_users("membership", store, segment, &filter))) {
+    pd_store_close(store);
+    return rc;
+  }
   pd_membership_options o = PD_MEMBERSHIP_OPTIONS_INIT;
+  o.users = filter;
   o.end = end != INT64_MIN ? end : PD_MEMBERSHIP_NO_TIME;
   o.min_days = min_days;
   o.threads = threads;
@@ -118,6 +171,16 @@ int pd_cmd_membership(int argc, char **argv) {
       rc = pd_cli_error("membership", "no event type \"%s\" in the store", names[k]);
   pd_table *g = NULL, *ba = NULL;
   pd_status st = PD_OK;
+  if (!rc && by) {
+    if (o.end == PD_MEMBERSHIP_NO_TIME) o.end = pd_cli_store_time_max(store); /* one end for every segment */
+    void *ctx[2] = {store, &o};
+    if (!(rc = pd_cli_segment_breakdown("membership", store, by, filter, membership_of, ctx, &g)))
+      rc = pd_cli_print_table("membership", g, fmt);
+    pd_table_free(g);
+    pd_userset_free(filter);
+    pd_store_close(store);
+    return rc;
+  }
   if (!rc && (st = pd_membership_compare(store, &o, &g, &ba))) rc = pd_cli_fail("membership", st);
   if (!rc) {
     const pd_table *out[] = {g, ba};
@@ -138,6 +201,7 @@ int pd_cmd_membership(int argc, char **argv) {
   }
   pd_table_free(g);
   pd_table_free(ba);
+  pd_userset_free(filter);
   pd_store_close(store);
   return rc;
 }

@@ -26,7 +26,10 @@ static const pd_command commands[] = {
     {"clv", pd_cmd_clv, "fit BG/NBD, Pareto/NBD or MBG/NBD + Gamma-Gamma; P(alive), CLV per customer"},
     {"ltv", pd_cmd_ltv, "historical value by acquisition touchpoint and cohort; LTV:CAC"},
     /* touchpoints, attribution, segments (issue 7) */
+    {"touchpoints", pd_cmd_touchpoints, "touchpoint scorecard: CAC, retention, reach, LTV:CAC, K; public -> private migration"},
     {"attribution", pd_cmd_attribution, "credit for conversions per touchpoint: first, last, linear, decay, position, Markov"},
+    {"tag", pd_cmd_tag, "tag users (one, or a user,tag file) and list the tags"},
+    {"segment", pd_cmd_segment, "define, drop, list and show stored segments (tags and metric predicates)"},
     /* rfm layers, membership (issue 7) */
     {"membership", pd_cmd_membership, "members vs non-members, stored-value users vs others, before vs after joining"},
     /* report (issue 8) */

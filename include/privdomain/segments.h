@@ -46,14 +46,18 @@
  * last/first_event_days; a user without an acquire event with a
  * touchpoint has no acquired_via and no domain. A comparison with a
  * missing value is false, for != too (`not (domain = private)` holds them).
- * A tag names users that carry it; NOT is relative to all users of the
- * store (merged-away ids excluded).
+ * A name (the `tag` of the grammar) is a stored segment of that name,
+ * evaluated in place (stored segments may name others, at most 16 deep:
+ * deeper, or a cycle, is PD_ERR_INVALID), else the users carrying the tag
+ * of that name. NOT is relative to all users of the store (merged-away
+ * ids excluded).
  *
  * Errors. A bad expression is PD_ERR_PARSE with the message
  * "column C: expected ..., got ..." (C: 1-based character column, UTF-8
  * code points, of the offending token; "got end of expression" past the
  * end); pd_segment_define() prefixes it with the segment's name. At
- * evaluation an unknown tag or touchpoint is PD_ERR_NOT_FOUND naming it.
+ * evaluation a name that is neither a stored segment nor a tag, or an
+ * unknown touchpoint, is PD_ERR_NOT_FOUND naming it with its column.
  */
 #ifndef PRIVDOMAIN_SEGMENTS_H
 #define PRIVDOMAIN_SEGMENTS_H

@@ -411,15 +411,36 @@ typedef struct evaluator {
   bool have_metrics;
   int64_t as_of;
   const pd_userset *all; /* every surviving user */
+  unsigned threads;
+  int depth;             /* stored segments being expanded around this one */
 } evaluator;
+
+/* Stored segments may name stored segments; deeper than this is a cycle. */
+#define MAX_SEGMENT_DEPTH 16
+
+static pd_status eval_expr(pd_store *s, const char *expr, int64_t as_of, unsigned threads, int depth,
+                           pd_userset **out);
 
 static pd_status eval_node(evaluator *ev, int i, pd_userset **out) {
   const node *n = &ev->ps->nodes[i];
   pd_status st;
-  if (n->kind == N_TAG) {
+  if (n->kind == N_TAG) { /* a stored segment of that name, else a tag */
+    char *def = NULL;
+    st = pd__segdef_find(ev->s, n->text, &def);
+    if (st == PD_OK) {
+      if (ev->depth >= MAX_SEGMENT_DEPTH)
+        st = pd__error(PD_ERR_INVALID, "column %zu: segment \"%s\" nests more than %d deep (a cycle?)",
+                       column_of(ev->ps->src, n->off), n->text, MAX_SEGMENT_DEPTH);
+      else if ((st = eval_expr(ev->s, def, ev->as_of, ev->threads, ev->depth + 1, out)) != PD_OK)
+        pd__error_prefix("column %zu: segment %s", column_of(ev->ps->src, n->off), n->text);
+      free(def);
+      return st;
+    }
+    if (st != PD_ERR_NOT_FOUND) return st;
     uint32_t t;
     if (pd_store_find_tag(ev->s, n->text, &t) != PD_OK)
-      return pd__error(PD_ERR_NOT_FOUND, "column %zu: no tag \"%s\" in the store", column_of(ev->ps->src, n->off), n->text);
+      return pd__error(PD_ERR_NOT_FOUND, "column %zu: no segment or tag \"%s\" in the store",
+                       column_of(ev->ps->src, n->off), n->text);
     return pd_userset_from_tag(out, ev->s, n->text);
   }
   if (n->kind == N_NOT) {
@@ -484,17 +505,22 @@ pd_status pd_segment_eval_expr(pd_store *s, const char *expr, const pd_segment_o
     if (opts->size < sizeof(size_t)) return pd__error(PD_ERR_INVALID, "pd_segment_options: size not set");
     memcpy(&o, opts, opts->size < sizeof o ? opts->size : sizeof o);
   }
+  return eval_expr(s, expr, o.as_of_ms, o.threads, 0, out);
+}
+
+static pd_status eval_expr(pd_store *s, const char *expr, int64_t as_of, unsigned threads, int depth,
+                           pd_userset **out) {
   parser ps;
   int root;
   pd_status st = parse(&ps, expr, &root);
   if (st != PD_OK) return st;
-  evaluator ev = {s, &ps, {0}, false, o.as_of_ms, NULL};
+  evaluator ev = {s, &ps, {0}, false, as_of, NULL, threads, depth};
   pd_userset *all = NULL;
   bool need = false;
   for (size_t i = 0; i < ps.n; i++) need |= ps.nodes[i].kind == N_CMP;
   if (need) {
     int64_t max_time = INT64_MIN;
-    st = metrics_compute(s, o.threads, &ev.m, &max_time);
+    st = metrics_compute(s, threads, &ev.m, &max_time);
     if (ev.as_of == INT64_MIN) ev.as_of = max_time;
   }
   if (st == PD_OK && (st = pd_userset_new(&all, s)) == PD_OK) {

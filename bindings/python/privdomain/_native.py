@@ -188,6 +188,13 @@ class LtvOptions(Structure):
                 ("threads", c_uint), ("users", c_void_p)]
 
 
+# touchpoint scorecard, migration (issue 7)
+class TouchpointOptions(Structure):
+    _fields_ = [("size", c_size_t), ("from_ms", c_int64), ("to_ms", c_int64), ("tz", c_char_p), ("by", c_int),
+                ("as_of_ms", c_int64), ("users", c_void_p), ("clv", c_void_p), ("gg", c_void_p),
+                ("clv_months", c_double), ("clv_monthly_discount", c_double), ("threads", c_uint)]
+
+
 def new(struct, **fields):
     """A struct with its leading `size` member set, like the C _INIT macros."""
     s = struct(**fields)
@@ -388,6 +395,10 @@ PROTOTYPES = {
     "pd_attribution_run": (STATUS, [HANDLE, POINTER(AttributionOptions), POINTER(ScanOptions), OUT_HANDLE]),
     "pd_attribution_model_from_name": (STATUS, [c_char_p, POINTER(c_int)]),
     "pd_attribution_model_name": (c_char_p, [c_int]),
+    "pd_touchpoint_scorecard": (STATUS, [HANDLE, POINTER(TouchpointOptions), OUT_HANDLE]),
+    "pd_touchpoint_migration": (STATUS, [HANDLE, POINTER(TouchpointOptions), OUT_HANDLE]),
+    "pd_touchpoint_by_name": (c_char_p, [c_int]),
+    "pd_touchpoint_by_from_name": (STATUS, [c_char_p, POINTER(c_int)]),
     "pd_ingest_tags": (STATUS, [HANDLE, c_char_p, POINTER(IngestOptions), c_int,
                                 POINTER(IngestResult)]),
     "pd_userset_copy": (STATUS, [OUT_HANDLE, HANDLE]),

@@ -102,6 +102,12 @@ int main(void) {
   F(pd_segment_options, threads);
   S(pd_ltv_options); F(pd_ltv_options, size); F(pd_ltv_options, tz); F(pd_ltv_options, cohort_period);
   F(pd_ltv_options, as_of); F(pd_ltv_options, threads); F(pd_ltv_options, users);
+  /* touchpoint scorecard, migration (issue 7) */
+  S(pd_touchpoint_options); F(pd_touchpoint_options, size); F(pd_touchpoint_options, from_ms);
+  F(pd_touchpoint_options, to_ms); F(pd_touchpoint_options, tz); F(pd_touchpoint_options, by);
+  F(pd_touchpoint_options, as_of_ms); F(pd_touchpoint_options, users); F(pd_touchpoint_options, clv);
+  F(pd_touchpoint_options, gg); F(pd_touchpoint_options, clv_months);
+  F(pd_touchpoint_options, clv_monthly_discount); F(pd_touchpoint_options, threads);
   /* charts, funnel, retention, referral, touchpoints, report: add structs here */
   return 0;
 }
