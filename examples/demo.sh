@@ -28,6 +28,12 @@ step "pd info"
 
 # Reports of the analysis areas follow, one block each (funnel, retention,
 # referral, clv, touchpoints; the report last). The store is $STORE.
+# touchpoints (issue 7): the scorecard of March's acquisitions per domain, and where
+# public-domain users went
+step "pd touchpoints: the scorecard of March 2024 (Asia/Shanghai) per domain, and migration"
+"$PD" touchpoints "$STORE" --period 2024-03 --tz Asia/Shanghai --by domain --svg "$OUT/scorecard.svg"
+"$PD" touchpoints "$STORE" --period 2024-03 --tz Asia/Shanghai --migration --format csv >"$OUT/touchpoints.csv.out"
+echo "scorecard bars: $OUT/scorecard.svg; per touchpoint with migration: $OUT/touchpoints.csv.out"
 # report (issue 8): a tiny CRM embedding the library (examples/crm-example.c),
 # then the operator's report of the business above, last
 step "crm-example: a CRM appends purchases as they happen, asks P(alive) and CLV"

@@ -62,7 +62,8 @@ int pd_cmd_touchpoints(int argc, char **argv) {
        "none|bgnbd|pnbd|mbgnbd"},
       {"horizon", 'H', PD_CLI_DOUBLE, &months, "MONTHS", "CLV horizon in months (default 12)", NULL},
       {"discount", 'd', PD_CLI_DOUBLE, &discount, "RATE", "monthly discount rate of the CLV (default 0.01)", NULL},
-      {"segment", 's', PD_CLI_STRING, &segment, "NAME", "only the users of a segment or tag", NULL},
+      {"segment", 's', PD_CLI_STRING, &segment, "SEG",
+       "only the users of SEG: a stored segment, a tag or an expression (see pd segment --help)", NULL},
       {"svg", 0, PD_CLI_STRING, &svg, "FILE", "write scorecard bars (accessibility, connection, endurance)", NULL},
       PD_CLI_OPT_FORMAT(&fmt),
       PD_CLI_OPT_TZ(&tz),
@@ -92,10 +93,7 @@ int pd_cmd_touchpoints(int argc, char **argv) {
   if (!(discount >= 0 && discount < 10)) return pd_cli_usage_error(&spec, "--discount must be in [0, 10)");
   if ((rc = pd_cli_open_store("touchpoints", args.v[0], PD_CLI_READ, &store))) return rc;
   pd_status st = PD_OK;
-  if (segment && (st = pd_segment_eval(store, segment, NULL, &users))) {
-    rc = pd_cli_fail("touchpoints", st);
-    goto out;
-  }
+  if ((rc = pd_cli_segment_users("touchpoints", store, segment, &users))) goto out;
   if (clv) {
     static const pd_clv_kind kinds[] = {PD_CLV_BGNBD, PD_CLV_BGNBD, PD_CLV_PNBD, PD_CLV_MBGNBD};
     pd_rfm_options ro = PD_RFM_OPTIONS_INIT;

@@ -13,7 +13,6 @@ void pd__bulk_free(pd__bulk *b) {
   for (size_t i = 0; i < b->n_slabs; i++) munmap(b->slab[i], SLAB_CHUNKS * sizeof(pd__bulk_chunk));
   free(b->slab);
   free(b->block);
-  free(b->count);
   memset(b, 0, sizeof *b);
 }
 
@@ -40,34 +39,44 @@ static pd_status new_chunk(pd__bulk *b, uint32_t *id1) {
     b->slab[b->n_slabs++] = p;
   }
   *id1 = ++b->n_chunks;
-  return PD_OK; /* fresh anonymous memory: next and n are 0 */
+  return PD_OK; /* fresh anonymous memory: next is 0 */
+}
+
+/* The slot for the next entry of list l. */
+static inline pd_status next_slot(pd__bulk *b, pd__bulk_list *l, pd__bulk_chunk **c, uint32_t *i) {
+  if (!l->last || l->n_last == PD__BULK_CHUNK) {
+    uint32_t id1 = 0;
+    pd_status st = new_chunk(b, &id1);
+    if (st != PD_OK) return st;
+    if (l->last) pd__bulk_chunk_at(b, l->last)->next = id1;
+    else l->first = id1;
+    l->last = id1;
+    l->n_last = 0;
+  }
+  *c = pd__bulk_chunk_at(b, l->last);
+  *i = l->n_last++;
+  return PD_OK;
 }
 
 pd_status pd__bulk_push(pd__bulk *b, const pd_event *e) {
   size_t blk = e->user >> PD__BULK_SHIFT;
-  if (!grow((void **)&b->block, &b->cap_blocks, blk + 1, sizeof *b->block) ||
-      !grow((void **)&b->count, &b->cap_count, (size_t)e->user + 1, sizeof *b->count))
-    return pd__error(PD_ERR_NOMEM, "out of memory");
-  if (blk >= b->n_blocks) b->n_blocks = blk + 1;
-  pd__bulk_block *k = &b->block[blk];
-  pd__bulk_chunk *c = k->last ? pd__bulk_chunk_at(b, k->last) : NULL;
-  if (!c || c->n == PD__BULK_CHUNK) {
-    uint32_t id1 = 0;
-    pd_status st = new_chunk(b, &id1);
-    if (st != PD_OK) return st;
-    if (c) c->next = id1;
-    else k->first = id1;
-    k->last = id1;
-    c = pd__bulk_chunk_at(b, id1);
+  if (blk >= b->n_blocks) {
+    if (!grow((void **)&b->block, &b->cap_blocks, blk + 1, sizeof *b->block)) return pd__error(PD_ERR_NOMEM, "out of memory");
+    b->n_blocks = blk + 1;
   }
-  pd__bulk_rec *r = &c->r[c->n++];
-  r->time = e->time_ms;
-  r->amount = e->amount;
-  r->tp = e->touchpoint;
-  r->ref = e->referrer;
-  r->type = (uint16_t)e->type;
-  r->lu = (uint16_t)(e->user & ((1u << PD__BULK_SHIFT) - 1));
-  b->count[e->user]++;
+  pd__bulk_block *k = &b->block[blk];
+  bool extra = e->amount != 0 || e->referrer != PD_NONE;
+  pd__bulk_chunk *c, *xc = NULL;
+  uint32_t i, xi = 0;
+  pd_status st = next_slot(b, &k->recs, &c, &i);
+  if (st != PD_OK) return st;
+  if (extra && (st = next_slot(b, &k->extras, &xc, &xi)) != PD_OK) {
+    k->recs.n_last--; /* no record without its extra */
+    return st;
+  }
+  c->u.r[i] = (pd__bulk_rec){e->time_ms, e->touchpoint, (uint16_t)e->type,
+                             (uint16_t)((e->user & PD__BULK_LU_MASK) | (extra ? PD__BULK_EXTRA : 0))};
+  if (extra) xc->u.x[xi] = (pd__bulk_extra){e->amount, e->referrer, 0};
   b->n++;
   return PD_OK;
 }

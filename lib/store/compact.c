@@ -95,6 +95,7 @@ typedef struct fill_ctx {
   uint64_t *rb;            /* records of block b: [rb[b], rb[b + 1]) */
   brec *recs;
   uint64_t *fill;          /* next column row of each user */
+  uint32_t *xcnt;          /* events of each user in the bulk batch */
   uint32_t split;          /* blocks [0, split) to thread 0 in pass 2 */
   pd_status st[THREADS];
 } fill_ctx;
@@ -168,10 +169,36 @@ static pd_status sort_users(pd__segment_writer *w, uint32_t from, uint32_t to) {
   return PD_OK;
 }
 
+/* Events of each user of the bulk batch, counted from its records (two
+ * threads, halves of the blocks) rather than on the ingest path, where a
+ * per-user counter is one more cache miss an event. */
+static void bulk_count_pass(fill_ctx *c, int t) {
+  const pd__bulk *x = c->extra;
+  size_t nb = x->n_blocks < c->n_blocks ? x->n_blocks : c->n_blocks;
+  size_t b0 = nb * (size_t)t / THREADS, b1 = nb * (size_t)(t + 1) / THREADS;
+  for (size_t b = b0; b < b1; b++) {
+    uint32_t *cnt = c->xcnt + (b << BLOCK_SHIFT);
+    const pd__bulk_list *l = &x->block[b].recs;
+    for (uint32_t id = l->first; id;) {
+      const pd__bulk_chunk *ch = pd__bulk_chunk_at(x, id);
+      const uint32_t n = pd__bulk_chunk_n(l, id);
+      for (uint32_t i = 0; i < n; i++) cnt[ch->u.r[i].lu & PD__BULK_LU_MASK]++;
+      id = ch->next;
+    }
+  }
+}
+
+/* Blocks filled between two starts of writeback (about 10 MB of columns). */
+#define FLUSH_BLOCKS 32
+
 static void column_pass(fill_ctx *c, int t) {
   pd__segment_writer *w = c->w;
-  uint32_t b0 = t ? c->split : 0, b1 = t ? c->n_blocks : c->split;
+  uint32_t b0 = t ? c->split : 0, b1 = t ? c->n_blocks : c->split, flushed = b0;
   for (uint32_t b = b0; b < b1; b++) {
+    if (b - flushed == FLUSH_BLOCKS) {
+      pd__segment_flush_rows(w, w->user_off[(size_t)flushed << BLOCK_SHIFT], w->user_off[(size_t)b << BLOCK_SHIFT]);
+      flushed = b;
+    }
     uint64_t *fill = c->fill + ((size_t)b << BLOCK_SHIFT);
     for (uint64_t i = c->rb[b]; i < c->rb[b + 1]; i++) {
       const brec *r = &c->recs[i];
@@ -183,18 +210,35 @@ static void column_pass(fill_ctx *c, int t) {
       w->type[k] = r->type;
     }
     const pd__bulk *x = c->extra;
-    for (uint32_t id = x && b < x->n_blocks ? x->block[b].first : 0; id;) {
-      const pd__bulk_chunk *ch = pd__bulk_chunk_at(x, id);
-      for (uint32_t i = 0; i < ch->n; i++) {
-        const pd__bulk_rec *r = &ch->r[i];
-        uint64_t k = fill[r->lu]++;
-        w->time[k] = r->time;
-        w->amount[k] = r->amount;
-        w->tp[k] = r->tp;
-        w->ref[k] = r->ref;
-        w->type[k] = r->type;
+    if (x && b < x->n_blocks) {
+      const pd__bulk_block *kb = &x->block[b];
+      uint32_t xid = kb->extras.first, xi = 0;
+      const pd__bulk_chunk *xc = xid ? pd__bulk_chunk_at(x, xid) : NULL;
+      for (uint32_t id = kb->recs.first; id;) {
+        const pd__bulk_chunk *ch = pd__bulk_chunk_at(x, id);
+        const uint32_t n = pd__bulk_chunk_n(&kb->recs, id);
+        for (uint32_t i = 0; i < n; i++) {
+          const pd__bulk_rec *r = &ch->u.r[i];
+          uint64_t k = fill[r->lu & PD__BULK_LU_MASK]++;
+          w->time[k] = r->time;
+          w->tp[k] = r->tp;
+          w->type[k] = r->type;
+          int64_t amount = 0;
+          uint32_t ref = PD_NONE;
+          if (r->lu & PD__BULK_EXTRA) { /* the extras are in the records' order */
+            if (xi == PD__BULK_CHUNK) {
+              xc = pd__bulk_chunk_at(x, xc->next);
+              xi = 0;
+            }
+            amount = xc->u.x[xi].amount;
+            ref = xc->u.x[xi].ref;
+            xi++;
+          }
+          w->amount[k] = amount;
+          w->ref[k] = ref;
+        }
+        id = ch->next;
       }
-      id = ch->next;
     }
     uint32_t u0 = b << BLOCK_SHIFT, u1 = u0 + (1u << BLOCK_SHIFT) < c->n_users ? u0 + (1u << BLOCK_SHIFT) : c->n_users;
     if (c->st[t] == PD_OK) c->st[t] = sort_users(w, u0, u1);
@@ -256,12 +300,18 @@ static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const ui
   memset(off, 0, ((size_t)c.n_users + 1) * sizeof *off);
   for (uint32_t v = 0; v < g->n_users && v < c.n_users; v++) off[CANON(&c, v) + 1] += g->user_off[v + 1] - g->user_off[v];
   for (uint32_t u = 0; u < c.n_users; u++) off[u + 1] += off[u] + c.cnt[0][u] + c.cnt[1][u];
-  uint64_t extra_n = 0; /* the bulk batch's events (of canonical users) */
-  if (extra)
-    for (uint32_t u = 0; u < c.n_users && u < extra->cap_count; u++) {
-      extra_n += extra->count[u];
+  if (extra) { /* the bulk batch's events (of canonical users) */
+    if (!(c.xcnt = calloc(nu + 1, sizeof *c.xcnt))) {
+      st = pd__error(PD_ERR_NOMEM, "out of memory compacting");
+      goto out;
+    }
+    run_pass(&c, bulk_count_pass);
+    uint64_t extra_n = 0;
+    for (uint32_t u = 0; u < c.n_users; u++) {
+      extra_n += c.xcnt[u];
       off[u + 1] += extra_n;
     }
+  }
   /* Blocks of records: thread 0's events of a block before thread 1's. */
   uint64_t pos = 0;
   for (uint32_t b = 0; b < c.n_blocks; b++) {
@@ -307,6 +357,7 @@ out:
     free(c.cur[t]);
   }
   free(c.rb);
+  free(c.xcnt);
   free(c.fill);
   free(c.recs);
   return st;

@@ -106,27 +106,8 @@ static void *pd__alloc_zeroed_huge(size_t size) {
  * key's offset and length in its pd__names arena. Short keys (most
  * external user ids) are then found with one cache miss and no compare. */
 
-static inline uint64_t pack_short(const char *s, size_t len) {
-  uint64_t k = 0;
-  memcpy(&k, s, len); /* little-endian: the bytes in order from the low end */
-  return k;
-}
+static inline uint64_t pack_short(const char *s, size_t len) { return pd__load_upto8(s, len); }
 
-uint32_t pd__dict_hash(const char *s, size_t len) {
-  uint64_t h = 0x9E3779B97F4A7C15u ^ len;
-  size_t i = 0;
-  for (; i + 8 <= len; i += 8) {
-    uint64_t k;
-    memcpy(&k, s + i, 8);
-    h = (h ^ k) * 0xBF58476D1CE4E5B9u;
-    h ^= h >> 29;
-  }
-  uint64_t k = 0;
-  if (i < len) memcpy(&k, s + i, len - i);
-  h = (h ^ k) * 0x94D049BB133111EBu;
-  h ^= h >> 32;
-  return ((uint32_t)h & ~UINT32_C(15)) | (len <= 8 ? (uint32_t)len : 0);
-}
 #define hash_str pd__dict_hash
 
 /* The arena that holds the key of a map value. */

@@ -7,6 +7,8 @@
 #ifndef PD_DICT_H
 #define PD_DICT_H
 
+#include <string.h>
+
 #include "pd_internal.h"
 
 /* Record tags. Pinned: they are part of the on-disk format. */
@@ -40,8 +42,39 @@ typedef struct pd__strmap {
   size_t n;
 } pd__strmap;
 
+/* The n <= 8 bytes at s as a little-endian integer, zero-extended (what
+ * memcpy into a zeroed uint64_t gives), with at most two loads and no call:
+ * the key of a short name. */
+static inline uint64_t pd__load_upto8(const char *s, size_t n) {
+  uint32_t a, b;
+  uint16_t c, d;
+  if (n >= 4) {
+    memcpy(&a, s, 4);
+    memcpy(&b, s + n - 4, 4); /* overlaps a when n < 8: the same bytes */
+    return (uint64_t)a | (uint64_t)b << (8 * (n - 4));
+  }
+  if (n >= 2) {
+    memcpy(&c, s, 2);
+    memcpy(&d, s + n - 2, 2);
+    return (uint64_t)c | (uint64_t)d << (8 * (n - 2));
+  }
+  return n ? (unsigned char)s[0] : 0;
+}
+
 /* The hash of a name as the maps use it: low four bits = length if <= 8. */
-uint32_t pd__dict_hash(const char *s, size_t len);
+static inline uint32_t pd__dict_hash(const char *s, size_t len) {
+  uint64_t h = 0x9E3779B97F4A7C15u ^ len;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t k;
+    memcpy(&k, s + i, 8);
+    h = (h ^ k) * 0xBF58476D1CE4E5B9u;
+    h ^= h >> 29;
+  }
+  h = (h ^ pd__load_upto8(s + i, len - i)) * 0x94D049BB133111EBu;
+  h ^= h >> 32;
+  return ((uint32_t)h & ~UINT32_C(15)) | (len <= 8 ? (uint32_t)len : 0);
+}
 /* The first slot probed for hash h (m->cap > 0). */
 static inline size_t pd__strmap_index(const pd__strmap *m, uint32_t h) {
   return (size_t)(((uint64_t)(uint32_t)(h * 0x9E3779B1u) * m->cap) >> 32);

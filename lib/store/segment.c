@@ -211,13 +211,28 @@ pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_ev
   out->off[PD_SEC_CRCS] = pos;
   out->len[PD_SEC_CRCS] = chunks * 4;
   out->map_len = (size_t)(pos + chunks * 4);
-  /* The file is built in anonymous memory (huge pages: compaction writes
-   * the columns in user order, i.e. at random) and written out once, in
-   * order, when sealed. */
+  /* The file is built in place: its blocks are reserved (so that running
+   * out of space is an error here, never a signal later), then it is
+   * mapped shared and compaction writes the columns straight into the page
+   * cache, with no image in anonymous memory to zero and no copy to write
+   * it out. Where the file system cannot reserve space, the file is built
+   * in anonymous memory and written out in order when sealed. */
   out->fd = open(out->tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   pd_status st = PD_OK;
-  if (out->fd < 0) st = pd__error(PD_ERR_IO, "create %s: %s", out->tmp_path, strerror(errno));
-  else if ((out->map = mmap(NULL, out->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
+  int e = 0;
+  if (out->fd < 0) {
+    st = pd__error(PD_ERR_IO, "create %s: %s", out->tmp_path, strerror(errno));
+  } else if ((e = fallocate(out->fd, 0, 0, (off_t)out->map_len) == 0 ? 0 : errno) == 0) {
+    out->map = mmap(NULL, out->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, out->fd, 0);
+    if (out->map == MAP_FAILED) {
+      out->map = NULL;
+      st = pd__error(PD_ERR_IO, "mmap %s (%zu bytes): %s", out->tmp_path, out->map_len, strerror(errno));
+    } else {
+      out->in_place = true;
+    }
+  } else if (e != EOPNOTSUPP && e != ENOSYS && e != EINVAL) {
+    st = pd__error(PD_ERR_IO, "reserve %zu bytes for %s: %s", out->map_len, out->tmp_path, strerror(e));
+  } else if ((out->map = mmap(NULL, out->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
     out->map = NULL;
     st = pd__error(PD_ERR_NOMEM, "out of memory for a segment of %zu bytes", out->map_len);
   } else {
@@ -235,6 +250,24 @@ pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_ev
   out->ref = (uint32_t *)(out->map + out->off[PD_SEC_REF]);
   out->amount = (int64_t *)(out->map + out->off[PD_SEC_AMOUNT]);
   return PD_OK;
+}
+
+void pd__segment_flush_rows(const pd__segment_writer *w, uint64_t from, uint64_t to) {
+#ifdef SYNC_FILE_RANGE_WRITE
+  if (!w->in_place || to <= from) return;
+  static const int sec[5] = {PD_SEC_TIME, PD_SEC_TYPE, PD_SEC_TP, PD_SEC_REF, PD_SEC_AMOUNT};
+  static const uint64_t elem[5] = {8, 2, 4, 4, 8};
+  const uint64_t page = 4096;
+  for (int i = 0; i < 5; i++) {
+    /* Whole pages only: the page the rows end in goes with the next rows. */
+    uint64_t a = (w->off[sec[i]] + from * elem[i]) & ~(page - 1), b = (w->off[sec[i]] + to * elem[i]) & ~(page - 1);
+    if (b > a) sync_file_range(w->fd, (off_t)a, (off_t)(b - a), SYNC_FILE_RANGE_WRITE);
+  }
+#else
+  (void)w;
+  (void)from;
+  (void)to;
+#endif
 }
 
 pd_status pd__segment_seal(pd__segment_writer *w, uint64_t n_merges) {
@@ -270,11 +303,12 @@ pd_status pd__segment_seal(pd__segment_writer *w, uint64_t n_merges) {
   free(sums);
   pd__put_u32(h + H_CRCS_CRC, (uint32_t)crc32_z(0, crcs, w->len[PD_SEC_CRCS]));
   pd__put_u32(h + H_CRC, (uint32_t)crc32_z(0, h, H_CRC));
-  /* Write in large pieces, asking the kernel to start writing each to disk
-   * at once, so that the device works while the rest is copied. */
+  /* In place: the data is in the page cache already. Otherwise write in
+   * large pieces, asking the kernel to start writing each to disk at once,
+   * so that the device works while the rest is copied. */
   pd_status st = PD_OK;
   const size_t piece = 16u << 20;
-  for (size_t off = 0; off < w->map_len && st == PD_OK;) {
+  for (size_t off = 0; !w->in_place && off < w->map_len && st == PD_OK;) {
     size_t n = w->map_len - off < piece ? w->map_len - off : piece;
     ssize_t k = pwrite(w->fd, w->map + off, n, (off_t)off);
     if (k < 0 && errno == EINTR) continue;

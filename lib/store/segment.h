@@ -29,14 +29,16 @@ typedef struct pd__segment {
 pd_status pd__segment_open(const char *dir, uint64_t generation, pd__dict *d, pd__segment *out);
 void pd__segment_close(pd__segment *s);
 
-/* Writing, used by compaction: create (the file, and the whole image in
- * anonymous memory, zeroed), fill the column pointers, then seal (writes
- * the image, syncs, renames into place). */
+/* Writing, used by compaction: create (the file with its space reserved,
+ * mapped shared and zeroed; or, where space cannot be reserved, an image in
+ * anonymous memory), fill the column pointers, then seal (checksums,
+ * header, writes the image if any, syncs, renames into place). */
 typedef struct pd__segment_writer {
   char *path, *tmp_path;
   int fd;
   unsigned char *map;
   size_t map_len;
+  bool in_place;           /* map is the file itself (shared), not an image to write */
   uint64_t generation;
   uint64_t n_events;
   uint32_t n_users;
@@ -50,6 +52,10 @@ typedef struct pd__segment_writer {
 
 pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_events, uint32_t n_users,
                              const pd__buf *dict_records, pd__segment_writer *out);
+/* Final rows [from, to) of every event column are written: start writing
+ * them to disk now (in place only), so that the device works while the
+ * rest is filled and the sync at the seal has less to wait for. */
+void pd__segment_flush_rows(const pd__segment_writer *w, uint64_t from, uint64_t to);
 /* Writes checksums and header, syncs, renames into place. */
 pd_status pd__segment_seal(pd__segment_writer *w, uint64_t n_merges);
 void pd__segment_abort(pd__segment_writer *w);

@@ -41,7 +41,7 @@ def _type_id(store, t):
 
 
 def attribution(store, model="all", conversion="purchase", lookback="30d", touches=None,
-                half_life="7d", position=(40, 20, 40), threads=0):
+                half_life="7d", position=(40, 20, 40), threads=0, _users=None):
     """Credit per touchpoint as a Table (columns as pd_attribution_run documents: touchpoint,
     domain, paths, then conversions, revenue, conversion_share, revenue_share[, removal_effect]
     for one model, or <model>_conversions, <model>_revenue for every model and
@@ -61,7 +61,7 @@ def attribution(store, model="all", conversion="purchase", lookback="30d", touch
             lookback_ms=parse_window(lookback), touch_types=arr if types else None,
             n_touch_types=len(types), half_life_ms=parse_window(half_life),
             first_permille=first, last_permille=last)
-    scan = new(ScanOptions, threads=threads, user_begin=0, user_end=NONE)
+    scan = new(ScanOptions, threads=threads, user_begin=0, user_end=NONE, users=_users)
     out = ctypes.c_void_p()
     lib.pd_attribution_run(store._handle, ctypes.byref(o), ctypes.byref(scan), ctypes.byref(out))
     return Table(out)

@@ -254,7 +254,7 @@ def _rfm_options(tz, period, period_multiple, unit_days, calibration_end, holdou
 
 
 def rfm(store, unit_days=1.0, calibration_end=None, holdout_end=None, period="day", period_multiple=1,
-        tz=None, threads=0):
+        tz=None, threads=0, _users=None):
     """RFM summary Table of a privdomain.Store (purchases and refunds): user, first_purchase,
     touchpoint, frequency, recency, T, monetary_value, revenue [+ holdout columns].
     calibration_end / holdout_end are ms UTC, aware datetimes or text (their whole local
@@ -262,6 +262,7 @@ def rfm(store, unit_days=1.0, calibration_end=None, holdout_end=None, period="da
     purchase or refund); times come
     out in units of unit_days days (7 = weeks). Feed the Table to a model's fit()."""
     o = _rfm_options(tz, period, period_multiple, unit_days, calibration_end, holdout_end, threads)
+    o.users = _users
     out = c_void_p()
     lib.pd_rfm_from_store(store._handle, ctypes.byref(o), ctypes.byref(out))
     return Table(out)
@@ -293,7 +294,7 @@ def dormant(count_model, rfm_table, threshold=0.1):
     return Table(users), Table(by_tp)
 
 
-def ltv(store, cohort_period="month", as_of=None, tz=None, users=False, threads=0):
+def ltv(store, cohort_period="month", as_of=None, tz=None, users=False, threads=0, _users=None):
     """Historical value of a privdomain.Store by acquisition touchpoint and cohort:
     (by_touchpoint, by_cohort[, by_user]) Tables ltv_touchpoints (customers, buyers,
     revenue, spend, CAC, LTV:CAC), ltv_cohorts and, with users=True, ltv_users.
@@ -302,7 +303,7 @@ def ltv(store, cohort_period="month", as_of=None, tz=None, users=False, threads=
     if cohort_period not in _PERIODS:
         raise ValueError("cohort_period must be one of %s" % ", ".join(_PERIODS))
     o = new(LtvOptions, tz=to_bytes(tz), cohort_period=_PERIODS[cohort_period], threads=int(threads),
-            as_of=(1 << 63) - 1 if as_of is None else _time_ms(as_of))
+            as_of=(1 << 63) - 1 if as_of is None else _time_ms(as_of), users=_users)
     tu, tc, tt = c_void_p(), c_void_p(), c_void_p()
     lib.pd_ltv_history(store._handle, ctypes.byref(o), ctypes.byref(tu) if users else None, ctypes.byref(tc),
                        ctypes.byref(tt))

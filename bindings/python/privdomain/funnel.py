@@ -24,8 +24,8 @@ BREAKDOWNS = {
     "cohort-day": (3, 0), "cohort-week": (3, 1), "cohort-month": (3, 3),
     "step1-touchpoint": (4, 0),
     "entry-day": (5, 0), "entry-week": (5, 1), "entry-month": (5, 3),
-    "tag": (6, 0),  # reserved: tags arrive with issue 7; the library refuses it until then
 }
+_BY_SEGMENT = 6  # PD_FUNNEL_BY_TAG: breakdown "segment:A,B" or "tags" (privdomain.segments)
 _DOMAINS = {"unknown": 0, "public": 1, "private": 2, "semi": 3}
 
 
@@ -80,13 +80,17 @@ def _label(step):
 
 
 def funnel(store, steps, window="7d", mode="default", breakdown=None, tz=None, exclude=(),
-           threads=0):
+           threads=0, _users=None):
     """Runs a funnel; returns a Table (columns as pd_funnel_partial_finish documents: [group],
     step, step_name, users, conv_prev, conv_first, dropoff, dropoff_rate, time_mean_ms,
-    time_median_ms, time_p90_ms, excluded). exclude: (step, from_step, to_step) tuples."""
+    time_median_ms, time_p90_ms, excluded). exclude: (step, from_step, to_step) tuples.
+    breakdown "segment:A,B" (or "tags", or a list of names): one group per segment, a user in
+    several counted in each, from one scan."""
+    from . import segments
     if mode not in MODES:
         raise ValueError("mode must be one of %s" % ", ".join(MODES))
-    if breakdown not in BREAKDOWNS:
+    by_segments = segments.is_breakdown(breakdown)
+    if not by_segments and breakdown not in BREAKDOWNS:
         raise ValueError("breakdown must be one of %s" % ", ".join(k for k in BREAKDOWNS if k))
     steps = list(steps)
     spec = ctypes.c_void_p()
@@ -98,9 +102,15 @@ def funnel(store, steps, window="7d", mode="default", breakdown=None, tz=None, e
             lib.pd_funnel_spec_add_exclusion(spec, ctypes.byref(_pred(store, step)), a, b)
         lib.pd_funnel_spec_set_window(spec, parse_window(window))
         lib.pd_funnel_spec_set_mode(spec, MODES.index(mode))
-        by, period = BREAKDOWNS[breakdown]
+        by, period = (_BY_SEGMENT, 0) if by_segments else BREAKDOWNS[breakdown]
         lib.pd_funnel_spec_set_breakdown(spec, by, period, to_bytes(tz))
-        opts = new(ScanOptions, threads=threads, user_begin=0, user_end=NONE)
+        for name in segments.names(store, breakdown) if by_segments else ():
+            s = store._segment_set(name)
+            try:
+                lib.pd_funnel_spec_add_segment(spec, to_bytes(name), s)
+            finally:
+                lib.pd_userset_free(s)
+        opts = new(ScanOptions, threads=threads, user_begin=0, user_end=NONE, users=_users)
         out = ctypes.c_void_p()
         lib.pd_funnel_run(store._handle, spec, ctypes.byref(opts), ctypes.byref(out))
         return Table(out)
@@ -117,7 +127,7 @@ def stage_period(period, tz=None):
     return f.value, t.value, p.value
 
 
-def stages(store, period, tz=None, order="aarrr", activation_days=7, retention_days=7, threads=0):
+def stages(store, period, tz=None, order="aarrr", activation_days=7, retention_days=7, threads=0, _users=None):
     """The stage report as a Table (stage, metric, breakdown, value, numerator, denominator),
     stages in AARRR or RARRA order; metrics defined in include/privdomain/stages.h."""
     if order.lower() not in ("aarrr", "rarra"):
@@ -125,7 +135,7 @@ def stages(store, period, tz=None, order="aarrr", activation_days=7, retention_d
     f, t, p = stage_period(period, tz)
     opts = new(StageOptions, from_ms=f, to_ms=t, prev_from_ms=p,
                order=0 if order.lower() == "aarrr" else 1, activation_days=activation_days,
-               retention_days=retention_days, threads=threads)
+               retention_days=retention_days, threads=threads, users=_users)
     out = ctypes.c_void_p()
     lib.pd_stage_report(store._handle, ctypes.byref(opts), ctypes.byref(out))
     return Table(out)

@@ -30,7 +30,7 @@ DEFAULT_VIEWS = ("summary", "groups", "depth", "top", "cost", "issues")
 
 def options(max_depth=2, by=None, period="month", tz=None, acquire_attributes=True, cost_begin=None,
             cost_end=None, projection_cycles=10, projection_seed=None, top_n=20, max_examples=20,
-            tree_nodes=400, threads=0):
+            tree_nodes=400, threads=0, _users=None):
     """A pd_referral_options (and the bytes it points at) from keyword arguments."""
     from .store import _time_ms
     if by not in _BY:
@@ -46,7 +46,7 @@ def options(max_depth=2, by=None, period="month", tz=None, acquire_attributes=Tr
             cost_end=0 if cost_end is None else _time_ms(cost_end),
             projection_cycles=projection_cycles,
             projection_seed=0.0 if projection_seed is None else float(projection_seed),
-            top_n=top_n, max_examples=max_examples, tree_nodes=tree_nodes)
+            top_n=top_n, max_examples=max_examples, tree_nodes=tree_nodes, users=_users)
     return o, tz_b
 
 

@@ -59,13 +59,13 @@ def _window(window):
     raise ValueError("window must be ms or text like 24h, 7d: %r" % (window,))
 
 
-def _scan(threads):
-    return new(ScanOptions, threads=int(threads or 0), user_begin=0, user_end=0xFFFFFFFF)
+def _scan(threads, users=None):
+    return new(ScanOptions, threads=int(threads or 0), user_begin=0, user_end=0xFFFFFFFF, users=users)
 
 
 def retention(store, period="day", tz=None, start=None, returns=None, return_touchpoints=None,
               return_domain=None, recurring=False, window=None, mode="classic", periods=0, by=None,
-              as_of=None, complete_only=False, table="long", threads=0):
+              as_of=None, complete_only=False, table="long", threads=0, _users=None):
     """Cohort retention and revenue as a Table; see retention.h for every definition.
 
     start: event types starting a cohort (default acquire); returns: event types that count
@@ -89,22 +89,22 @@ def retention(store, period="day", tz=None, start=None, returns=None, return_tou
     _set_array(o, "return_touchpoints", "n_return_touchpoints", keep[2])
     outs = [c_void_p(), c_void_p(), c_void_p()]
     refs = [ctypes.byref(h) if name == table else None for name, h in zip(TABLES, outs)]
-    lib.pd_retention_run(store._handle, ctypes.byref(o), ctypes.byref(_scan(threads)), *refs)
+    lib.pd_retention_run(store._handle, ctypes.byref(o), ctypes.byref(_scan(threads, _users)), *refs)
     return Table(outs[TABLES.index(table)].value)
 
 
-def lifecycle(store, period="week", tz=None, active=None, threads=0):
+def lifecycle(store, period="week", tz=None, active=None, threads=0, _users=None):
     """New / returning / resurrecting / dormant users per period as a Table.
     active: event types that make a user active (default any)."""
     o = new(LifecycleOptions, period=_choice("period", period, PERIODS), tz=to_bytes(tz))
     keep = _ids(store, active, store.find_event_type)
     _set_array(o, "active_types", "n_active_types", keep)
     out = c_void_p()
-    lib.pd_lifecycle_run(store._handle, ctypes.byref(o), ctypes.byref(_scan(threads)), ctypes.byref(out))
+    lib.pd_lifecycle_run(store._handle, ctypes.byref(o), ctypes.byref(_scan(threads, _users)), ctypes.byref(out))
     return Table(out.value)
 
 
-def stickiness(store, period="week", tz=None, active=None, per_period=False, threads=0):
+def stickiness(store, period="week", tz=None, active=None, per_period=False, threads=0, _users=None):
     """Users by active days per week (period week / week_sunday) or active ISO weeks per
     month (period month), pooled or per period, as a Table."""
     o = new(StickinessOptions, period=_choice("period", period, PERIODS), tz=to_bytes(tz),
@@ -112,5 +112,6 @@ def stickiness(store, period="week", tz=None, active=None, per_period=False, thr
     keep = _ids(store, active, store.find_event_type)
     _set_array(o, "active_types", "n_active_types", keep)
     out = c_void_p()
-    lib.pd_stickiness_run(store._handle, ctypes.byref(o), ctypes.byref(_scan(threads)), ctypes.byref(out))
+    lib.pd_stickiness_run(store._handle, ctypes.byref(o), ctypes.byref(_scan(threads, _users)),
+                          ctypes.byref(out))
     return Table(out.value)

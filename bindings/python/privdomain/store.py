@@ -367,78 +367,122 @@ class Store:
     # ---- funnel, stages (issue 3) ----
 
     def funnel(self, steps, window="7d", mode="default", breakdown=None, tz=None, exclude=(),
-               threads=0):
+               threads=0, segment=None):
         """Users through an ordered funnel (see privdomain.funnel.funnel): a Table with one row
-        per step (and group when breakdown is set)."""
-        from . import funnel
-        return funnel.funnel(self, steps, window=window, mode=mode, breakdown=breakdown, tz=tz,
-                             exclude=exclude, threads=threads)
+        per step (and group when breakdown is set; breakdown="segment:A,B" or "tags": one
+        group per segment). segment: only those users (privdomain.segments)."""
+        from . import funnel, segments
+        return segments.run(self, segment, None, lambda u: funnel.funnel(
+            self, steps, window=window, mode=mode, breakdown=breakdown, tz=tz, exclude=exclude,
+            threads=threads, _users=u))
 
     def stages(self, period, tz=None, order="aarrr", activation_days=7, retention_days=7,
-               threads=0):
-        """The AARRR / RARRA stage report for a period (see privdomain.funnel.stages)."""
-        from . import funnel
-        return funnel.stages(self, period, tz=tz, order=order, activation_days=activation_days,
-                             retention_days=retention_days, threads=threads)
+               threads=0, segment=None):
+        """The AARRR / RARRA stage report for a period (see privdomain.funnel.stages), of the
+        users of `segment` only when given."""
+        from . import funnel, segments
+        return segments.run(self, segment, None, lambda u: funnel.stages(
+            self, period, tz=tz, order=order, activation_days=activation_days,
+            retention_days=retention_days, threads=threads, _users=u))
+
+    def _time_max(self):
+        """The latest event time in the store (None when empty): segment breakdowns observe
+        every segment to it."""
+        for r in self.info().rows():
+            if r["key"] == "time_max_ms":
+                return r["value"]
+        return None
 
     # ---- retention, lifecycle (issue 4) ----
 
-    def retention(self, period="day", tz=None, **options):
+    def retention(self, period="day", tz=None, segment=None, breakdown=None, **options):
         """Cohort retention and cohort revenue (a Table). Options: start, returns,
         return_touchpoints, return_domain, recurring, window, mode (classic | on_or_after),
         periods, by (touchpoint | domain), as_of, table (long | rates | average), threads.
-        See privdomain.retention.retention."""
+        See privdomain.retention.retention. segment: only those users; breakdown
+        "segment:A,B" / "tags": one table per segment, stacked (table long or average; as_of
+        defaults to the store's latest event so that every segment has the same end)."""
+        from . import segments
         from .retention import retention
-        return retention(self, period, tz, **options)
+        if segments.is_breakdown(breakdown) and options.get("as_of") is None:
+            options["as_of"] = self._time_max()
+        return segments.run(self, segment, breakdown, lambda u: retention(self, period, tz, _users=u, **options))
 
-    def lifecycle(self, period="week", tz=None, **options):
+    def lifecycle(self, period="week", tz=None, segment=None, breakdown=None, **options):
         """New, returning, resurrecting and dormant users per period (a Table).
-        Options: active (event types), threads."""
+        Options: active (event types), threads. segment / breakdown as retention()."""
+        from . import segments
         from .retention import lifecycle
-        return lifecycle(self, period, tz, **options)
+        return segments.run(self, segment, breakdown, lambda u: lifecycle(self, period, tz, _users=u, **options))
 
-    def stickiness(self, period="week", tz=None, **options):
+    def stickiness(self, period="week", tz=None, segment=None, breakdown=None, **options):
         """Users by active days per week or active weeks per month (a Table).
-        Options: active, per_period, threads."""
+        Options: active, per_period, threads. segment / breakdown as retention()."""
+        from . import segments
         from .retention import stickiness
-        return stickiness(self, period, tz, **options)
+        return segments.run(self, segment, breakdown, lambda u: stickiness(self, period, tz, _users=u, **options))
 
     # ---- referral (issue 5) ----
 
-    def referral(self, **kwargs):
+    def referral(self, segment=None, breakdown=None, **kwargs):
         """The referral forest and its metrics (privdomain.referral.Referral): max_depth=2,
         by=None|"period"|"touchpoint"|"domain", period="month", tz=None,
         acquire_attributes=True, cost_begin/cost_end (ms, aware datetime or text),
         projection_cycles=10, projection_seed=None (= roots), top_n=20, max_examples=20,
-        tree_nodes=400, threads=0."""
+        tree_nodes=400, threads=0. segment: the metrics of those users as referrers, over the
+        whole forest (include/privdomain/referral.h). breakdown "segment:A,B" / "tags": a Table
+        with each segment's "groups" row (users, roots, invites, referred, i, c, k, cycle
+        times) instead of a Referral."""
+        from . import segments
         from .referral import Referral
-        return Referral(self, **kwargs)
+        if segments.is_breakdown(breakdown):
+            kwargs["by"] = None
+
+            def groups(u):
+                with Referral(self, _users=u, **kwargs) as r:
+                    return r.table("groups")
+            return segments.run(self, segment, breakdown, groups)
+        return segments.run(self, segment, None, lambda u: Referral(self, _users=u, **kwargs))
 
     # ---- clv (issue 6) ----
 
     def rfm(self, unit_days=1.0, calibration_end=None, holdout_end=None, period="day", period_multiple=1,
-            tz=None, threads=0):
+            tz=None, threads=0, segment=None, breakdown=None):
         """Per-customer RFM summary Table (see privdomain.clv.rfm); feed it to
-        privdomain.clv.BetaGeo().fit(...) and friends."""
+        privdomain.clv.BetaGeo().fit(...) and friends: a CLV model of a segment is fitted on
+        rfm(segment=...). segment: only those customers (the default calibration end is then
+        the day of their latest transaction); breakdown "segment:A,B" / "tags": stacked."""
+        from . import segments
         from .clv import rfm
-        return rfm(self, unit_days=unit_days, calibration_end=calibration_end, holdout_end=holdout_end,
-                   period=period, period_multiple=period_multiple, tz=tz, threads=threads)
+        return segments.run(self, segment, breakdown, lambda u: rfm(
+            self, unit_days=unit_days, calibration_end=calibration_end, holdout_end=holdout_end,
+            period=period, period_multiple=period_multiple, tz=tz, threads=threads, _users=u))
 
-    def ltv(self, cohort_period="month", as_of=None, tz=None, users=False, threads=0):
+    def ltv(self, cohort_period="month", as_of=None, tz=None, users=False, threads=0, segment=None,
+            breakdown=None):
         """Historical value, CAC and LTV:CAC by acquisition touchpoint and cohort
-        (see privdomain.clv.ltv): (by_touchpoint, by_cohort[, by_user]) Tables."""
+        (see privdomain.clv.ltv): (by_touchpoint, by_cohort[, by_user]) Tables. segment: only
+        those users; breakdown "segment:A,B" / "tags": the by_touchpoint Table of each
+        segment, stacked (one Table)."""
+        from . import segments
         from .clv import ltv
-        return ltv(self, cohort_period=cohort_period, as_of=as_of, tz=tz, users=users, threads=threads)
+        if segments.is_breakdown(breakdown):
+            return segments.run(self, segment, breakdown, lambda u: ltv(
+                self, cohort_period=cohort_period, as_of=as_of, tz=tz, threads=threads, _users=u)[0])
+        return segments.run(self, segment, None, lambda u: ltv(
+            self, cohort_period=cohort_period, as_of=as_of, tz=tz, users=users, threads=threads, _users=u))
 
     # ---- touchpoints, attribution, segments (issue 7) ----
 
-    def attribution(self, model="all", **options):
+    def attribution(self, model="all", segment=None, breakdown=None, **options):
         """Credit for conversions per touchpoint (a Table): model first, last, linear, decay,
         position, markov or all (side by side). Options: conversion (event name or funnel-style
         dict), lookback ("30d"), touches (event types), half_life ("7d"), position ((40, 20, 40)),
-        threads. See privdomain.attribution.attribution."""
+        threads. See privdomain.attribution.attribution. segment: only those users' conversions;
+        breakdown "segment:A,B" / "tags": one table per segment, stacked."""
+        from . import segments
         from .attribution import attribution
-        return attribution(self, model, **options)
+        return segments.run(self, segment, breakdown, lambda u: attribution(self, model, _users=u, **options))
 
     def touchpoint_scorecard(self, period=None, **options):
         """The touchpoint scorecard (a Table; touchpoints() lists the definitions): period ("2024-03") or start/end, tz, by

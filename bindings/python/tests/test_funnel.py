@@ -102,7 +102,7 @@ class TestFunnel(unittest.TestCase):
             self.store.funnel(steps=["acquire", "activate"], mode="sideways")
         with self.assertRaises(ValueError):
             self.store.funnel(steps=["acquire", "activate"], breakdown="planet")
-        with self.assertRaises(errors.InvalidError):
+        with self.assertRaises(ValueError):  # a breakdown by every tag of a store without tags
             self.store.funnel(steps=["acquire", "activate"], breakdown="tag")
         with self.assertRaises(errors.InvalidError):
             self.store.funnel(steps=["acquire"])

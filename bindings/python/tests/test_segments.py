@@ -84,6 +84,101 @@ class SegmentsTestCase(unittest.TestCase):
             self.assertEqual([r["expr"] for r in s.segments().rows()],
                              ["revenue >= 10000", "vip and purchases >= 2"])
 
+    def test_filters(self):
+        """Funnel acquire -> purchase (30 days): a (vip) and b (priv, big) convert, c (vip)
+        never acquires. Filtered: vip 1 -> 1, priv 1 -> 1."""
+        with Store(self.path, create=True) as s:
+            self.build(s)
+            s.define_segment("big", "revenue >= 15000")  # b only (a nets 12000)
+            f = s.funnel(["acquire", "purchase"], window="30d", segment="vip")
+            self.assertEqual(f["users"], [1, 1])
+            f = s.funnel(["acquire", "purchase"], window="30d", segment="domain = private")  # an expression
+            self.assertEqual(f["users"], [1, 1])
+            f = s.funnel(["acquire", "purchase"], window="30d", segment=["c"])  # a list of users
+            self.assertEqual(f["users"], [0, 0])
+            # the stage report of March: new users of the segment (c, without an acquire, is
+            # acquired by its first event)
+            st = {r["metric"]: r["value"] for r in s.stages("2024-03", segment="vip").rows() if not r["breakdown"]}
+            self.assertEqual(st["new_users"], 2)
+            self.assertEqual(st["revenue"], 12000)
+            rfm = s.rfm(segment="vip")
+            self.assertEqual(rfm["external_id"], ["a"])
+            self.assertEqual(rfm["frequency"], [1.0])
+            tp, _ = s.ltv(segment="big")
+            self.assertEqual(sum(tp["customers"]), 1)
+            self.assertEqual(sum(tp["revenue"]), 20000)
+            life = s.lifecycle(period="month", segment="vip")
+            self.assertEqual(life["active"], [2])  # a and c, both in March
+            att = s.attribution("last", segment="big")
+            self.assertEqual(sum(att["revenue"]), 20000)
+            with self.assertRaises(privdomain.ParseError) as e:
+                s.rfm(segment="vip and (")
+            self.assertIn("column 10", str(e.exception))
+            with self.assertRaises(privdomain.NotFoundError):
+                s.rfm(segment="gold")
+
+    def test_breakdowns(self):
+        with Store(self.path, create=True) as s:
+            self.build(s)
+            s.define_segment("big", "revenue >= 15000")
+            f = s.funnel(["acquire", "purchase"], window="30d", breakdown="segment:vip,big")
+            self.assertEqual(f["group"], ["vip", "vip", "big", "big"])
+            self.assertEqual(f["users"], [1, 1, 1, 1])
+            self.assertEqual(f["time_mean_ms"][1], DAY)  # a: one day
+            self.assertEqual(f["time_mean_ms"][3], 2 * DAY)  # b: two days
+            f = s.funnel(["acquire", "purchase"], window="30d", breakdown="tags")
+            self.assertEqual(f["group"], ["vip", "vip"])
+            r = s.rfm(breakdown="segment:vip,big")
+            self.assertEqual(r["segment"], ["vip", "big"])
+            self.assertEqual(r["revenue"], [12000, 20000])
+            # a filter and a breakdown: each segment intersected with the filter
+            r = s.rfm(segment="big", breakdown=["vip", "big"])
+            self.assertEqual(r["segment"], ["big"])
+            ret = s.retention(period="week", breakdown="segment:vip,big", table="average")
+            self.assertEqual(ret.columns[0], "segment")
+            self.assertEqual(sorted(set(ret["segment"])), ["big", "vip"])
+            tp = s.ltv(breakdown="segment:big")
+            self.assertEqual(tp.columns[:2], ["segment", "touchpoint"])
+            life = s.lifecycle(period="month", breakdown="segment:vip,big")
+            self.assertEqual([(r["segment"], r["active"]) for r in life.rows()], [("vip", 2), ("big", 1)])
+            with self.assertRaises(ValueError):
+                s.rfm(breakdown="touchpoint")  # not a segment breakdown
+            with self.assertRaises(ValueError):
+                s.rfm(breakdown="segment:vip,")
+            with self.assertRaises(privdomain.NotFoundError):
+                s.lifecycle(breakdown="segment:vip,gold")
+
+            def boom(users):
+                raise KeyError("from the callback")
+            from privdomain import segments
+            with self.assertRaises(KeyError):
+                segments.run(s, None, "segment:vip", boom)
+
+    def test_referral_segment(self):
+        """r1 refers x1 and x2, x1 refers y1: the segment {r1} as referrers: users 1,
+        referred 2, K 2; by segment r1 vs x1: K 2 and 1."""
+        with Store(self.path, create=True) as s:
+            r1 = s.user("r1")
+            x1 = s.user("x1")
+            s.append("r1", "acquire", T0)
+            s.append("x1", "acquire", T0 + DAY, referrer=r1)
+            s.append("x2", "acquire", T0 + DAY, referrer=r1)
+            s.append("y1", "acquire", T0 + 2 * DAY, referrer=x1)
+            s.commit()
+            s.tag("r1", "seed")
+            s.tag("x1", "second")
+            s.commit()
+            with s.referral(segment="seed") as r:
+                self.assertEqual(r.summary["users"], 1)
+                self.assertEqual(r.summary["referred"], 2)
+                self.assertEqual(r.summary["k"], 2)
+            g = s.referral(breakdown="segment:seed,second")
+            self.assertEqual(g["segment"], ["seed", "second"])
+            self.assertEqual(g["k"], [2.0, 1.0])
+            with s.referral() as r:
+                self.assertEqual(r.summary["users"], 4)
+                self.assertEqual(r.summary["referred"], 3)
+
 
 if __name__ == "__main__":
     unittest.main()
