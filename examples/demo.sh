@@ -28,6 +28,12 @@ step "pd info"
 
 # Reports of the analysis areas follow, one block each (funnel, retention,
 # referral, clv, touchpoints; the report last). The store is $STORE.
+# touchpoints (issue 7): the scorecard of March's acquisitions per domain, and where
+# public-domain users went
+step "pd touchpoints: the scorecard of March 2024 (Asia/Shanghai) per domain, and migration"
+"$PD" touchpoints "$STORE" --period 2024-03 --tz Asia/Shanghai --by domain --svg "$OUT/scorecard.svg"
+"$PD" touchpoints "$STORE" --period 2024-03 --tz Asia/Shanghai --migration --format csv >"$OUT/touchpoints.csv.out"
+echo "scorecard bars: $OUT/scorecard.svg; per touchpoint with migration: $OUT/touchpoints.csv.out"
 # segments (issue 7): stored segments, then a funnel and K broken down by them
 step "pd segment: big spenders, private-domain users, quiet big spenders"
 "$PD" segment "$STORE" define big 'revenue >= 100000'

@@ -48,10 +48,10 @@ ustat AS (
   GROUP BY c.u, c.g, c.t0),
 card AS (
   SELECT g, count(*) AS acquired, sum(activated) AS activated,
-    count(*) FILTER (WHERE (SELECT as_of FROM bounds) - t0 >= 7 * 86400000) AS eligible_7,
-    count(*) FILTER (WHERE last_act - t0 >= 7 * 86400000) AS retained_7,
-    count(*) FILTER (WHERE (SELECT as_of FROM bounds) - t0 >= 30 * 86400000) AS eligible_30,
-    count(*) FILTER (WHERE last_act - t0 >= 30 * 86400000) AS retained_30,
+    count(*) FILTER (WHERE (SELECT as_of FROM bounds) - t0 >= 604800000) AS eligible_7,
+    count(*) FILTER (WHERE last_act - t0 >= 604800000) AS retained_7,
+    count(*) FILTER (WHERE (SELECT as_of FROM bounds) - t0 >= 2592000000) AS eligible_30,
+    count(*) FILTER (WHERE last_act - t0 >= 2592000000) AS retained_30,
     sum(buyer) AS buyers, sum(revenue) AS revenue, sum(conv) AS conversions, sum(pconv) AS private_conversions,
     sum(invites) AS invites, sum(touch) AS touch_events, sum(personal) AS personal_events
   FROM ustat GROUP BY g),
