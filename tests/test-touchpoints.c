@@ -540,6 +540,20 @@ START_TEST(empty_stores) {
   ck_assert_int_eq(I(t, "solo", "spend"), 0);
   ck_assert(NUL(t, "solo", "cac"));
   pd_table_free(t);
+  /* a spend that does not fit in int64 over the period is an error, not a wrapped number */
+  PD_CHECK(pd_writer_open(&w, s));
+  tp_add(w, "huge", PD_DOMAIN_PUBLIC, PD_CARRIER_KOL, INT64_MAX / 2);
+  uint32_t x;
+  PD_CHECK(pd_writer_user(w, "x", &x));
+  pd_event e1 = {T0, x, PD_EV_VISIT, PD_NONE, PD_NONE, 0}, e2 = {T0 + 2 * D, x, PD_EV_VISIT, PD_NONE, PD_NONE, 0};
+  PD_CHECK(pd_writer_append(w, &e1));
+  PD_CHECK(pd_writer_append(w, &e2));
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  t = (pd_table *)1;
+  ck_assert_int_eq(pd_touchpoint_scorecard(s, NULL, &t), PD_ERR_RANGE);
+  ck_assert_ptr_null(t);
+  ck_assert(strstr(pd_last_error(), "huge") != NULL);
   pd_store_close(s);
   pd_test_rmdir(d2);
   g_free(d2);
