@@ -1,6 +1,6 @@
 /* The HTML report on a small hand-built store: every section present,
  * well-formed (the page is also valid XML), self-contained, hand-worked
- * activity and first-touch figures in two time zones, options, errors. */
+ * activity figures in two time zones and the touchpoint scorecard, options, errors. */
 #include <check.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -173,12 +173,27 @@ END_TEST
 START_TEST(touchpoint_figures) {
   fill();
   char *html = report("Asia/Shanghai", "touchpoints");
-  /* 企业微信客服: u1 and u4, net 100+50-20 = 130.00, 65.00 per user */
+  /* The scorecard over the whole store, read in Shanghai: the first event (u4, 03-04 00:30)
+   * to the last (u2's visit, 03-19) is 16 local days.
+   * 企业微信客服: u1 and u4 acquired; spend 50.00 x 16 = 800.00, CAC 400.00; at 7 days both
+   * eligible, u1 back (refund 9 days on): 50%; nobody 30 days old; net 100+50-20 = 130.00,
+   * LTV 65.00, LTV:CAC 65/400 = 0.16; no invites: K 0; purchases 1 of 2 at a private
+   * touchpoint; activity with a touchpoint all at WeCom: connection 100%, score 100% */
   ck_assert(strstr(html, "<tr><td>企业微信客服</td><td>private</td><td>wecom</td>" NUM "2</td>" NUM
-                         "\xC2\xA5" "130.00</td>" NUM "\xC2\xA5" "65.00</td>" NUM "\xC2\xA5" "50.00</td></tr>") != NULL);
-  ck_assert(strstr(html, "<tr><td>抖音&lt;广告&gt;&amp;</td><td>public</td><td>feed_ad</td>" NUM "1</td>") != NULL);
-  ck_assert(strstr(html, "<tr><td>(no touchpoint)</td><td>\xE2\x80\x93</td><td>\xE2\x80\x93</td>" NUM "1</td>" NUM
-                         "\xC2\xA5" "3.00</td>") != NULL);
+                         "\xC2\xA5" "800.00</td>" NUM "\xC2\xA5" "400.00</td>" NUM "50.0%</td>" NUM
+                         "\xE2\x80\x93</td>" NUM "\xE2\x80\x93</td>" NUM "\xC2\xA5" "65.00</td>" NUM
+                         "0.16</td>" NUM "0.00</td>" NUM "50.0%</td>" NUM "\xE2\x80\x93</td>" NUM
+                         "100.0%</td>" NUM "\xE2\x80\x93</td>" NUM "100.0%</td><td>strong</td></tr>") != NULL);
+  /* the ad: u2, 2,000.00 x 16 days; back 12 days on: 100%; no revenue; its only activity
+   * with a touchpoint is the acquire at the ad: connection 0, weak */
+  ck_assert(strstr(html, "<tr><td>抖音&lt;广告&gt;&amp;</td><td>public</td><td>feed_ad</td>" NUM "1</td>" NUM
+                         "\xC2\xA5" "32,000.00</td>" NUM "\xC2\xA5" "32,000.00</td>" NUM "100.0%</td>") != NULL);
+  ck_assert(strstr(html, "0.0%</td><td>weak</td></tr>") != NULL);
+  /* u3 has no acquire event: in no row */
+  ck_assert(strstr(html, "(none)") == NULL);
+  ck_assert(strstr(html, "spend counted over 16 days") != NULL);
+  ck_assert(strstr(html, "Accessibility, connection, endurance") != NULL);
+  ck_assert(strstr(html, "class=\"pd-error\"") == NULL);
   pd_free(html);
 }
 END_TEST

@@ -27,6 +27,7 @@
  * name (quote a tag named "and", "or" or "not", or one with other
  * characters: "spring sale"). NOT binds tighter than AND, AND tighter than
  * OR: `vip or new and not churned` is `vip or (new and (not churned))`.
+ * Parentheses and NOTs nest at most 200 deep (deeper is PD_ERR_PARSE).
  *
  * Metrics, per (surviving) user over all of the user's events:
  *   revenue           integer: purchase amounts minus refund amounts, in

@@ -42,6 +42,7 @@ typedef struct parser {
   size_t n, cap;
   int depth;
   bool failed;
+  pd_status status; /* of the first failure: PD_ERR_PARSE or PD_ERR_NOMEM */
 } parser;
 
 static bool word_byte(unsigned char c) {
@@ -106,6 +107,7 @@ static void advance(parser *ps) {
 static int fail(parser *ps, const tok *t, const char *what) {
   if (ps->failed) return -1;
   ps->failed = true;
+  ps->status = PD_ERR_PARSE;
   char got[120];
   if (t->kind == K_END) snprintf(got, sizeof got, "end of expression");
   else pd__quote_text(got, sizeof got, ps->src + t->off, t->len, 40);
@@ -118,7 +120,7 @@ static int new_node(parser *ps, int kind, size_t off) {
     size_t cap = ps->cap ? ps->cap * 2 : 16;
     node *nn = realloc(ps->nodes, cap * sizeof *nn);
     if (!nn) {
-      if (!ps->failed) pd__error(PD_ERR_NOMEM, "out of memory");
+      if (!ps->failed) ps->status = pd__error(PD_ERR_NOMEM, "out of memory");
       ps->failed = true;
       return -1;
     }
@@ -190,7 +192,8 @@ static int parse_comparison(parser *ps, int metric, tok word) {
   char *text = token_text(ps, &val);
   if (!text) {
     ps->failed = true;
-    return pd__error(PD_ERR_NOMEM, "out of memory"), -1;
+    ps->status = pd__error(PD_ERR_NOMEM, "out of memory");
+    return -1;
   }
   if (!named) {
     bool ok = parse_int(text, &ps->nodes[me].num);
@@ -233,7 +236,8 @@ static int parse_primary(parser *ps) {
     if (me < 0) return -1;
     if (!(ps->nodes[me].text = token_text(ps, &t))) {
       ps->failed = true;
-      return pd__error(PD_ERR_NOMEM, "out of memory"), -1;
+      ps->status = pd__error(PD_ERR_NOMEM, "out of memory");
+      return -1;
     }
     return me;
   }
@@ -294,7 +298,9 @@ static pd_status parse(parser *ps, const char *expr, int *root) {
   int r = parse_or(ps);
   if (r >= 0 && ps->cur.kind != K_END) r = fail(ps, &ps->cur, "and, or or the end of the expression");
   if (r < 0) {
-    pd_status st = pd_last_error()[0] && strstr(pd_last_error(), "out of memory") ? PD_ERR_NOMEM : PD_ERR_PARSE;
+    /* the status of the first failure, never guessed from its message (a
+     * quoted tag may read "out of memory") */
+    pd_status st = ps->status ? ps->status : PD_ERR_PARSE;
     parser_free(ps);
     return st;
   }

@@ -185,7 +185,16 @@ pd_status pd_touchpoint_scorecard(pd_store *store, const pd_touchpoint_options *
     if ((st = pd_store_touchpoint(store, tp, &d)) != PD_OK) break;
     uint32_t g = r.group_of_tp[tp];
     ntp[g]++;
-    if (d.daily_spend >= 0) spend[g] = (spend[g] < 0 ? 0 : spend[g]) + d.daily_spend * r.days;
+    int64_t cost, sum;
+    if (d.daily_spend >= 0) {
+      if (__builtin_mul_overflow(d.daily_spend, r.days, &cost) ||
+          __builtin_add_overflow(spend[g] < 0 ? 0 : spend[g], cost, &sum)) {
+        st = pd__error(PD_ERR_RANGE, "touchpoints: the spend of \"%s\" over %lld days overflows", d.name,
+                       (long long)r.days);
+        break;
+      }
+      spend[g] = sum;
+    }
     if (r.o.by == PD_TOUCHPOINT_BY_TOUCHPOINT) { /* row tp */
       put_row(t, &c, &r, &r.acc[tp], 1, spend[tp], with_clv);
       pd__table_set_string(t, tp, c.name, d.name);

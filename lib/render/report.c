@@ -33,7 +33,7 @@ static const section sections[] = {
      "goes dormant.", pd__report_lifecycle},
     {"referral", "Referral", "How much referral (fission) brings, how deep the chains go, and what it saves.",
      pd__report_referral},
-    {"touchpoints", "Touchpoints", "Where users come from and what each touchpoint costs.", pd__report_touchpoints},
+    {"touchpoints", "Touchpoints", "The touchpoint scorecard: what the users each touchpoint acquired cost, do and are worth, whether we can reach them and whether they stay.", pd__report_touchpoints},
     {"clv", "Customer value", "What customers are likely to be worth, who is still alive, who has gone dormant.",
      pd__report_clv},
     {"rfm", "RFM layers", "Paying customers in the eight classic RFM layers, with what to do for each.",

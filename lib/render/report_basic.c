@@ -1,7 +1,7 @@
 /* Report sections that need only the store: overview (store facts),
- * activity (active and new users, net revenue per period) and touchpoints
- * (first-touch users and revenue, spend). The activity and first-touch
- * figures come from one scan with per-worker partials merged after it. */
+ * activity (active and new users, net revenue per period, from one scan with
+ * per-worker partials merged after it) and touchpoints (the touchpoint
+ * scorecard of touchpoints.h). */
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
@@ -68,7 +68,7 @@ pd_status pd__report_overview(pd__report *r) {
   return st;
 }
 
-/* ---- one scan: per-period activity and first-touch figures --------------- */
+/* ---- one scan: per-period activity ---------------------------------------- */
 
 typedef struct period_cell {
   int64_t period; /* key */
@@ -77,13 +77,11 @@ typedef struct period_cell {
 
 typedef struct worker {
   GHashTable *cells; /* &period -> period_cell */
-  int64_t *tp_users, *tp_revenue; /* by first touchpoint; slot n_tp = none */
   bool nomem;
 } worker;
 
 typedef struct scan_ctx {
   const pd__report *r;
-  uint32_t n_tp;
   worker *w;
 } scan_ctx;
 
@@ -106,8 +104,7 @@ static int64_t net_amount(uint16_t type, int64_t amount) {
 static int on_user(void *vctx, unsigned worker_id, const pd_user_events *ev) {
   scan_ctx *ctx = vctx;
   worker *w = &ctx->w[worker_id];
-  int64_t prev = INT64_MIN, user_revenue = 0;
-  uint32_t first_tp = PD_NONE;
+  int64_t prev = INT64_MIN;
   period_cell *c = NULL;
   for (size_t k = 0; k < ev->n; k++) {
     int64_t p = pd__period_index(ctx->r->tz, ctx->r->o.period, ev->time[k]);
@@ -121,30 +118,17 @@ static int on_user(void *vctx, unsigned worker_id, const pd_user_events *ev) {
       prev = p;
     }
     c->events++;
-    int64_t net = net_amount(ev->type[k], ev->amount[k]);
-    c->revenue += net;
-    user_revenue += net;
-    if (first_tp == PD_NONE && ev->touchpoint[k] != PD_NONE && ev->touchpoint[k] < ctx->n_tp)
-      first_tp = ev->touchpoint[k];
+    c->revenue += net_amount(ev->type[k], ev->amount[k]);
   }
-  size_t slot = first_tp == PD_NONE ? ctx->n_tp : first_tp;
-  w->tp_users[slot]++;
-  w->tp_revenue[slot] += user_revenue;
   return 0;
 }
 
 typedef struct basic {
   period_cell *cells; /* merged, sorted by period */
   size_t n_cells;
-  int64_t *tp_users, *tp_revenue;
-  uint32_t n_tp;
 } basic;
 
-static void basic_free(basic *b) {
-  free(b->cells);
-  free(b->tp_users);
-  free(b->tp_revenue);
-}
+static void basic_free(basic *b) { free(b->cells); }
 
 static int cmp_cell(const void *a, const void *b) {
   const period_cell *x = a, *y = b;
@@ -156,15 +140,10 @@ static pd_status basic_scan(pd__report *r, basic *out) {
   pd_scan_options so = PD_SCAN_OPTIONS_INIT;
   so.threads = r->o.threads;
   unsigned nw = pd_scan_workers(&so);
-  scan_ctx ctx = {r, pd_store_n_touchpoints(r->store), calloc(nw, sizeof(worker))};
-  out->n_tp = ctx.n_tp;
+  scan_ctx ctx = {r, calloc(nw, sizeof(worker))};
   pd_status st = ctx.w ? PD_OK : pd__error(PD_ERR_NOMEM, "report: out of memory");
-  for (unsigned i = 0; i < nw && st == PD_OK; i++) {
+  for (unsigned i = 0; i < nw && st == PD_OK; i++)
     ctx.w[i].cells = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, free);
-    ctx.w[i].tp_users = calloc(ctx.n_tp + 1, sizeof(int64_t));
-    ctx.w[i].tp_revenue = calloc(ctx.n_tp + 1, sizeof(int64_t));
-    if (!ctx.w[i].tp_users || !ctx.w[i].tp_revenue) st = pd__error(PD_ERR_NOMEM, "report: out of memory");
-  }
   if (st == PD_OK) {
     st = pd_scan(r->store, &so, on_user, &ctx);
     for (unsigned i = 0; i < nw; i++)
@@ -172,9 +151,6 @@ static pd_status basic_scan(pd__report *r, basic *out) {
   }
   /* merge the partials */
   GHashTable *all = g_hash_table_new(g_int64_hash, g_int64_equal);
-  out->tp_users = calloc(ctx.n_tp + 1, sizeof(int64_t));
-  out->tp_revenue = calloc(ctx.n_tp + 1, sizeof(int64_t));
-  if (st == PD_OK && (!out->tp_users || !out->tp_revenue)) st = pd__error(PD_ERR_NOMEM, "report: out of memory");
   for (unsigned i = 0; st == PD_OK && i < nw; i++) {
     GHashTableIter it;
     gpointer k, v;
@@ -189,10 +165,6 @@ static pd_status basic_scan(pd__report *r, basic *out) {
       dst->new_users += src->new_users;
       dst->events += src->events;
       dst->revenue += src->revenue;
-    }
-    for (uint32_t t = 0; t <= ctx.n_tp; t++) {
-      out->tp_users[t] += ctx.w[i].tp_users[t];
-      out->tp_revenue[t] += ctx.w[i].tp_revenue[t];
     }
   }
   if (st == PD_OK) {
@@ -212,8 +184,6 @@ static pd_status basic_scan(pd__report *r, basic *out) {
   g_hash_table_destroy(all);
   for (unsigned i = 0; ctx.w && i < nw; i++) {
     if (ctx.w[i].cells) g_hash_table_destroy(ctx.w[i].cells);
-    free(ctx.w[i].tp_users);
-    free(ctx.w[i].tp_revenue);
   }
   free(ctx.w);
   if (st != PD_OK) basic_free(out);
@@ -297,86 +267,133 @@ pd_status pd__report_activity(pd__report *r) {
   return PD_OK;
 }
 
-/* ---- touchpoints ------------------------------------------------------------ */
+/* ---- touchpoints: the scorecard (touchpoints.h) over the whole store ------ */
 
-typedef struct tp_row {
-  uint32_t tp;
-  int64_t users, revenue;
-} tp_row;
+typedef struct tp_order {
+  size_t row;
+  int64_t acquired;
+} tp_order;
 
 static int cmp_tp(const void *a, const void *b) {
-  const tp_row *x = a, *y = b;
-  if (x->users != y->users) return x->users > y->users ? -1 : 1;
-  return x->tp < y->tp ? -1 : x->tp > y->tp;
+  const tp_order *x = a, *y = b;
+  if (x->acquired != y->acquired) return x->acquired > y->acquired ? -1 : 1;
+  return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Copies cell (row, src column `from`) of `s` into (row, col) of `t`, null stays null. */
+static void copy_cell(pd_table *t, size_t row, size_t col, const pd_table *s, size_t srow, const char *from) {
+  long c = pd_table_col_index(s, from);
+  if (c < 0 || pd_table_is_null(s, srow, (size_t)c)) return;
+  switch (pd_table_col_type(s, (size_t)c)) {
+    case PD_TYPE_INT64: pd__table_set_int64(t, row, col, pd_table_get_int64(s, srow, (size_t)c)); break;
+    case PD_TYPE_DOUBLE: pd__table_set_double(t, row, col, pd_table_get_double(s, srow, (size_t)c)); break;
+    default: pd__table_set_string(t, row, col, pd_table_get_string(s, srow, (size_t)c)); break;
+  }
+}
+
+static int64_t col_sum(const pd_table *s, const char *name, const char *domain) {
+  long c = pd_table_col_index(s, name), d = pd_table_col_index(s, "domain");
+  int64_t sum = 0;
+  for (size_t i = 0; c >= 0 && i < pd_table_n_rows(s); i++) {
+    if (domain && (d < 0 || pd_table_is_null(s, i, (size_t)d) || strcmp(pd_table_get_string(s, i, (size_t)d), domain)))
+      continue;
+    if (!pd_table_is_null(s, i, (size_t)c)) sum += pd_table_get_int64(s, i, (size_t)c);
+  }
+  return sum;
 }
 
 pd_status pd__report_touchpoints(pd__report *r) {
-  basic bs;
-  pd_status st = basic_scan(r, &bs);
+  pd_touchpoint_options o = PD_TOUCHPOINT_OPTIONS_INIT;
+  o.tz = pd__tz_name(r->tz);
+  o.threads = r->o.threads;
+  pd_table *card = NULL;
+  pd_status st = pd_touchpoint_scorecard(r->store, &o, &card);
   if (st != PD_OK) return st;
-  tp_row *rows = malloc((bs.n_tp + 1) * sizeof *rows);
-  if (!rows) {
-    basic_free(&bs);
+  size_t n = pd_table_n_rows(card);
+  tp_order *ord = malloc((n ? n : 1) * sizeof *ord);
+  if (!ord) {
+    pd_table_free(card);
     return pd__error(PD_ERR_NOMEM, "report: out of memory");
   }
-  for (uint32_t i = 0; i <= bs.n_tp; i++) rows[i] = (tp_row){i, bs.tp_users[i], bs.tp_revenue[i]};
-  qsort(rows, bs.n_tp + 1, sizeof *rows, cmp_tp);
-  pd_table *t = pd__table_new("touchpoints");
-  size_t c_name = pd__table_add_col(t, "touchpoint", PD_TYPE_STRING);
-  size_t c_dom = pd__table_add_col(t, "domain", PD_TYPE_STRING);
-  size_t c_car = pd__table_add_col(t, "carrier", PD_TYPE_STRING);
-  size_t c_users = pd__table_add_col(t, "first-touch users", PD_TYPE_INT64);
-  size_t c_rev = pd__table_add_col(t, "their net revenue", PD_TYPE_INT64);
-  size_t c_arpu = pd__table_add_col(t, "revenue per user", PD_TYPE_DOUBLE);
-  size_t c_spend = pd__table_add_col(t, "daily spend", PD_TYPE_INT64);
-  int64_t priv = 0, pub = 0;
-  for (uint32_t i = 0; i <= bs.n_tp; i++) {
-    if (rows[i].users == 0 && rows[i].tp == bs.n_tp) continue;
+  long c_acq = pd_table_col_index(card, "acquired");
+  for (size_t i = 0; i < n; i++) ord[i] = (tp_order){i, pd_table_get_int64(card, i, (size_t)c_acq)};
+  qsort(ord, n, sizeof *ord, cmp_tp);
+  /* the operator's view: a few columns with people's names, by users acquired */
+  static const struct {
+    const char *from, *to;
+  } cols[] = {{"touchpoint", "touchpoint"}, {"domain", "domain"}, {"carrier", "carrier"},
+              {"acquired", "acquired"}, {"spend", "spend"}, {"cac", "CAC"},
+              {"retention_7", "7-day retention"}, {"retention_30", "30-day retention"},
+              {"open_rate", "message open rate"}, {"ltv", "LTV"}, {"ltv_cac", "LTV:CAC"}, {"k", "referral K"},
+              {"private_share", "private purchases"}, {"accessibility", "accessibility"},
+              {"connection", "connection"}, {"endurance", "endurance"}, {"score", "score"}, {"label", "label"}};
+  pd_table *t = pd__table_new("touchpoint scorecard");
+  size_t ncols = sizeof cols / sizeof cols[0], out_col[sizeof cols / sizeof cols[0]];
+  for (size_t j = 0; j < ncols; j++)
+    out_col[j] = pd__table_add_col(t, cols[j].to, pd_table_col_type(card, (size_t)pd_table_col_index(card, cols[j].from)));
+  for (size_t i = 0; i < n; i++) {
     size_t row = pd__table_add_row(t);
-    if (rows[i].tp == bs.n_tp) {
-      pd__table_set_string(t, row, c_name, "(no touchpoint)");
-    } else {
-      pd_touchpoint_def d = PD_TOUCHPOINT_DEF_INIT;
-      if ((st = pd_store_touchpoint(r->store, rows[i].tp, &d)) != PD_OK) break;
-      pd__table_set_string(t, row, c_name, d.name);
-      pd__table_set_string(t, row, c_dom, pd_domain_name(d.domain));
-      pd__table_set_string(t, row, c_car, pd_carrier_name(d.carrier));
-      if (d.daily_spend >= 0) pd__table_set_int64(t, row, c_spend, d.daily_spend);
-      if (d.domain == PD_DOMAIN_PRIVATE) priv += rows[i].users;
-      if (d.domain == PD_DOMAIN_PUBLIC) pub += rows[i].users;
-    }
-    pd__table_set_int64(t, row, c_users, rows[i].users);
-    pd__table_set_int64(t, row, c_rev, rows[i].revenue);
-    if (rows[i].users > 0) pd__table_set_double(t, row, c_arpu, (double)rows[i].revenue / (double)rows[i].users);
+    for (size_t j = 0; j < ncols; j++) copy_cell(t, row, out_col[j], card, ord[i].row, cols[j].from);
   }
-  uint32_t n_tp = bs.n_tp;
-  free(rows);
-  basic_free(&bs);
-  pd_table *tps = NULL;
-  pd_status fst = pd__table_finish(t, &tps);
-  if (st != PD_OK) {
-    pd_table_free(tps);
-    return st;
-  }
-  if (fst != PD_OK) return fst;
-  char buf[64];
+  free(ord);
+  int64_t priv = col_sum(card, "acquired", "private"), pub = col_sum(card, "acquired", "public");
+  int64_t acquired = col_sum(card, "acquired", NULL), tps = col_sum(card, "touchpoints", NULL);
+  long days_col = pd_table_col_index(card, "days");
+  int64_t days = n && days_col >= 0 ? pd_table_get_int64(card, 0, (size_t)days_col) : 0;
+  pd_table_free(card);
+  pd_table *tv = NULL;
+  if ((st = pd__table_finish(t, &tv)) != PD_OK) return st;
+
+  char buf[64], note[160];
   pd__report_kpis_begin(r);
-  pd__report_fmt(r, (double)n_tp, PD_VALUE_INTEGER, buf, sizeof buf);
+  pd__report_fmt(r, (double)tps, PD_VALUE_INTEGER, buf, sizeof buf);
   pd__report_kpi(r, "Touchpoints", buf, NULL);
   pd__report_fmt(r, (double)priv, PD_VALUE_INTEGER, buf, sizeof buf);
-  pd__report_kpi(r, "First touch in private domain", buf, "users");
+  pd__report_kpi(r, "Acquired in the private domain", buf, "users (first acquire event)");
   pd__report_fmt(r, (double)pub, PD_VALUE_INTEGER, buf, sizeof buf);
-  pd__report_kpi(r, "First touch in public domain", buf, "users");
+  pd__report_kpi(r, "Acquired in the public domain", buf, "users (first acquire event)");
+  pd__report_fmt(r, (double)acquired, PD_VALUE_INTEGER, buf, sizeof buf);
+  snprintf(note, sizeof note, "spend counted over %lld days", (long long)days);
+  pd__report_kpi(r, "Acquired, all touchpoints", buf, note);
   pd__report_kpis_end(r);
-  pd_chart_spec spec = PD_CHART_SPEC_INIT;
-  spec.kind = PD_CHART_HBAR;
-  spec.title = "Users by first touchpoint";
-  spec.value_cols = "first-touch users";
-  spec.y_title = "users (count)";
-  spec.max_items = 30;
-  pd__report_chart(r, tps, &spec);
-  pd__report_table(r, tps, "their net revenue,revenue per user,daily spend", NULL, 50);
-  pd__report_note(r, "First touch: the touchpoint of a user's first event that has one. Revenue is net of refunds.");
-  pd_table_free(tps);
+
+  pd_chart_spec acq = PD_CHART_SPEC_INIT;
+  acq.kind = PD_CHART_HBAR;
+  acq.title = "Users acquired by touchpoint";
+  acq.value_cols = "acquired";
+  acq.y_title = "users acquired (count)";
+  acq.max_items = 30;
+  pd__report_chart(r, tv, &acq);
+  pd_chart_spec heat = PD_CHART_SPEC_INIT;
+  heat.kind = PD_CHART_HEATMAP;
+  heat.title = "Accessibility, connection, endurance";
+  heat.subtitle = "open rate; share of activity via a person or group; 30-day retention; their mean";
+  heat.value_cols = "accessibility,connection,endurance,score";
+  heat.note_col = "acquired";
+  heat.format = PD_VALUE_PERCENT;
+  heat.x_title = "touchpoint";
+  heat.y_title = "component (0-100%)";
+  heat.max_items = 30;
+  pd__report_chart(r, tv, &heat);
+  pd_chart_spec ratio = PD_CHART_SPEC_INIT;
+  ratio.kind = PD_CHART_HBAR;
+  ratio.title = "LTV:CAC by touchpoint";
+  ratio.value_cols = "LTV:CAC";
+  ratio.format = PD_VALUE_PLAIN;
+  ratio.y_title = "historical LTV / CAC";
+  ratio.has_ref = 1;
+  ratio.ref_value = 1;
+  ratio.ref_label = "LTV = CAC";
+  ratio.max_items = 30;
+  pd__report_chart(r, tv, &ratio);
+  pd__report_table(r, tv, "spend,CAC,LTV",
+                   "7-day retention,30-day retention,message open rate,private purchases,accessibility,connection,"
+                   "endurance,score",
+                   50);
+  pd__report_note(r, "Users are counted at their first acquire event's touchpoint; CAC = daily spend \xC3\x97 days / "
+                     "users acquired (\xE2\x80\x93 without spend or users); retention: active again 7 / 30 days "
+                     "after acquisition or later; LTV: net revenue per acquired user since acquisition. "
+                     "Definitions: docs/TOUCHPOINTS.md.");
+  pd_table_free(tv);
   return PD_OK;
 }

@@ -75,6 +75,23 @@ has "$T/out" '"carrier": "feed_ad", "touchpoints": 1, "acquired": 1, "days": 1, 
 # all time: a1..a4 all acquired; table output has the Chinese names
 expect 0 "$PD" touchpoints "$T/store"
 has "$T/out" '广告投放'
+# predicted CLV from models fitted on the spot (a generated business: enough buyers to fit)
+expect 0 "$PD" gen --users 3000 --seed 4 --months 4 --store "$T/gen" --quiet
+expect 0 "$PD" touchpoints "$T/gen" --period 2024-02 --clv bgnbd --horizon 6 -f csv
+/usr/bin/python3 - "$T/out" <<'PY' || fail "CLV columns"
+import csv, math, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")))
+with_users = [r for r in rows if int(r["acquired"]) > 0]
+assert with_users and all(r["clv"] and float(r["clv"]) > 0 for r in with_users), "clv per acquired user"
+for r in with_users:
+    if r["cac"]:
+        assert math.isclose(float(r["clv_cac"]), float(r["clv"]) / float(r["cac"]), rel_tol=1e-9), r["touchpoint"]
+assert all(r["clv"] == "" for r in rows if int(r["acquired"]) == 0), "no users, no CLV"
+PY
+expect 0 "$PD" touchpoints "$T/gen" --period 2024-02 -f csv
+# without --clv the clv column is empty (null) everywhere
+/usr/bin/python3 -c 'import csv, sys; r = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
+sys.exit(not r or any(x["clv"] for x in r))' "$T/out" || fail "clv without a model"
 # errors
 expect 2 "$PD" touchpoints "$T/store" --period 2024-13
 expect 2 "$PD" touchpoints "$T/store" --period March

@@ -60,7 +60,7 @@ def _options(bins, thresholds, split, window, tz, threads):
     return o, keep
 
 
-def rfm_layers(source, bins=5, thresholds=None, split=None, window=None, tz=None, threads=0):
+def rfm_layers(source, bins=5, thresholds=None, split=None, window=None, tz=None, threads=0, _users=None):
     """Scores and layers (RfmLayers of three Tables: users, layers, thresholds).
 
     source: a privdomain.Store (R = whole local days to the window's end, F = purchase
@@ -75,6 +75,7 @@ def rfm_layers(source, bins=5, thresholds=None, split=None, window=None, tz=None
     outs = [c_void_p(), c_void_p(), c_void_p()]
     refs = [ctypes.byref(x) for x in outs]
     if isinstance(source, Store):
+        o.users = _users
         lib.pd_rfm_layers_from_store(source._handle, ctypes.byref(o), *refs)
     elif isinstance(source, Table):
         if window is not None:

@@ -552,20 +552,31 @@ class Store:
 
     # ---- rfm layers, membership (issue 7) ----
 
-    def rfm_layers(self, **options):
+    def rfm_layers(self, segment=None, breakdown=None, **options):
         """RFM scores and the eight layers over a window (privdomain.rfm_layers.rfm_layers):
         bins=5, thresholds=None ({"r","f","m"}: bins - 1 upper bounds each), split=None
         ((r, f, m) instead of the means), window=(begin, end), tz, threads. Returns
-        RfmLayers(users, layers, thresholds), three Tables."""
+        RfmLayers(users, layers, thresholds), three Tables. segment: scored among those users
+        only; breakdown "segment:A,B" / "tags": the layers Table of each segment, stacked."""
+        from . import segments
         from .rfm_layers import rfm_layers
-        return rfm_layers(self, **options)
+        if segments.is_breakdown(breakdown):
+            return segments.run(self, segment, breakdown, lambda u: rfm_layers(self, _users=u, **options).layers)
+        return segments.run(self, segment, None, lambda u: rfm_layers(self, _users=u, **options))
 
-    def membership(self, **options):
+    def membership(self, segment=None, breakdown=None, **options):
         """Members vs non-members, stored-value users vs others, before vs after joining
         (privdomain.membership.membership): end, min_days=7, member_event="member_join",
-        stored_value_event="stored_value", threads. Returns Membership(groups, before_after)."""
+        stored_value_event="stored_value", threads. Returns Membership(groups, before_after).
+        segment: within those users; breakdown "segment:A,B" / "tags": the groups Table of
+        each segment, stacked (end defaults to the store's latest event)."""
+        from . import segments
         from .membership import membership
-        return membership(self, **options)
+        if segments.is_breakdown(breakdown):
+            if options.get("end") is None:
+                options["end"] = self._time_max()
+            return segments.run(self, segment, breakdown, lambda u: membership(self, _users=u, **options).groups)
+        return segments.run(self, segment, None, lambda u: membership(self, _users=u, **options))
 
     # ---- report (issue 8) ----
 

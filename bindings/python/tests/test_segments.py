@@ -111,6 +111,13 @@ class SegmentsTestCase(unittest.TestCase):
             self.assertEqual(life["active"], [2])  # a and c, both in March
             att = s.attribution("last", segment="big")
             self.assertEqual(sum(att["revenue"]), 20000)
+            lay = s.rfm_layers(segment="vip")
+            self.assertEqual(sum(lay.layers["users"]), 1)  # a: the only vip customer
+            self.assertEqual(lay.users["user"], [s.find_user("a")])
+            m = s.membership(segment="vip")
+            self.assertEqual(dict(zip(m.groups["group"], m.groups["users"]))["non-members"], 2)
+            mb = s.membership(breakdown="segment:vip,big")
+            self.assertEqual(mb["segment"][:2], ["vip", "vip"])
             with self.assertRaises(privdomain.ParseError) as e:
                 s.rfm(segment="vip and (")
             self.assertIn("column 10", str(e.exception))
