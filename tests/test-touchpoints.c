@@ -462,19 +462,26 @@ START_TEST(clv_from_model) {
   ro.calibration_end = T0 + 60 * D; /* as_of */
   PD_CHECK(pd_rfm_from_store(store, &ro, &rfm));
   PD_CHECK(pd_clv_score_table(m, gg, rfm, 30, 6, 0.01, 30, &sc));
-  double want_ad = 0, want_wecom = 0;
+  double want_ad = 0, want_wecom = 0, moved = 0, stayed = 0;
   long cu = col_of(sc, "user"), cv = col_of(sc, "clv");
   for (size_t i = 0; i < pd_table_n_rows(sc); i++) {
     int64_t user = pd_table_get_int64(sc, i, (size_t)cu);
     double v = pd_table_get_double(sc, i, (size_t)cv);
     if (user == u[1] || user == u[2] || user == u[11]) want_ad += v;
     if (user == u[3]) want_wecom += v;
+    if (user == u[1]) moved += v;                      /* ad's movers: u1 and u10 (no purchase) */
+    if (user == u[2] || user == u[11]) stayed += v;    /* stayed: u2, u4 (no purchase), u11 */
   }
   ck_assert(want_ad > 0 && want_wecom > 0);
   NEAR(F(t, "ad", "clv"), want_ad / 5);
   NEAR(F(t, "wecom", "clv"), want_wecom);
   NEAR(F(t, "ad", "clv_cac"), want_ad / 5 / 62000.0);
   ck_assert(NUL(t, "store", "clv")); /* nobody acquired */
+  pd_table_free(t);
+  PD_CHECK(pd_touchpoint_migration(store, &o, &t));
+  NEAR(pd_table_get_double(t, 0, (size_t)col_of(t, "moved_clv_per_user")), moved / 2);
+  NEAR(pd_table_get_double(t, 0, (size_t)col_of(t, "stayed_clv_per_user")), stayed / 3);
+  NEAR(pd_table_get_double(t, 2, (size_t)col_of(t, "moved_clv_per_user")), want_wecom); /* wecom: u3 */
   pd_table_free(t);
   pd_table_free(rfm);
   pd_table_free(sc);

@@ -17,12 +17,12 @@ typedef pd_status (*row_fn)(pd__ing *g);
 
 /* A cheap hash of short names: the first and last 8 bytes and the length. */
 static inline uint32_t hash_bytes(const char *p, size_t len) {
-  uint64_t a = 0, b = 0;
+  uint64_t a, b = 0;
   if (len >= 8) {
     memcpy(&a, p, 8);
     memcpy(&b, p + len - 8, 8);
   } else {
-    for (size_t i = 0; i < len; i++) a = a << 8 | (unsigned char)p[i];
+    a = pd__load_upto8(p, len);
   }
   uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15u) ^ len) * 0xFF51AFD7ED558CCDu;
   return (uint32_t)(h >> 32);
@@ -39,9 +39,22 @@ static inline bool same_bytes(const char *a, const char *b, size_t len) {
     memcpy(&y2, b + len - 8, 8);
     return x == y && x2 == y2 && (len <= 16 || memcmp(a + 8, b + 8, len - 16) == 0);
   }
-  for (size_t i = 0; i < len; i++)
-    if (a[i] != b[i]) return false;
-  return true;
+  return pd__load_upto8(a, len) == pd__load_upto8(b, len);
+}
+
+/* Whether p[0..n) is ASCII without NUL bytes, 8 bytes at a time. */
+static inline bool ascii_no_nul(const char *p, size_t n) {
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    if ((w & highs) || ((w - ones) & ~w & highs)) return false;
+  }
+  size_t r = n - i;
+  uint64_t w = pd__load_upto8(p + i, r);
+  w |= (r ? ~UINT64_C(0) << (8 * r) : ~UINT64_C(0)) & ones; /* bytes past the end: not zero */
+  return !(w & highs) && !((w - ones) & ~w & highs);
 }
 
 static inline bool sc_find(const pd__scache *c, const char *p, size_t len, uint32_t *id) {
@@ -146,14 +159,8 @@ static pd_status bad_val(pd__ing *g, int r) {
  * ids are ASCII: check that first. */
 static pd_status check_text(pd__ing *g, int r) {
   const pd__val *v = &g->v[r];
-  unsigned char any = 0, zero = 0xFF;
-  for (size_t i = 0; i < v->len; i++) {
-    unsigned char c = (unsigned char)v->p[i];
-    any |= c;
-    zero &= c ? 0xFF : 0;
-  }
   const char *end = NULL;
-  if ((any < 0x80 && zero) || g_utf8_validate(v->p, (gssize)v->len, &end)) return PD_OK;
+  if (ascii_no_nul(v->p, v->len) || g_utf8_validate(v->p, (gssize)v->len, &end)) return PD_OK;
   pd__error(PD_ERR_PARSE, "expected UTF-8 text, got byte 0x%02x", end ? (unsigned char)*end : 0);
   return bad_val(g, r);
 }

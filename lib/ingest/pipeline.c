@@ -248,12 +248,22 @@ pd_status pd__ing_pipeline(pd__ing *g) {
       result = pd__error(PD_ERR_CANCELLED, "%s: cancelled by the progress callback", g->path);
       stopping = true;
     }
-    /* User lookups miss the cache: fetch the slot a few rows ahead. */
+    /* Rows and their text were written on the parser's core, and user
+     * lookups miss the cache: fetch rows far ahead, then, a few rows
+     * ahead, the user's text and dictionary slot (the row is here by then). */
     const pd__dict *dict = pd__writer_dict(g->w);
     enum { AHEAD = 12 };
+    for (size_t i = 0; i < b->n && i < 2 * AHEAD; i++) __builtin_prefetch(&b->rows[i]);
     for (size_t i = 0; i < b->n && i < AHEAD; i++) pd__dict_prefetch_user(dict, b->rows[i].hash[0]);
     for (size_t i = 0; i < b->n && !stopping; i++) {
-      if (i + AHEAD < b->n) pd__dict_prefetch_user(dict, b->rows[i + AHEAD].hash[0]);
+      if (i + 2 * AHEAD < b->n) {
+        __builtin_prefetch(&b->rows[i + 2 * AHEAD]);
+        __builtin_prefetch((const char *)&b->rows[i + 2 * AHEAD] + 64);
+      }
+      if (i + AHEAD < b->n) {
+        pd__dict_prefetch_user(dict, b->rows[i + AHEAD].hash[0]);
+        if (!b->rows[i + AHEAD].msg) __builtin_prefetch(b->rows[i + AHEAD].text[S_USER]);
+      }
       pd_status st = pd__ing_commit_event(g, &b->rows[i]);
       if (st < 0) {
         result = st;

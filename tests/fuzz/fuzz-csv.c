@@ -1,8 +1,9 @@
 /* Fuzz target: the CSV/TSV tokenizer. The first byte picks CSV or TSV and
  * a chunk size; the rest is tokenized twice, all at once and fed in
- * growing chunks as the block reader does. Both must give the same records,
- * every record must consume bytes within what it was given, and every
- * field must lie inside the input or the scratch buffer. */
+ * growing chunks as the block reader does (so records are read both by the
+ * 64-byte fast path and by the general one). Both must give the same records
+ * and field offsets, every record must consume bytes within what it was
+ * given, and every field must lie inside the input or the scratch buffer. */
 #include <string.h>
 
 #include "csv.h"
@@ -42,7 +43,8 @@ static size_t run(const char *in, size_t len, bool tsv, size_t chunk, char *out,
         bool in_scratch = t.scratch && f->p >= t.scratch && f->p + f->len <= t.scratch + t.scratch_len;
         FUZZ_CHECK(in_input || in_scratch);
         FUZZ_CHECK(f->raw < t.used || (f->raw == t.used && f->len == 0));
-        if (o + f->len + 8 < cap) {
+        if (o + f->len + 32 < cap) {
+          o += (size_t)snprintf(out + o, cap - o, "%zu", f->raw); /* error columns come from raw */
           out[o++] = '[';
           memcpy(out + o, f->p, f->len);
           o += f->len;
