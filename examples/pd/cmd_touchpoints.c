@@ -41,10 +41,24 @@ static int parse_period(const char *text, const char *tz, int64_t *from, int64_t
   return pd_cli_parse_time(a, tz, from) || pd_cli_parse_time(b, tz, to) ? -1 : 0;
 }
 
+typedef struct seg_ctx {
+  pd_store *store;
+  const pd_touchpoint_options *o;
+  int migration;
+} seg_ctx;
+
+/* One segment of a --by segment:A,B breakdown: its scorecard (or migration table). */
+static pd_status run_segment(void *ctx, const pd_userset *users, pd_table **out) {
+  const seg_ctx *c = ctx;
+  pd_touchpoint_options o = *c->o;
+  o.users = users;
+  return c->migration ? pd_touchpoint_migration(c->store, &o, out) : pd_touchpoint_scorecard(c->store, &o, out);
+}
+
 int pd_cmd_touchpoints(int argc, char **argv) {
   pd_format fmt = PD_FORMAT_TEXT;
-  const char *tz = NULL, *period = NULL, *svg = NULL, *segment = NULL;
-  int by = 0, migration = 0, clv = 0;
+  const char *tz = NULL, *period = NULL, *svg = NULL, *segment = NULL, *by_name = "touchpoint";
+  int migration = 0, clv = 0;
   int64_t from = INT64_MIN, to = INT64_MAX, as_of = INT64_MIN;
   unsigned threads = 0;
   double months = 12, discount = 0.01;
@@ -54,7 +68,9 @@ int pd_cmd_touchpoints(int argc, char **argv) {
       {"from", 0, PD_CLI_TIME, &from, "TIME", "period start instead of --period (inclusive)", NULL},
       {"to", 0, PD_CLI_TIME, &to, "TIME", "period end instead of --period (exclusive)", NULL},
       {"as-of", 0, PD_CLI_TIME, &as_of, "TIME", "observation end (default: the latest event)", NULL},
-      {"by", 'b', PD_CLI_CHOICE, &by, "BY", "rows: touchpoint (default), domain or carrier", "touchpoint|domain|carrier"},
+      {"by", 'b', PD_CLI_STRING, &by_name, "BY",
+       "rows: touchpoint (default), domain or carrier; or segment:NAME1,NAME2 / tags: the per-touchpoint "
+       "scorecard of each segment, stacked", NULL},
       {"migration", 'M', PD_CLI_FLAG, &migration, NULL,
        "also the public -> private migration table (and the reverse flow)", NULL},
       {"clv", 0, PD_CLI_CHOICE, &clv, "MODEL",
@@ -84,6 +100,11 @@ int pd_cmd_touchpoints(int argc, char **argv) {
   pd_userset *users = NULL;
   int rc = pd_cli_parse(&spec, argc, argv, &args);
   if (rc != PD_CLI_CONTINUE) return rc;
+  pd_touchpoint_by by = PD_TOUCHPOINT_BY_TOUCHPOINT;
+  int by_segments = pd_cli_is_segment_by(by_name);
+  if (!by_segments && pd_touchpoint_by_from_name(by_name, &by) != PD_OK)
+    return pd_cli_usage_error(&spec, "--by takes touchpoint, domain, carrier, segment:NAME1,NAME2 or tags");
+  if (by_segments && svg) return pd_cli_usage_error(&spec, "--svg draws one scorecard: not with a segment breakdown");
   if (period && (from != INT64_MIN || to != INT64_MAX))
     return pd_cli_usage_error(&spec, "give either --period or --from/--to");
   if (period && parse_period(period, tz, &from, &to))
@@ -115,7 +136,7 @@ int pd_cmd_touchpoints(int argc, char **argv) {
   o.from_ms = from;
   o.to_ms = to;
   o.tz = tz;
-  o.by = (pd_touchpoint_by)by;
+  o.by = by;
   o.as_of_ms = as_of;
   o.users = users;
   o.clv = m;
@@ -123,6 +144,16 @@ int pd_cmd_touchpoints(int argc, char **argv) {
   o.clv_months = months;
   o.clv_monthly_discount = discount;
   o.threads = threads;
+  if (by_segments) {
+    seg_ctx sc = {store, &o, 0}, sm = {store, &o, 1};
+    if (!(rc = pd_cli_segment_breakdown("touchpoints", store, by_name, users, run_segment, &sc, &card)) && migration)
+      rc = pd_cli_segment_breakdown("touchpoints", store, by_name, users, run_segment, &sm, &mig);
+    if (!rc) {
+      const pd_table *both[2] = {card, mig};
+      rc = migration ? pd_cli_print_tables("touchpoints", both, 2, fmt) : pd_cli_print_table("touchpoints", card, fmt);
+    }
+    goto out;
+  }
   if ((st = pd_touchpoint_scorecard(store, &o, &card)) || (migration && (st = pd_touchpoint_migration(store, &o, &mig)))) {
     rc = pd_cli_fail("touchpoints", st);
     goto out;
@@ -141,11 +172,13 @@ int pd_cmd_touchpoints(int argc, char **argv) {
     cs.kind = PD_CHART_GROUPED_BAR;
     cs.title = "Touchpoint scorecard";
     cs.subtitle = sub;
-    cs.label_col = pd_touchpoint_by_name((pd_touchpoint_by)by);
+    cs.label_col = pd_touchpoint_by_name(by);
     cs.value_cols = "accessibility,connection,endurance";
     cs.format = PD_VALUE_PERCENT;
     cs.x_title = cs.label_col;
     cs.y_title = "score (0-100%)";
+    size_t rows = pd_table_n_rows(card);
+    cs.width = rows > 8 ? (int)(rows < 40 ? rows : 40) * 125 : 760; /* room for every touchpoint's name */
     if ((st = pd_chart_write(card, &cs, svg))) rc = pd_cli_fail("touchpoints", st);
   }
 out:

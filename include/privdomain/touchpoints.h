@@ -161,7 +161,8 @@ typedef struct pd_touchpoint_options {
  * (4 rows) or every carrier kind (PD_CARRIER_COUNT rows), each even when
  * empty; then "(none)" when some acquired user's acquire has no touchpoint.
  * *out owned by the caller, free with pd_table_free(). PD_ERR_INVALID for
- * bad options (from >= to, unknown zone, a model of the wrong kind). */
+ * bad options (from >= to, unknown zone, a model of the wrong kind);
+ * PD_ERR_RANGE when a spend does not fit in int64. */
 PD_API pd_status pd_touchpoint_scorecard(pd_store *store, const pd_touchpoint_options *opts, pd_table **out);
 
 /* Public -> private migration and the reverse flow, table

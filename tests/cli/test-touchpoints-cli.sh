@@ -75,6 +75,18 @@ has "$T/out" '"carrier": "feed_ad", "touchpoints": 1, "acquired": 1, "days": 1, 
 # all time: a1..a4 all acquired; table output has the Chinese names
 expect 0 "$PD" touchpoints "$T/store"
 has "$T/out" '广告投放'
+# segments: a filter by expression (a1 and a4 of March came via the ad), a stored segment as
+# a breakdown (revenue >= 50.00: a1 only)
+expect 0 "$PD" touchpoints "$T/store" --period 2024-03 --tz Asia/Shanghai --segment 'acquired_via = 广告投放' -f csv
+has "$T/out" '^广告投放,public,feed_ad,1,2,31,310000,155000,'
+has "$T/out" '^企业微信,private,wecom,1,0,31,0,'
+expect 0 "$PD" segment "$T/store" define big 'revenue >= 5000'
+expect 0 "$PD" touchpoints "$T/store" --period 2024-03 --tz Asia/Shanghai --by segment:big --migration -f csv
+has "$T/out" '^segment,touchpoint,domain,carrier,touchpoints,acquired,'
+has "$T/out" '^big,广告投放,public,feed_ad,1,1,31,310000,310000,'
+has "$T/out" '^segment,direction,touchpoint,'
+has "$T/out" '^big,public_to_private,广告投放,feed_ad,1,1,1,31,31,'
+expect 2 "$PD" touchpoints "$T/store" --by segment:big --svg "$T/x.svg"
 # predicted CLV from models fitted on the spot (a generated business: enough buyers to fit)
 expect 0 "$PD" gen --users 3000 --seed 4 --months 4 --store "$T/gen" --quiet
 expect 0 "$PD" touchpoints "$T/gen" --period 2024-02 --clv bgnbd --horizon 6 -f csv
