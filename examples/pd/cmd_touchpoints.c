@@ -177,6 +177,8 @@ int pd_cmd_touchpoints(int argc, char **argv) {
     cs.format = PD_VALUE_PERCENT;
     cs.x_title = cs.label_col;
     cs.y_title = "score (0-100%)";
+    size_t rows = pd_table_n_rows(card);
+    cs.width = rows > 8 ? (int)(rows < 40 ? rows : 40) * 125 : 760; /* room for every touchpoint's name */
     if ((st = pd_chart_write(card, &cs, svg))) rc = pd_cli_fail("touchpoints", st);
   }
 out:

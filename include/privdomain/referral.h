@@ -52,7 +52,8 @@
  *  - GROUPS, DEPTH, COST, CYCLE_TIME: the same restriction per group
  *    (DEPTH counts members at their real depth, grouped by their root's
  *    acquisition; COST counts members as paid or referred users, against
- *    the touchpoints' whole spend).
+ *    the touchpoints' whole spend; the default cost window still spans
+ *    every user's acquisitions).
  *  - TOP, BEYOND_CAP, FOREST: rows of members only (with whole-forest
  *    descendants). TREES, LARGEST_TREE: trees whose root is a member
  *    (whole trees). PROJECTION: seeded by the members that are roots, at
