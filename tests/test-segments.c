@@ -814,11 +814,11 @@ START_TEST(funnel_by_segment) {
                    "group,step,step_name,users,conv_prev,conv_first,dropoff,dropoff_rate,time_mean_ms,time_median_ms,"
                    "time_p90_ms,excluded\n"
                    "vip,1,acquire,2,,1,,,,,,0\n"
-                   "vip,2,purchase,2,1,1,0,0,1.296e+08,1.296e+08,1.6416e+08,0\n"
+                   "vip,2,purchase,2,1,1,0,0,129600000,129600000,164160000,0\n"
                    "churned,1,acquire,0,,,,,,,,0\n"
                    "churned,2,purchase,0,,,0,,,,,0\n"
                    "grp,1,acquire,2,,1,,,,,,0\n"
-                   "grp,2,purchase,1,0.5,0.5,1,0.5,1.728e+08,1.728e+08,1.728e+08,0\n"
+                   "grp,2,purchase,1,0.5,0.5,1,0.5,172800000,172800000,172800000,0\n"
                    "nobody,1,acquire,0,,,,,,,,0\n"
                    "nobody,2,purchase,0,,,0,,,,,0\n");
   g_free(csv);
