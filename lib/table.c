@@ -231,23 +231,47 @@ static void sb_pad(sbuf *b, size_t n) {
   while (n--) sb_put(b, " ", 1);
 }
 
-/* Shortest text that reads back as the same double ("%.17g" trimmed). */
+/* Shortest text that reads back as the same double ("%.17g" trimmed);
+ * whole numbers below 1e15 as integers (49416000, not 4.9416e+07). */
 static void format_double(char *buf, size_t size, double v) {
+  if (v == floor(v) && fabs(v) < 1e15) {
+    snprintf(buf, size, "%.0f", v == 0 ? 0.0 : v); /* no "-0" */
+    return;
+  }
   for (int prec = 6; prec <= 17; prec++) {
     snprintf(buf, size, "%.*g", prec, v);
     if (strtod(buf, NULL) == v) return;
   }
 }
 
-/* Plain text of a cell; "" for null. */
-static void cell_text(const pd_table *t, size_t r, size_t c, char *buf, size_t size, const char **out) {
+/* For people (PD_FORMAT_TEXT): at most six decimals, trailing zeros
+ * dropped (0.5636363636 -> 0.563636); tiny or huge values as %.6g. CSV and
+ * JSON keep the exact text of format_double(). */
+static void format_double_text(char *buf, size_t size, double v) {
+  double a = fabs(v);
+  if (v != v || a >= 1e15 || (a < 1e-4 && a > 0)) {
+    snprintf(buf, size, "%.6g", v);
+    return;
+  }
+  snprintf(buf, size, "%.6f", v);
+  char *dot = strchr(buf, '.');
+  if (dot) {
+    char *end = buf + strlen(buf);
+    while (end > dot + 1 && end[-1] == '0') *--end = '\0';
+    if (end == dot + 1) *dot = '\0';
+  }
+  if (strcmp(buf, "-0") == 0) snprintf(buf, size, "0");
+}
+
+/* Plain text of a cell; "" for null. `human`: doubles as for people. */
+static void cell_text(const pd_table *t, size_t r, size_t c, char *buf, size_t size, const char **out, bool human) {
   const column *col = &t->cols[c];
   *out = buf;
   buf[0] = '\0';
   if (!col->valid[r]) return;
   switch (col->type) {
   case PD_TYPE_INT64: snprintf(buf, size, "%" PRId64, col->v.i64[r]); break;
-  case PD_TYPE_DOUBLE: format_double(buf, size, col->v.f64[r]); break;
+  case PD_TYPE_DOUBLE: (human ? format_double_text : format_double)(buf, size, col->v.f64[r]); break;
   case PD_TYPE_STRING: *out = col->v.str[r]; break;
   }
 }
@@ -287,7 +311,7 @@ static void write_text(const pd_table *t, sbuf *b) {
   for (size_t c = 0; c < t->n_cols; c++) {
     width[c] = display_width(t->cols[c].name);
     for (size_t r = 0; r < t->n_rows; r++) {
-      cell_text(t, r, c, buf, sizeof buf, &s);
+      cell_text(t, r, c, buf, sizeof buf, &s, true);
       size_t w = display_width(s);
       if (w > width[c]) width[c] = w;
     }
@@ -295,7 +319,7 @@ static void write_text(const pd_table *t, sbuf *b) {
   for (size_t r = 0; r <= t->n_rows; r++) { /* r == 0 is the header */
     for (size_t c = 0; c < t->n_cols; c++) {
       if (r == 0) s = t->cols[c].name;
-      else cell_text(t, r - 1, c, buf, sizeof buf, &s);
+      else cell_text(t, r - 1, c, buf, sizeof buf, &s, true);
       size_t pad = width[c] - display_width(s);
       bool right = t->cols[c].type != PD_TYPE_STRING; /* numbers (and their headers) align right */
       if (c) sb_puts(b, "  ");
@@ -337,7 +361,7 @@ static void write_csv(const pd_table *t, sbuf *b) {
   for (size_t r = 0; r < t->n_rows; r++) {
     for (size_t c = 0; c < t->n_cols; c++) {
       if (c) sb_puts(b, ",");
-      cell_text(t, r, c, buf, sizeof buf, &s);
+      cell_text(t, r, c, buf, sizeof buf, &s, false);
       csv_field(b, s);
     }
     sb_puts(b, "\n");
@@ -372,7 +396,7 @@ static void write_json(const pd_table *t, sbuf *b) {
       if (c) sb_puts(b, ", ");
       json_string(b, t->cols[c].name);
       sb_puts(b, ": ");
-      cell_text(t, r, c, buf, sizeof buf, &s);
+      cell_text(t, r, c, buf, sizeof buf, &s, false);
       if (!t->cols[c].valid[r]) sb_puts(b, "null");
       else if (t->cols[c].type == PD_TYPE_STRING) json_string(b, s);
       else if (t->cols[c].type == PD_TYPE_DOUBLE && !isfinite(t->cols[c].v.f64[r])) sb_puts(b, "null");

@@ -570,7 +570,10 @@ static pd_store *world(const char *name, const bool *in) {
 }
 
 /* Every analysis as text (CSV of all its tables), filtered to `users`
- * (NULL: all), with fixed options. */
+ * (NULL: all), with fixed options. Observation ends are given (T_OBS):
+ * by default a filtered analysis is observed to the whole store's end
+ * (see filter_keeps_store_end), a store of fewer users may end earlier. */
+#define T_OBS (T0 + 70 * DAY)
 typedef char *(*analysis_fn)(pd_store *s, const pd_userset *users);
 
 static char *tables_text(pd_table **t, size_t n) {
@@ -618,6 +621,7 @@ static char *a_retention(pd_store *s, const pd_userset *users) {
   pd_retention_options o = PD_RETENTION_OPTIONS_INIT;
   o.period = PD_PERIOD_WEEK;
   o.by = PD_RETENTION_BY_ACQ_DOMAIN;
+  o.as_of_ms = T_OBS;
   pd_scan_options so = PD_SCAN_OPTIONS_INIT;
   so.users = users;
   pd_table *t[2];
@@ -646,6 +650,7 @@ static char *a_stickiness(pd_store *s, const pd_userset *users) {
 
 static char *a_rfm(pd_store *s, const pd_userset *users) {
   pd_rfm_options o = PD_RFM_OPTIONS_INIT;
+  o.calibration_end = T_OBS;
   o.users = users;
   pd_table *t[1];
   PD_CHECK(pd_rfm_from_store(s, &o, &t[0]));
@@ -663,6 +668,7 @@ static char *a_ltv(pd_store *s, const pd_userset *users) {
 
 static char *a_rfm_layers(pd_store *s, const pd_userset *users) {
   pd_rfm_layer_options o = PD_RFM_LAYER_OPTIONS_INIT;
+  o.window_end = T_OBS;
   o.users = users;
   pd_table *t[3];
   PD_CHECK(pd_rfm_layers_from_store(s, &o, &t[0], &t[1], &t[2]));
@@ -672,6 +678,7 @@ static char *a_rfm_layers(pd_store *s, const pd_userset *users) {
 static char *a_membership(pd_store *s, const pd_userset *users) {
   pd_membership_options o = PD_MEMBERSHIP_OPTIONS_INIT;
   o.min_days = 1;
+  o.end = T_OBS;
   o.users = users;
   pd_table *t[2];
   PD_CHECK(pd_membership_compare(s, &o, &t[0], &t[1]));
@@ -733,6 +740,87 @@ START_TEST(filter_equals_subset_store) {
 }
 END_TEST
 
+static double cell(const pd_table *t, size_t row, const char *col) {
+  long ci = pd_table_col_index(t, col);
+  ck_assert_msg(ci >= 0, "no column %s", col);
+  size_t c = (size_t)ci;
+  if (pd_table_is_null(t, row, c)) return NAN;
+  return pd_table_col_type(t, c) == PD_TYPE_DOUBLE ? pd_table_get_double(t, row, c) : (double)pd_table_get_int64(t, row, c);
+}
+
+/* A filtered analysis is observed to the store's end, not to the segment's
+ * own latest event: u1 buys on days 0 and 2, u2 (not in the segment) on
+ * day 10. Filtered to u1: RFM T = 10 days (recency 2), RFM-layer R = 8
+ * days, and retention and membership run to day 10, exactly as when that
+ * end is given. (Observed only to day 2, u1 would look freshly active.) */
+START_TEST(filter_keeps_store_end) {
+  char *dir = path_in("ends");
+  pd_store *s = pd_test_open(dir, 1);
+  g_free(dir);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  uint32_t u1, u2;
+  PD_CHECK(pd_writer_user(w, "u1", &u1));
+  PD_CHECK(pd_writer_user(w, "u2", &u2));
+  const pd_event ev[] = {{T0, u1, PD_EV_ACQUIRE, PD_NONE, PD_NONE, 0},
+                         {T0 + 3600000, u1, PD_EV_PURCHASE, PD_NONE, PD_NONE, 10000},
+                         {T0 + 2 * DAY, u1, PD_EV_PURCHASE, PD_NONE, PD_NONE, 20000},
+                         {T0 + DAY, u2, PD_EV_ACQUIRE, PD_NONE, PD_NONE, 0},
+                         {T0 + 10 * DAY, u2, PD_EV_PURCHASE, PD_NONE, PD_NONE, 30000}};
+  for (size_t i = 0; i < sizeof ev / sizeof *ev; i++) PD_CHECK(pd_writer_append(w, &ev[i]));
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  pd_userset *seg;
+  PD_CHECK(pd_userset_new(&seg, s));
+  pd_userset_add(seg, u1);
+
+  pd_rfm_options ro = PD_RFM_OPTIONS_INIT;
+  ro.users = seg;
+  pd_table *t;
+  PD_CHECK(pd_rfm_from_store(s, &ro, &t));
+  ck_assert_uint_eq(pd_table_n_rows(t), 1);
+  ck_assert_double_eq(cell(t, 0, "frequency"), 1);
+  ck_assert_double_eq(cell(t, 0, "recency"), 2);
+  ck_assert_double_eq(cell(t, 0, "T"), 10);
+  pd_table_free(t);
+
+  pd_rfm_layer_options lo = PD_RFM_LAYER_OPTIONS_INIT;
+  lo.users = seg;
+  PD_CHECK(pd_rfm_layers_from_store(s, &lo, &t, NULL, NULL));
+  ck_assert_uint_eq(pd_table_n_rows(t), 1);
+  ck_assert_double_eq(cell(t, 0, "recency"), 8);
+  pd_table_free(t);
+
+  /* retention (daily) and membership: the default equals the store's end given */
+  for (int given = 0; given < 2; given++) {
+    pd_retention_options o = PD_RETENTION_OPTIONS_INIT;
+    o.period = PD_PERIOD_DAY;
+    if (given) o.as_of_ms = T0 + 10 * DAY;
+    pd_scan_options so = PD_SCAN_OPTIONS_INIT;
+    so.users = seg;
+    pd_table *r[1];
+    PD_CHECK(pd_retention_run(s, &o, &so, &r[0], NULL, NULL));
+    ck_assert_uint_eq(pd_table_n_rows(r[0]), 11); /* u1's cohort, k = 0..10 */
+    pd_membership_options mo = PD_MEMBERSHIP_OPTIONS_INIT;
+    mo.users = seg;
+    if (given) mo.end = T0 + 10 * DAY;
+    pd_table *m[1];
+    PD_CHECK(pd_membership_compare(s, &mo, &m[0], NULL));
+    static char *text[2][2];
+    text[given][0] = tables_text(r, 1);
+    text[given][1] = tables_text(m, 1);
+    if (given)
+      for (int k = 0; k < 2; k++) {
+        ck_assert_str_eq(text[0][k], text[1][k]);
+        g_free(text[0][k]);
+        g_free(text[1][k]);
+      }
+  }
+  pd_userset_free(seg);
+  pd_store_close(s);
+}
+END_TEST
+
 /* Options of a caller built before `users` existed (a smaller size) are
  * read as unfiltered, not refused. */
 START_TEST(filter_old_option_sizes) {
@@ -769,13 +857,6 @@ START_TEST(filter_old_option_sizes) {
 }
 END_TEST
 
-static double cell(const pd_table *t, size_t row, const char *col) {
-  long ci = pd_table_col_index(t, col);
-  ck_assert_msg(ci >= 0, "no column %s", col);
-  size_t c = (size_t)ci;
-  if (pd_table_is_null(t, row, c)) return NAN;
-  return pd_table_col_type(t, c) == PD_TYPE_DOUBLE ? pd_table_get_double(t, row, c) : (double)pd_table_get_int64(t, row, c);
-}
 
 /* Funnel acquire -> purchase within 7 days on the shop (see shop()):
  * a reaches 2 (purchase after 1 day), b 2 (2 days), c never enters (no
@@ -814,11 +895,11 @@ START_TEST(funnel_by_segment) {
                    "group,step,step_name,users,conv_prev,conv_first,dropoff,dropoff_rate,time_mean_ms,time_median_ms,"
                    "time_p90_ms,excluded\n"
                    "vip,1,acquire,2,,1,,,,,,0\n"
-                   "vip,2,purchase,2,1,1,0,0,1.296e+08,1.296e+08,1.6416e+08,0\n"
+                   "vip,2,purchase,2,1,1,0,0,129600000,129600000,164160000,0\n"
                    "churned,1,acquire,0,,,,,,,,0\n"
                    "churned,2,purchase,0,,,0,,,,,0\n"
                    "grp,1,acquire,2,,1,,,,,,0\n"
-                   "grp,2,purchase,1,0.5,0.5,1,0.5,1.728e+08,1.728e+08,1.728e+08,0\n"
+                   "grp,2,purchase,1,0.5,0.5,1,0.5,172800000,172800000,172800000,0\n"
                    "nobody,1,acquire,0,,,,,,,,0\n"
                    "nobody,2,purchase,0,,,0,,,,,0\n");
   g_free(csv);
@@ -940,6 +1021,7 @@ int main(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, filter_equals_subset_store);
+  tcase_add_test(tc, filter_keeps_store_end);
   tcase_add_test(tc, filter_old_option_sizes);
   tcase_add_test(tc, funnel_by_segment);
   tcase_add_test(tc, referral_segment);

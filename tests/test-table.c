@@ -1,5 +1,6 @@
 /* pd_table: builder, accessors, null cells, text/CSV/JSON writers. */
 #include <check.h>
+#include <glib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,38 @@ START_TEST(text_alignment) {
 }
 END_TEST
 
+/* Doubles: CSV and JSON read back exactly (whole numbers as integers, not
+ * 4.9416e+07); the text format rounds for people to six decimals. */
+START_TEST(double_text) {
+  static const double v[] = {0.5636363636363636, 49416000.0, -0.0, 1.5e-5, 2e16, 79762127.27272727, 0.1, -2.5};
+  static const char *exact[] = {"0.5636363636363636", "49416000", "0", "1.5e-05", "2e+16", "79762127.27272727", "0.1", "-2.5"};
+  static const char *human[] = {"0.563636", "49416000", "0", "1.5e-05", "2e+16", "79762127.272727", "0.1", "-2.5"};
+  size_t n = sizeof v / sizeof v[0];
+  pd_table *t = pd__table_new("d");
+  size_t c = pd__table_add_col(t, "v", PD_TYPE_DOUBLE);
+  for (size_t i = 0; i < n; i++) pd__table_set_double(t, pd__table_add_row(t), c, v[i]);
+  pd_table *out;
+  ck_assert_int_eq(pd__table_finish(t, &out), PD_OK);
+  GString *want_csv = g_string_new("v\n"), *want_text = g_string_new("");
+  g_string_append_printf(want_text, "%15s\n%s\n", "v", "---------------");
+  for (size_t i = 0; i < n; i++) {
+    g_string_append_printf(want_csv, "%s\n", exact[i]);
+    g_string_append_printf(want_text, "%15s\n", human[i]);
+    ck_assert_double_eq(strtod(exact[i], NULL), v[i]);
+  }
+  char *s;
+  ck_assert_int_eq(pd_table_format(out, PD_FORMAT_CSV, &s, NULL), PD_OK);
+  ck_assert_str_eq(s, want_csv->str);
+  pd_free(s);
+  ck_assert_int_eq(pd_table_format(out, PD_FORMAT_TEXT, &s, NULL), PD_OK);
+  ck_assert_str_eq(s, want_text->str);
+  pd_free(s);
+  g_string_free(want_csv, TRUE);
+  g_string_free(want_text, TRUE);
+  pd_table_free(out);
+}
+END_TEST
+
 START_TEST(nan_is_null) {
   pd_table *t = pd__table_new("x");
   size_t c = pd__table_add_col(t, "v", PD_TYPE_DOUBLE);
@@ -110,6 +143,7 @@ int main(void) {
   tcase_add_test(tc, csv_quoting);
   tcase_add_test(tc, json_nulls);
   tcase_add_test(tc, text_alignment);
+  tcase_add_test(tc, double_text);
   tcase_add_test(tc, nan_is_null);
   tcase_add_test(tc, errors_thread_local);
   suite_add_tcase(s, tc);

@@ -206,9 +206,22 @@ out_lists:
   return rc;
 }
 
+/* pd stages --by segment:...: the report of each segment. */
+typedef struct stage_seg {
+  pd_store *store;
+  const pd_stage_options *o;
+} stage_seg;
+
+static pd_status run_stages(void *ctx, const pd_userset *users, pd_table **out) {
+  const stage_seg *c = ctx;
+  pd_stage_options o = *c->o;
+  o.users = users;
+  return pd_stage_report(c->store, &o, out);
+}
+
 int pd_cmd_stages(int argc, char **argv) {
   pd_format fmt = PD_FORMAT_TEXT;
-  const char *tz = NULL, *period = NULL, *order_name = "aarrr", *segment = NULL;
+  const char *tz = NULL, *period = NULL, *order_name = "aarrr", *segment = NULL, *by = NULL;
   int64_t act_days = 7, ret_days = 7;
   unsigned threads = 0;
   const pd_cli_opt opts[] = {
@@ -218,6 +231,9 @@ int pd_cmd_stages(int argc, char **argv) {
       {"activation-days", 0, PD_CLI_INT, &act_days, "N", "activation within N days of acquisition (default 7)", NULL},
       {"retention-days", 0, PD_CLI_INT, &ret_days, "N", "day-N retention of new users (default 7)", NULL},
       PD_CLI_OPT_SEGMENT(&segment),
+      {"by", 'b', PD_CLI_STRING, &by, "KEY",
+       "segment:NAME1,NAME2 (stored segments or tags) or tags (every tag): the report of each segment, stacked",
+       NULL},
       PD_CLI_OPT_FORMAT(&fmt),
       PD_CLI_OPT_TZ(&tz),
       PD_CLI_OPT_THREADS(&threads),
@@ -230,6 +246,7 @@ int pd_cmd_stages(int argc, char **argv) {
   int rc = pd_cli_parse(&spec, argc, argv, &args);
   if (rc != PD_CLI_CONTINUE) return rc;
   if (!period) return pd_cli_usage_error(&spec, "--period is required");
+  if (by && !pd_cli_is_segment_by(by)) return pd_cli_usage_error(&spec, "--by takes segment:NAME1,NAME2 or tags");
   pd_stage_options o = PD_STAGE_OPTIONS_INIT;
   if (pd_stage_order_parse(order_name, &o.order) != PD_OK) return pd_cli_usage_error(&spec, "%s", pd_last_error());
   if (act_days < 1 || act_days > 3660 || ret_days < 1 || ret_days > 3660)
@@ -248,7 +265,17 @@ int pd_cmd_stages(int argc, char **argv) {
   }
   o.users = filter;
   pd_table *t = NULL;
-  pd_status st = pd_stage_report(store, &o, &t);
+  pd_status st = PD_OK;
+  if (by) {
+    stage_seg c = {store, &o};
+    if (!(rc = pd_cli_segment_breakdown("stages", store, by, filter, run_stages, &c, &t)))
+      rc = pd_cli_print_table("stages", t, fmt);
+    pd_table_free(t);
+    pd_userset_free(filter);
+    pd_store_close(store);
+    return rc;
+  }
+  st = pd_stage_report(store, &o, &t);
   if (st) {
     rc = pd_cli_fail("stages", st);
   } else {

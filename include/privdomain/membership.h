@@ -65,7 +65,8 @@ typedef struct pd_membership_options {
   unsigned threads;           /* scan workers; 0 = one per core */
   const pd_userset *users;    /* only these users (a segment, see segments.h); NULL = all.
                                  Borrowed for the call. The comparison is then that of a store
-                                 holding only these users (the default end: THEIR latest event). */
+                                 holding only these users, observed as long as the whole store
+                                 (the default end stays the store's latest event). */
 } pd_membership_options;
 #define PD_MEMBERSHIP_OPTIONS_INIT \
   {sizeof(pd_membership_options), PD_MEMBERSHIP_NO_TIME, PD_EV_MEMBER_JOIN, PD_EV_STORED_VALUE, 7.0, 0, NULL}

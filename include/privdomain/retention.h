@@ -6,11 +6,12 @@
  * store with pd_scan().
  *
  * Segment filter. The *_run() functions with scan->users (scan.h) give the
- * analysis of a store holding only those users: only their events count,
- * cohorts hold only them, and data-derived defaults come from their events
- * too (retention's as_of: the latest event among them; lifecycle: the
- * periods from their first to their last active period). Set as_of_ms to
- * compare segments on one observation end.
+ * analysis of a store holding only those users, observed as long as the
+ * whole store: only their events count and cohorts hold only them, but
+ * retention's default as_of is the latest event of the whole store (a
+ * segment that went quiet shows its empty late periods as 0, not as not
+ * yet observable). Lifecycle rows run from the segment's first to its last
+ * active period.
  *
  * Periods. Days, weeks (ISO, Monday start, or Sunday start) and months are
  * calendar periods in the time zone `tz` (IANA name, NULL = UTC). A period

@@ -60,10 +60,11 @@ typedef struct pd_rfm_options {
                                 needs calibration_end */
   unsigned threads;          /* store scans: worker threads, 0 = one per core */
   const pd_userset *users;   /* pd_rfm_from_store only: only these users (a segment, see
-                                segments.h); NULL = all. Borrowed for the call. The table is
-                                then that of a store holding only these users: the default
-                                calibration end is the day of THEIR latest transaction (give
-                                calibration_end to compare segments on one observation end). */
+                                segments.h); NULL = all. Borrowed for the call. The rows are
+                                those of a store holding only these users, observed as long as
+                                the whole store: the default calibration end stays the day of
+                                the store's latest transaction, so T of a segment that went
+                                quiet is not shortened (nor its P(alive) inflated). */
 } pd_rfm_options;
 #define PD_RFM_OPTIONS_INIT \
   {sizeof(pd_rfm_options), NULL, PD_PERIOD_DAY, 1, 1.0, PD_RFM_NO_TIME, PD_RFM_NO_TIME, 0, NULL}

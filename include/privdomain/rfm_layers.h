@@ -121,8 +121,9 @@ typedef struct pd_rfm_layer_options {
   const pd_userset *users;          /* only these users (a segment, see segments.h); NULL = all.
                                        Borrowed for the call. Scores, means and layers are then
                                        those of a store holding only these users (quantile edges
-                                       and means over them; the default window end after THEIR
-                                       latest purchase or refund). */
+                                       and means over them), observed as long as the whole store
+                                       (the default window end stays after the store's latest
+                                       purchase or refund, so R is not shortened). */
 } pd_rfm_layer_options;
 #define PD_RFM_LAYER_OPTIONS_INIT                                                                             \
   {sizeof(pd_rfm_layer_options), 5, PD_RFM_SCORE_QUANTILE, NULL, NULL, NULL, PD_RFM_SPLIT_MEAN, 0, 0, 0, NULL, \

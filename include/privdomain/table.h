@@ -24,10 +24,12 @@ typedef enum pd_type {
 } pd_type;
 
 typedef enum pd_format {
-  PD_FORMAT_TEXT = 0, /* aligned columns for a terminal */
+  PD_FORMAT_TEXT = 0, /* aligned columns for a terminal; doubles rounded to six decimals */
   PD_FORMAT_CSV = 1,  /* RFC 4180, header row, "" for null */
   PD_FORMAT_JSON = 2  /* array of objects, null for null */
 } pd_format;
+/* CSV and JSON write doubles exactly: the shortest text that reads back as
+ * the same double, whole numbers below 1e15 as integers ("49416000"). */
 
 /* Releases a table. Accepts NULL. */
 PD_API void pd_table_free(pd_table *t);

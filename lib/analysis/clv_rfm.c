@@ -8,6 +8,7 @@
 #include "pd_internal.h"
 #include "privdomain/rfm.h"
 #include "privdomain/scan.h"
+#include "store_internal.h"
 #include "tz.h"
 
 typedef struct rfm_cfg {
@@ -377,6 +378,10 @@ pd_status pd_rfm_from_store(pd_store *store, const pd_rfm_options *opts, pd_tabl
     total += ws[i].rows.n;
     if (ws[i].rows.oom) st = pd__error(PD_ERR_NOMEM, "rfm_from_store: out of memory");
     if (ws[i].rows.max_day > all.max_day) all.max_day = ws[i].rows.max_day;
+  }
+  if (so.users && c.cal_day == PD_RFM_NO_TIME) { /* a segment is observed as long as the store */
+    int64_t t = pd__store_latest_transaction(store);
+    all.max_day = t == INT64_MIN ? INT64_MIN : local_day(&c, t);
   }
   if (st == PD_OK) {
     all.v = malloc((total ? total : 1) * sizeof *all.v);

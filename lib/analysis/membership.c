@@ -7,6 +7,7 @@
 #include "pd_internal.h"
 #include "privdomain/membership.h"
 #include "privdomain/scan.h"
+#include "store_internal.h"
 
 #define DAY_MS 86400000.0
 
@@ -238,6 +239,10 @@ pd_status pd_membership_compare(pd_store *store, const pd_membership_options *op
       g[k].repurchasers += c.w[i].g[k].repurchasers, g[k].purchases += c.w[i].g[k].purchases;
       g[k].revenue += c.w[i].g[k].revenue, g[k].first_days += c.w[i].g[k].first_days;
     }
+  }
+  if (so.users && opts->end == PD_MEMBERSHIP_NO_TIME) { /* a segment is observed as long as the store */
+    int64_t lo;
+    pd__store_time_range(store, &lo, &max_time);
   }
   int64_t end = opts->end != PD_MEMBERSHIP_NO_TIME ? opts->end : max_time;
   if (st == PD_OK && groups) st = pd__table_finish(groups_table(g, end), groups);

@@ -8,6 +8,7 @@
 
 #include "privdomain/retention.h"
 #include "retention_internal.h"
+#include "store_internal.h"
 
 /* One cohort of one group. Arrays are indexed by k and grow on demand. */
 typedef struct cohort {
@@ -614,6 +615,11 @@ pd_status pd_retention_run(pd_store *store, const pd_retention_options *opts, co
   if (rc) return rc;
   o.domains = domains;
   o.n_domains = nd;
+  if (scan && scan->users && o.as_of_ms == INT64_MIN) { /* a segment is observed as long as the store */
+    int64_t lo, hi;
+    pd__store_time_range(store, &lo, &hi);
+    o.as_of_ms = hi;
+  }
   unsigned nw = pd_scan_workers(scan);
   void **parts = calloc(nw, sizeof *parts);
   pd_table *tl = NULL, *tr = NULL, *ta = NULL;

@@ -8,6 +8,7 @@
 #include "pd_internal.h"
 #include "privdomain/rfm_layers.h"
 #include "privdomain/scan.h"
+#include "store_internal.h"
 #include "tz.h"
 
 #define MAX_BINS 20
@@ -418,6 +419,10 @@ pd_status pd_rfm_layers_from_store(pd_store *store, const pd_rfm_layer_options *
     m += sc.w[i].n;
   }
   qsort(all, m, sizeof *all, cmp_srow);
+  if (so.users && sc.end == INT64_MAX) { /* a segment is observed as long as the store */
+    int64_t t = pd__store_latest_transaction(store);
+    max_ms = t >= sc.begin ? t : INT64_MIN;
+  }
   int64_t end_ms = sc.end != INT64_MAX ? sc.end - 1 : max_ms;
   int64_t end_day = m ? pd__floor_div(pd__tz_local_ms(sc.tz, end_ms), PD_MS_PER_DAY) : 0;
   for (size_t i = 0; i < m; i++)

@@ -212,19 +212,6 @@ static void add_side(pd__mig_side *d, const pd__mig_side *s) {
 
 /* The first and latest committed event times of the store (INT64_MAX /
  * INT64_MIN when it has none). */
-static void store_time_range(const pd_store *s, int64_t *lo, int64_t *hi) {
-  *lo = INT64_MAX;
-  *hi = INT64_MIN;
-  if (s->seg.n_events) {
-    *lo = s->seg.min_time;
-    *hi = s->seg.max_time;
-  }
-  for (size_t i = 0; i < s->tail.n_committed; i++) {
-    if (s->tail.time[i] < *lo) *lo = s->tail.time[i];
-    if (s->tail.time[i] > *hi) *hi = s->tail.time[i];
-  }
-}
-
 static int is_count_model(const pd_clv_model *m) {
   pd_clv_kind k = pd_clv_model_kind(m);
   return k == PD_CLV_BGNBD || k == PD_CLV_MBGNBD || k == PD_CLV_PNBD;
@@ -395,7 +382,7 @@ pd_status pd__tp_run_compute(pd_store *store, const pd_touchpoint_options *opts,
     return st;
   }
   int64_t lo, hi;
-  store_time_range(store, &lo, &hi);
+  pd__store_time_range(store, &lo, &hi);
   r->as_of = o.as_of_ms != INT64_MIN ? o.as_of_ms : hi;
   /* local days of the period, open bounds closed by the data */
   int64_t first = o.from_ms != INT64_MIN ? o.from_ms : lo;

@@ -207,9 +207,6 @@ pd_status pd__ing_parse_event(pd__ing *g, pd__row *r) {
   pd__val *v = g->v;
   pd_status st;
   r->msg = NULL;
-  r->rec = g->rec;
-  r->rec_len = g->rec_len;
-  r->line = g->line;
   r->amount = 0;
   if ((st = require(g, R_TS, "a timestamp")) != PD_OK) return st;
   if (pd__timeparse_run(&g->tp, v[R_TS].p, v[R_TS].len, &r->time) != PD_OK) return bad_val(g, R_TS);
@@ -304,6 +301,9 @@ pd_status pd__ing_commit_event(pd__ing *g, const pd__row *r) {
  * user, type or touchpoint behind. */
 static pd_status event_row(pd__ing *g) {
   pd__row r;
+  r.rec = g->rec;
+  r.rec_len = g->rec_len;
+  r.line = g->line;
   pd_status st = pd__ing_parse_event(g, &r);
   return st == PD_OK ? pd__ing_commit_event(g, &r) : st;
 }

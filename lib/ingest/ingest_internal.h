@@ -99,7 +99,10 @@ void pd__ing_locate(const pd__ing *g, const char *rec, size_t rec_len, uint64_t 
 /* Sets the message "expected N fields, got M" etc. for a tokenized record
  * of the wrong width, or maps its fields to g->v. PD__ROW_BAD or PD_OK. */
 pd_status pd__ing_map_fields(pd__ing *g);
-/* Parse step of an event row (g->v) into *r; PD__ROW_BAD with the message set. */
+/* Parse step of an event row (g->v) into *r, whose rec, rec_len and line
+ * the caller has set (from the values it has at hand: copying them here
+ * from g right after the caller stored them there stalls on store
+ * forwarding); PD__ROW_BAD with the message set. */
 pd_status pd__ing_parse_event(pd__ing *g, pd__row *r);
 /* Commit step; a bad row (r->msg) goes to pd__ing_bad_row. */
 pd_status pd__ing_commit_event(pd__ing *g, const pd__row *r);

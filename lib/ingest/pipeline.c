@@ -181,10 +181,11 @@ static void *produce(void *data) {
       st = pd__error(PD_ERR_NOMEM, "%s: out of memory", g->path);
       break;
     }
-    g->rec = s->buf + s->start;
+    const char *rec = s->buf + s->start;
     size_t len = g->dsv.used;
-    if (len && g->rec[len - 1] == '\n') len--;
-    if (len && g->rec[len - 1] == '\r') len--;
+    if (len && rec[len - 1] == '\n') len--;
+    if (len && rec[len - 1] == '\r') len--;
+    g->rec = rec;
     g->rec_len = len;
     if (r == PD__REC_ERROR) {
       g->rows_read++;
@@ -197,6 +198,9 @@ static void *produce(void *data) {
     } else if (r == PD__REC_OK) {
       g->rows_read++;
       pd__row *row = &b->rows[b->n];
+      row->rec = rec;
+      row->rec_len = len;
+      row->line = g->line;
       pd_status rs = pd__ing_map_fields(g);
       if (rs == PD_OK) rs = pd__ing_parse_event(g, row);
       if (rs == PD_OK) {

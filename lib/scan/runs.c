@@ -87,6 +87,10 @@ pd_status pd__runs_prepare(const pd_store *s, pd__runs *r) {
   r->n_users = pd__dict_n_users(&s->dict);
   uint32_t n = r->n_users;
   size_t nt = s->tail.n_committed;
+  /* A compacted store with no merges and no log events (the common case of
+   * a scan) needs neither table: runs come straight from the segment. */
+  r->plain = s->dict.n_merges == 0 && nt == 0;
+  if (r->plain) return PD_OK;
   r->canon = malloc(((size_t)n + 1) * sizeof *r->canon);
   r->tail_start = calloc((size_t)n + 2, sizeof *r->tail_start);
   if (!r->canon || !r->tail_start) goto nomem;
@@ -161,7 +165,9 @@ static uint64_t seg_count(const pd__runs *r, uint32_t u) {
 }
 
 uint64_t pd__runs_count(const pd__runs *r, uint32_t u) {
-  if (u >= r->n_users || r->canon[u] != u) return 0;
+  if (u >= r->n_users) return 0;
+  if (r->plain) return seg_count(r, u);
+  if (r->canon[u] != u) return 0;
   uint64_t n = r->tail_start[u + 1] - r->tail_start[u];
   if (r->remap_seg)
     for (uint32_t k = r->member_start[u]; k < r->member_start[u + 1]; k++) n += seg_count(r, r->member_list[k]);
@@ -205,8 +211,13 @@ void pd__run_buf_free(pd__run_buf *b) {
 pd_status pd__runs_get(const pd__runs *r, pd__run_buf *b, uint32_t u, pd_user_events *ev) {
   memset(ev, 0, sizeof *ev);
   ev->user = u;
-  if (u >= r->n_users || r->canon[u] != u) return PD_OK;
   const pd__segment *g = &r->s->seg;
+  if (r->plain) {
+    uint64_t sn = u < r->n_users ? seg_count(r, u) : 0, a = sn ? g->user_off[u] : 0;
+    if (sn) *ev = (pd_user_events){u, sn, g->time + a, g->type + a, g->tp + a, g->ref + a, g->amount + a};
+    return PD_OK;
+  }
+  if (u >= r->n_users || r->canon[u] != u) return PD_OK;
   uint64_t ta = r->tail_start[u], tn = r->tail_start[u + 1] - ta;
   if (!r->remap_seg) {
     uint64_t sn = seg_count(r, u);

@@ -9,6 +9,7 @@
 typedef struct pd__runs {
   const pd_store *s;
   uint32_t n_users;
+  bool plain;             /* no merges, no log events: every run is the segment's (canon, tail_start NULL) */
   uint32_t *canon;        /* resolved canonical user of every user id */
   bool remap_seg;         /* merges happened after sealing: segment runs need merging/remapping */
   uint32_t *member_start; /* remap_seg: merged users m of canonical u are member_list[member_start[u]..] */

@@ -48,6 +48,21 @@ static void *run_worker(void *arg) {
     uint64_t start = (uint64_t)job->begin + atomic_fetch_add(&job->next, CHUNK_USERS);
     if (start >= job->end) break;
     uint32_t stop_at = start + CHUNK_USERS < job->end ? (uint32_t)(start + CHUNK_USERS) : job->end;
+    if (job->runs->plain && !job->users) {
+      /* Straight from the segment's columns: no per-user call. */
+      const pd__segment *g = &job->runs->s->seg;
+      uint32_t last = stop_at < g->n_users ? stop_at : g->n_users;
+      for (uint32_t u = (uint32_t)start; u < last; u++) {
+        uint64_t a = g->user_off[u], n = g->user_off[u + 1] - a;
+        if (!n) continue;
+        ev = (pd_user_events){u, n, g->time + a, g->type + a, g->tp + a, g->ref + a, g->amount + a};
+        if (job->fn(job->ctx, w->index, &ev) != 0) {
+          atomic_store(&job->stop, 1);
+          break;
+        }
+      }
+      continue;
+    }
     for (uint32_t u = (uint32_t)start; u < stop_at; u++) {
       if (!pd__userset_pass(job->users, u)) continue;
       pd_status st = pd__runs_get(job->runs, &buf, u, &ev);

@@ -58,14 +58,14 @@ static inline pd_status next_slot(pd__bulk *b, pd__bulk_list *l, pd__bulk_chunk 
   return PD_OK;
 }
 
-pd_status pd__bulk_push(pd__bulk *b, const pd_event *e) {
-  size_t blk = e->user >> PD__BULK_SHIFT;
+pd_status pd__bulk_push(pd__bulk *b, int64_t time, uint32_t user, uint32_t type, uint32_t tp, uint32_t ref, int64_t amount) {
+  size_t blk = user >> PD__BULK_SHIFT;
   if (blk >= b->n_blocks) {
     if (!grow((void **)&b->block, &b->cap_blocks, blk + 1, sizeof *b->block)) return pd__error(PD_ERR_NOMEM, "out of memory");
     b->n_blocks = blk + 1;
   }
   pd__bulk_block *k = &b->block[blk];
-  bool extra = e->amount != 0 || e->referrer != PD_NONE;
+  bool extra = amount != 0 || ref != PD_NONE;
   pd__bulk_chunk *c, *xc = NULL;
   uint32_t i, xi = 0;
   pd_status st = next_slot(b, &k->recs, &c, &i);
@@ -74,9 +74,8 @@ pd_status pd__bulk_push(pd__bulk *b, const pd_event *e) {
     k->recs.n_last--; /* no record without its extra */
     return st;
   }
-  c->u.r[i] = (pd__bulk_rec){e->time_ms, e->touchpoint, (uint16_t)e->type,
-                             (uint16_t)((e->user & PD__BULK_LU_MASK) | (extra ? PD__BULK_EXTRA : 0))};
-  if (extra) xc->u.x[xi] = (pd__bulk_extra){e->amount, e->referrer, 0};
+  c->u.r[i] = (pd__bulk_rec){time, tp, (uint16_t)type, (uint16_t)((user & PD__BULK_LU_MASK) | (extra ? PD__BULK_EXTRA : 0))};
+  if (extra) xc->u.x[xi] = (pd__bulk_extra){amount, ref, 0};
   b->n++;
   return PD_OK;
 }

@@ -60,7 +60,7 @@ typedef struct pd__bulk {
 void pd__bulk_init(pd__bulk *b);
 void pd__bulk_free(pd__bulk *b);
 /* Appends an event; its user and referrer must be canonical. */
-pd_status pd__bulk_push(pd__bulk *b, const pd_event *e);
+pd_status pd__bulk_push(pd__bulk *b, int64_t time, uint32_t user, uint32_t type, uint32_t tp, uint32_t ref, int64_t amount);
 
 static inline pd__bulk_chunk *pd__bulk_chunk_at(const pd__bulk *b, uint32_t id1) {
   uint32_t id = id1 - 1;

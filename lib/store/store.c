@@ -369,22 +369,39 @@ static uint64_t file_size(const char *path) {
   return path && stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 }
 
+void pd__store_time_range(const pd_store *s, int64_t *lo, int64_t *hi) {
+  *lo = INT64_MAX;
+  *hi = INT64_MIN;
+  if (s->seg.n_events) {
+    *lo = s->seg.min_time;
+    *hi = s->seg.max_time;
+  }
+  for (size_t i = 0; i < s->tail.n_committed; i++) {
+    if (s->tail.time[i] < *lo) *lo = s->tail.time[i];
+    if (s->tail.time[i] > *hi) *hi = s->tail.time[i];
+  }
+}
+
+static int64_t latest_transaction(const int64_t *time, const uint16_t *type, size_t n, int64_t max) {
+  for (size_t i = 0; i < n; i++)
+    if ((type[i] == PD_EV_PURCHASE || type[i] == PD_EV_REFUND) && time[i] > max) max = time[i];
+  return max;
+}
+
+int64_t pd__store_latest_transaction(const pd_store *s) {
+  int64_t max = latest_transaction(s->seg.time, s->seg.type, s->seg.n_events, INT64_MIN);
+  return latest_transaction(s->tail.time, s->tail.type, s->tail.n_committed, max);
+}
+
 pd_status pd_store_info(pd_store *s, pd_table **out) {
   if (!s || !out) return pd__error(PD_ERR_INVALID, "pd_store_info: NULL argument");
   uint32_t n_types = pd__dict_n_types(&s->dict);
   uint64_t *by_type = calloc(n_types, sizeof *by_type);
   if (!by_type) return pd__error(PD_ERR_NOMEM, "out of memory");
-  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  int64_t lo, hi;
+  pd__store_time_range(s, &lo, &hi);
   for (uint64_t i = 0; i < s->seg.n_events; i++) by_type[s->seg.type[i]]++;
-  if (s->seg.n_events) {
-    lo = s->seg.min_time;
-    hi = s->seg.max_time;
-  }
-  for (size_t i = 0; i < s->tail.n_committed; i++) {
-    by_type[s->tail.type[i]]++;
-    if (s->tail.time[i] < lo) lo = s->tail.time[i];
-    if (s->tail.time[i] > hi) hi = s->tail.time[i];
-  }
+  for (size_t i = 0; i < s->tail.n_committed; i++) by_type[s->tail.type[i]]++;
   uint32_t active = 0;
   for (uint32_t u = 0; u < pd__dict_n_users(&s->dict); u++) active += pd__dict_canonical(&s->dict, u) == u;
 

@@ -34,6 +34,12 @@ struct pd_store {
 };
 
 pd_status pd__tail_push(pd__tail *t, const pd_event *e);
+/* Earliest and latest committed event times (INT64_MAX / INT64_MIN when
+ * the store has no event). The data's observation end does not depend on
+ * which users an analysis looks at: filtered analyses take it from here. */
+void pd__store_time_range(const pd_store *s, int64_t *lo, int64_t *hi);
+/* Latest committed purchase or refund time, INT64_MIN when none. */
+int64_t pd__store_latest_transaction(const pd_store *s);
 /* Rebuilds the in-memory state from disk (open, and refresh across a
  * compaction by another process). */
 pd_status pd__store_load(pd_store *s);

@@ -165,10 +165,11 @@ pd_status pd_writer_append(pd_writer *w, const pd_event *e) {
   if (e->referrer != PD_NONE && e->referrer >= pd__dict_n_users(d))
     return pd__error(PD_ERR_NOT_FOUND, "unknown referrer %u", e->referrer);
   if (w->bulk) {
-    pd_event c = *e;
-    c.user = pd__dict_canonical(d, c.user);
-    if (c.referrer != PD_NONE) c.referrer = pd__dict_canonical(d, c.referrer);
-    pd_status st = pd__bulk_push(&w->bulk_events, &c);
+    /* Field by field, not a copy of *e: the caller has just stored its
+     * fields one by one, and a wide load across them stalls. */
+    uint32_t ref = e->referrer;
+    pd_status st = pd__bulk_push(&w->bulk_events, e->time_ms, pd__dict_canonical(d, e->user), e->type, e->touchpoint,
+                                 ref == PD_NONE ? PD_NONE : pd__dict_canonical(d, ref), e->amount);
     if (st != PD_OK) return st;
     w->batch_events++;
     w->batch_dirty = true;

@@ -33,8 +33,8 @@ expect 0 "$PD" ingest "$T/store" "$T/ev.csv"
 expect 0 "$PD" funnel "$T/store" --steps acquire,activate,purchase --window 7d --format csv --svg "$T/f.svg"
 # users 3, 2, 1; activate times 1h and 3h: mean = median = 2h, p90 = 1h + 0.9 * 2h; purchase 1h
 has "$T/out" '^1,acquire,3,,1,,,,,,0$'
-has "$T/out" '^2,activate,2,0.6666666666666666,0.6666666666666666,1,0.3333333333333333,7.2e+06,7.2e+06,1.008e+07,0$'
-has "$T/out" '^3,purchase,1,0.5,0.3333333333333333,1,0.5,3.6e+06,3.6e+06,3.6e+06,0$'
+has "$T/out" '^2,activate,2,0.6666666666666666,0.6666666666666666,1,0.3333333333333333,7200000,7200000,10080000,0$'
+has "$T/out" '^3,purchase,1,0.5,0.3333333333333333,1,0.5,3600000,3600000,3600000,0$'
 has "$T/f.svg" '<svg'
 # a 9-day window lets u2's purchase count
 expect 0 "$PD" funnel "$T/store" -s acquire,activate,purchase -w 9d -f json

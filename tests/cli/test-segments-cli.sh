@@ -104,6 +104,11 @@ has "$T/out" '^acquisition,new_users,,2,2,'
 has "$T/out" '^revenue,revenue,,0,0,'
 expect 0 "$PD" stages "$T/store" --period 2024-03 --segment vip -f csv
 has "$T/out" '^revenue,revenue,,15000,15000,'
+expect 0 "$PD" stages "$T/store" --period 2024-03 --by segment:vip,new -f csv
+has "$T/out" '^segment,stage,metric,breakdown,value,numerator,denominator$'
+has "$T/out" '^vip,revenue,revenue,,15000,15000,'
+has "$T/out" '^new,acquisition,new_users,,2,2,'
+expect 2 "$PD" stages "$T/store" --period 2024-03 --by touchpoint
 
 # ---- referral: vip as referrers: u1 referred u2 and u4, u2 nobody: users 2, referred 2, K 1
 expect 0 "$PD" referral "$T/store" --segment vip --view summary -f csv

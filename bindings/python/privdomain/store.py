@@ -11,7 +11,7 @@ import decimal
 import os
 
 from . import errors
-from ._native import (NONE, Event, IngestOptions, IngestResult, ProgressFn, ScanFn, ScanOptions,
+from ._native import (NONE, ClvFitOptions, Event, IngestOptions, IngestResult, ProgressFn, ScanFn, ScanOptions,
                       SegmentOptions, StoreOptions, TouchpointDef, from_bytes, lib, new, to_bytes)
 from .table import Table
 
@@ -457,6 +457,55 @@ class Store:
         return segments.run(self, segment, breakdown, lambda u: rfm(
             self, unit_days=unit_days, calibration_end=calibration_end, holdout_end=holdout_end,
             period=period, period_multiple=period_multiple, tz=tz, threads=threads, _users=u))
+
+    def clv(self, model="bgnbd", unit_days=7.0, horizon=12, monthly_discount=0.01, penalizer=0.0,
+            calibration_end=None, tz=None, threads=0, segment=None, breakdown=None):
+        """What `pd clv` prints: fits a purchase model (bgnbd, pnbd or mbgnbd) and, when it
+        fits with q > 1, Gamma-Gamma to the RFM summary (rfm(unit_days=...), of `segment`
+        only when given) and scores every customer: Table clv_scores (user, external_id,
+        touchpoint, frequency, recency, T, p_alive, expected_purchases over `horizon` months,
+        and with the spend model monetary_value, expected_spend, clv discounted monthly).
+        breakdown "segment:A,B" / "tags": the purchase model fitted to each segment's
+        customers alone, its parameter Tables (param, value, stderr) stacked."""
+        from . import clv, segments
+        kinds = {"bgnbd": 1, "mbgnbd": 2, "pnbd": 3}
+        if model not in kinds:
+            raise ValueError("model must be one of %s" % ", ".join(kinds))
+        upm = 30.4375 / float(unit_days)  # time units per month
+
+        def fit(kind, rfm):
+            opts = new(ClvFitOptions, penalty=float(penalizer), threads=int(threads))
+            h = ctypes.c_void_p()
+            lib.pd_clv_fit_table(kind, rfm._h, ctypes.byref(opts), ctypes.byref(h))
+            return h
+
+        def run(u, params_only):
+            rfm = clv.rfm(self, unit_days=unit_days, calibration_end=calibration_end, tz=tz, threads=threads,
+                          _users=u)
+            m = fit(kinds[model], rfm)
+            gg = None
+            try:
+                out = ctypes.c_void_p()
+                if params_only:
+                    lib.pd_clv_model_table(m, ctypes.byref(out))
+                    return Table(out)
+                try:
+                    gg = fit(5, rfm)
+                    if not lib.pd_clv_model_param(gg, 1) > 1:  # q <= 1: mean spend undefined
+                        lib.pd_clv_model_free(gg)
+                        gg = None
+                except errors.PrivdomainError:
+                    gg = None
+                lib.pd_clv_score_table(m, gg, rfm._h, float(horizon) * upm, float(horizon),
+                                       float(monthly_discount), upm, ctypes.byref(out))
+                return Table(out)
+            finally:
+                lib.pd_clv_model_free(m)
+                if gg:
+                    lib.pd_clv_model_free(gg)
+        if segments.is_breakdown(breakdown):
+            return segments.run(self, segment, breakdown, lambda u: run(u, True))
+        return segments.run(self, segment, None, lambda u: run(u, False))
 
     def ltv(self, cohort_period="month", as_of=None, tz=None, users=False, threads=0, segment=None,
             breakdown=None):

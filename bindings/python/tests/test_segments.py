@@ -186,6 +186,43 @@ class SegmentsTestCase(unittest.TestCase):
                 self.assertEqual(r.summary["users"], 4)
                 self.assertEqual(r.summary["referred"], 3)
 
+    def test_clv_segment(self):
+        """store.clv(segment=...) is the model fitted to that segment's RFM summary alone:
+        the same P(alive) as BetaGeo().fit(store.rfm(unit_days=7, segment=...)); a breakdown
+        stacks each segment's own parameters."""
+        import random
+        from privdomain import clv
+        rnd = random.Random(5)
+        with Store(self.path, create=True) as s:
+            for i in range(120):
+                u = "c%03d" % i
+                t = T0 + rnd.randrange(60) * DAY
+                s.append(u, "acquire", t)
+                s.append(u, "purchase", t, amount=str(rnd.randrange(10, 200)) + ".00")
+                for _ in range(rnd.randrange(6)):
+                    t += rnd.randrange(1, 40) * DAY
+                    if t < T0 + 240 * DAY:
+                        s.append(u, "purchase", t, amount=str(rnd.randrange(10, 200)) + ".00")
+            s.commit()
+            for i in range(0, 120, 2):
+                s.tag("c%03d" % i, "even")
+            s.commit()
+            scores = s.clv(segment="even")
+            rfm = s.rfm(unit_days=7, segment="even")
+            self.assertEqual(len(scores), 60)
+            self.assertEqual(scores["user"], rfm["user"])
+            mine = clv.BetaGeo().fit(rfm).p_alive(rfm)
+            for a, b in zip(scores["p_alive"], mine):
+                self.assertAlmostEqual(a, b, places=9)
+            whole = s.clv()
+            self.assertEqual(len(whole), 120)
+            self.assertNotEqual(whole["p_alive"][0], scores["p_alive"][0])
+            p = s.clv(breakdown="segment:even", model="pnbd")
+            self.assertEqual(p["segment"][0], "even")
+            self.assertEqual(p["param"][:4], ["r", "alpha", "s", "beta"])
+            with self.assertRaises(ValueError):
+                s.clv(model="nbd")
+
 
 if __name__ == "__main__":
     unittest.main()
