@@ -19,7 +19,7 @@
  *   that acquire event lies in the period and its touchpoint belongs to g
  *   (an acquire without a touchpoint: the group "(none)"). Users without an
  *   acquire event are acquired by no group: they count only in message
- *   reach. A = the users acquired by g; t_u = user u's acquisition time.
+ *   reach and as referees. A = the users acquired by g; t_u = user u's acquisition time.
  *   "After acquisition" means events with time >= t_u, up to as_of.
  * ACTIVITY: an event of any type except message_send (an outbound send is
  *   the business's action, not the user's).
