@@ -497,6 +497,35 @@ START_TEST(clv_from_model) {
 }
 END_TEST
 
+/* Sums merge exactly: the same table to the last digit for any number of threads. */
+START_TEST(same_for_any_threads) {
+  char *first = NULL;
+  for (unsigned th = 1; th <= 4; th++) {
+    pd_touchpoint_options o = PD_TOUCHPOINT_OPTIONS_INIT;
+    o.threads = th;
+    pd_table *t = NULL, *m = NULL;
+    PD_CHECK(pd_touchpoint_scorecard(store, &o, &t));
+    PD_CHECK(pd_touchpoint_migration(store, &o, &m));
+    char *a = NULL, *b = NULL;
+    size_t la, lb;
+    PD_CHECK(pd_table_format(t, PD_FORMAT_CSV, &a, &la));
+    PD_CHECK(pd_table_format(m, PD_FORMAT_CSV, &b, &lb));
+    char *both = g_strconcat(a, b, NULL);
+    if (!first)
+      first = both;
+    else {
+      ck_assert_str_eq(both, first);
+      g_free(both);
+    }
+    pd_free(a);
+    pd_free(b);
+    pd_table_free(t);
+    pd_table_free(m);
+  }
+  g_free(first);
+}
+END_TEST
+
 START_TEST(bad_options) {
   pd_table *t = (pd_table *)1;
   pd_touchpoint_options o = PD_TOUCHPOINT_OPTIONS_INIT;
@@ -577,6 +606,7 @@ int main(void) {
   tcase_add_test(tc, migration);
   tcase_add_test(tc, users_filter);
   tcase_add_test(tc, clv_from_model);
+  tcase_add_test(tc, same_for_any_threads);
   tcase_add_test(tc, bad_options);
   tcase_add_test(tc, empty_stores);
   suite_add_tcase(s, tc);

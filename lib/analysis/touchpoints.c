@@ -2,6 +2,7 @@
  * per group (and per migration source), merged after the scan; referrals
  * and CLV are joined afterwards through a per-user acquisition group. See
  * include/privdomain/touchpoints.h for the definitions. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,7 +139,7 @@ static int on_user(void *vctx, unsigned wid, const pd_user_events *ev) {
     if (w->ms_sends[mg] > 0) {
       w->acc[mg].messaged++;
       double q = (double)w->ms_opens[mg] / (double)w->ms_sends[mg];
-      w->acc[mg].user_open_sum += q < 1 ? q : 1;
+      pd__tp_uo_add(&w->acc[mg], (uint64_t)ldexp(q < 1 ? q : 1, 62), 0);
     }
     w->ms_sends[mg] = w->ms_opens[mg] = 0;
   }
@@ -195,7 +196,7 @@ static void add_acc(pd__tp_acc *d, const pd__tp_acc *s) {
   d->private_conv += s->private_conv;
   d->touch_events += s->touch_events;
   d->personal_events += s->personal_events;
-  d->user_open_sum += s->user_open_sum;
+  pd__tp_uo_add(d, s->uo_lo, s->uo_hi);
   d->clv_sum += s->clv_sum;
 }
 

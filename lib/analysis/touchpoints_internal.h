@@ -13,8 +13,17 @@ typedef struct pd__tp_acc {
   int64_t messaged, sends, opens;
   int64_t buyers, revenue, invites, referred, conversions, private_conv;
   int64_t touch_events, personal_events;
-  double user_open_sum, clv_sum;
+  /* sum of the per-user open rates in fixed point (units of 2^-62) as a
+   * 128-bit integer, so that it merges exactly in any order */
+  uint64_t uo_lo, uo_hi;
+  double clv_sum;
 } pd__tp_acc;
+
+/* Adds v (units of 2^-62) to a 128-bit sum. */
+static inline void pd__tp_uo_add(pd__tp_acc *a, uint64_t lo, uint64_t hi) {
+  a->uo_lo += lo;
+  a->uo_hi += hi + (a->uo_lo < lo);
+}
 
 /* One side (moved / stayed) of a migration source. */
 typedef struct pd__mig_side {

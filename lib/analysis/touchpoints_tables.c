@@ -119,7 +119,7 @@ static void put_row(pd_table *t, const cols *c, const pd__tp_run *r, const pd__t
   pd__table_set_int64(t, row, c->opens, a->opens);
   double open_rate = ratio((double)a->opens, (double)a->sends);
   set_d(t, row, c->open_rate, open_rate);
-  set_d(t, row, c->user_open, ratio(a->user_open_sum, (double)a->messaged));
+  set_d(t, row, c->user_open, ratio(ldexp((double)a->uo_hi, 2) + ldexp((double)a->uo_lo, -62), (double)a->messaged));
   set_d(t, row, c->opens_pu, ratio((double)a->opens, (double)a->messaged));
   pd__table_set_int64(t, row, c->buyers, a->buyers);
   pd__table_set_int64(t, row, c->revenue, a->revenue);
