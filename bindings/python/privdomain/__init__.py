@@ -9,7 +9,7 @@ Loads libprivdomain.so.0 by SONAME, or the file named by $PRIVDOMAIN_LIBRARY.
 Failures raise privdomain.errors.PrivdomainError subclasses with the library's message.
 """
 
-from . import clv, membership, rfm_layers
+from . import clv, membership, rfm_layers, touchpoints
 from ._native import lib as _lib
 from .errors import (CancelledError, CorruptError, ExistsError, InvalidError, IoError, LockedError,
                      NoMemoryError, NotFoundError, NumericError, ParseError, PrivdomainError,
@@ -23,7 +23,7 @@ version_number = _lib.pd_version_number()
 __all__ = ["Store", "Table", "PrivdomainError", "InvalidError", "NoMemoryError", "IoError",
            "CorruptError", "LockedError", "VersionError", "ParseError", "NotFoundError",
            "ExistsError", "RangeError", "NumericError", "CancelledError", "ReadOnlyError",
-           "parse_amount", "parse_time", "clv", "membership", "rfm_layers"]
+           "parse_amount", "parse_time", "clv", "membership", "rfm_layers", "touchpoints"]
 
 
 def parse_amount(text, decimals=2):
