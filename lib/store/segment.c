@@ -291,7 +291,12 @@ void pd__segment_flush_rows(const pd__segment_writer *w, uint64_t from, uint64_t
   for (int i = 0; i < 5; i++) {
     /* Whole pages only: the page the rows end in goes with the next rows. */
     uint64_t a = (w->off[sec[i]] + from * elem[i]) & ~(page - 1), b = (w->off[sec[i]] + to * elem[i]) & ~(page - 1);
-    if (b > a) sync_file_range(w->fd, (off_t)a, (off_t)(b - a), SYNC_FILE_RANGE_WRITE);
+    if (b <= a) continue;
+    /* Unmap the pages first (they stay in the page cache, dirty): writeback
+     * of a page mapped writable must write-protect it, one TLB shootdown
+     * of the other core per page, where unmapping the range costs one. */
+    madvise(w->map + a, b - a, MADV_DONTNEED);
+    sync_file_range(w->fd, (off_t)a, (off_t)(b - a), SYNC_FILE_RANGE_WRITE);
   }
 #else
   (void)w;

@@ -54,7 +54,8 @@ pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_ev
                              const pd__buf *dict_records, pd__segment_writer *out);
 /* Final rows [from, to) of every event column are written: start writing
  * them to disk now (in place only), so that the device works while the
- * rest is filled and the sync at the seal has less to wait for. */
+ * rest is filled and the sync at the seal has less to wait for. Their
+ * pages are unmapped (not dropped): a later access faults them back in. */
 void pd__segment_flush_rows(const pd__segment_writer *w, uint64_t from, uint64_t to);
 /* Writes checksums and header, syncs, renames into place. */
 pd_status pd__segment_seal(pd__segment_writer *w, uint64_t n_merges);
