@@ -6,8 +6,10 @@
 
 #include "cli.h"
 
-/* Days in an average month: horizons and discounts are monthly. */
-#define DAYS_PER_MONTH 30.4375
+/* Time units in a month, per --unit (day, week): the convention of clv.h
+ * and lifetimes (30 days, 4.345 weeks), shared with the report and the
+ * touchpoint scorecard so all of them give one CLV. */
+static const double units_per_month[] = {30.0, 4.345};
 
 static const char *const unit_names = "day|week";
 static const double unit_days[] = {1.0, 7.0};
@@ -241,7 +243,7 @@ int pd_cmd_clv(int argc, char **argv) {
       "model to the store's RFM summary, and scores every customer: P(alive), expected\n"
       "purchases over the horizon, expected spend, and the CLV discounted monthly\n"
       "(sum over months of spend x expected purchases that month / (1 + discount)^month;\n"
-      "a month is 30.4375 days). Amounts are in minor units.",
+      "a month is 30 days or 4.345 weeks, as in lifetimes). Amounts are in minor units.",
       opts, 1, 1};
   pd_cli_args args;
   int rc = pd_cli_parse(&spec, argc, argv, &args);
@@ -263,7 +265,7 @@ int pd_cmd_clv(int argc, char **argv) {
     return rc;
   }
   o.users = filter;
-  double upm = DAYS_PER_MONTH / unit_days[unit];
+  double upm = units_per_month[unit];
   pd_table *rfm = NULL, *params = NULL, *gparams = NULL, *scores = NULL, *hold = NULL, *dorm = NULL;
   pd_clv_model *m = NULL, *gg = NULL;
   pd_clv_fit_options fo = PD_CLV_FIT_OPTIONS_INIT;

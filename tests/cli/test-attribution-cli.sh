@@ -4,17 +4,7 @@
 # hand there: lookback 30d, half-life 7d, position 40/20/40.
 set -u
 PD=${1:?usage: test-attribution-cli.sh PATH/TO/pd}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() { # expect CODE CMD...
-  want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"; got=$?
-  [ "$got" = "$want" ] || { fail "exit $got (want $want): $*"; sed 's/^/  stderr: /' "$T/err" | head -5; }
-}
-has() { grep -q -- "$2" "$1" || { fail "$1 lacks \"$2\""; sed 's/^/  | /' "$1" | head -12; }; }
-lacks() { ! grep -q -- "$2" "$1" || fail "$1 has \"$2\""; }
+. "$(dirname "$0")/common.sh"
 
 # u1: A day 0, B day 7, C (message_open) day 21, purchase 11.00 day 28 -> path A, B, C
 # u2: B day 0, purchase 5.00 day 40 -> no touch within 30 days: "(none)"

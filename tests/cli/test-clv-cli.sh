@@ -3,16 +3,7 @@
 # A hand-made store whose RFM summary is worked out in the comments.
 set -u
 PD=${1:?usage: test-clv-cli.sh PATH/TO/pd}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() { # expect CODE CMD...
-  want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"; got=$?
-  [ "$got" = "$want" ] || { fail "exit $got (want $want): $*"; sed 's/^/  stderr: /' "$T/err" | head -5; }
-}
-has() { grep -q -- "$2" "$1" || { fail "$1 lacks \"$2\""; sed 's/^/  | /' "$1" | head -8; }; }
+. "$(dirname "$0")/common.sh"
 
 # u1: 10.00 + 5.00 on Mar 1 (one period: 1500), 20.00 on Mar 4 less a 3.00 refund on
 #     Mar 5 (no purchase that day: it reduces Mar 4 -> 1700), 30.00 on Mar 11.

@@ -3,16 +3,7 @@
 # A hand-made store whose funnel is worked out by hand in the comments.
 set -u
 PD=${1:?usage: test-funnel-cli.sh PATH/TO/pd}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() { # expect CODE CMD...
-  want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"; got=$?
-  [ "$got" = "$want" ] || { fail "exit $got (want $want): $*"; sed 's/^/  stderr: /' "$T/err" | head -5; }
-}
-has() { grep -q -- "$2" "$1" || { fail "$1 lacks \"$2\""; sed 's/^/  | /' "$1" | head -8; }; }
+. "$(dirname "$0")/common.sh"
 
 # u1: acquire, activate after 1h, purchase after 2h      -> step 3
 # u2: acquire, activate after 3h, purchase 8 days later  -> step 2 (7d window)

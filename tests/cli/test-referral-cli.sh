@@ -4,18 +4,8 @@
 # A hand-made store whose forest is worked out in the comments.
 set -u
 PD=${1:?usage: test-referral-cli.sh PATH/TO/pd}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/common.sh"
 "$PD" referral --help >/dev/null 2>&1 || { echo "pd referral not available: skipped"; exit 77; }
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() { # expect CODE CMD...
-  want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"; got=$?
-  [ "$got" = "$want" ] || { fail "exit $got (want $want): $*"; sed 's/^/  stderr: /' "$T/err" | head -5; }
-}
-has() { grep -q -- "$2" "$1" || { fail "$1 lacks \"$2\""; sed 's/^/  | /' "$1" | head -20; }; }
-lacks() { ! grep -q -- "$2" "$1" || fail "$1 has \"$2\""; }
 
 # The forest (arrows point at referees):
 #   a (ads) -> b -> d -> e          f (organic)      g (refers itself: a root)

@@ -4,17 +4,7 @@
 # A hand-made store whose numbers are worked out in the comments.
 set -u
 PD=${1:?usage: test-retention-cli.sh PATH/TO/pd}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() { # expect CODE CMD...
-  want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"; got=$?
-  [ "$got" = "$want" ] || { fail "exit $got (want $want): $*"; sed 's/^/  stderr: /' "$T/err" | head -5; }
-}
-has() { grep -q -- "$2" "$1" || { fail "$1 lacks \"$2\""; sed 's/^/  | /' "$1" | head -12; }; }
-lacks() { ! grep -q -- "$2" "$1" || fail "$1 has \"$2\""; }
+. "$(dirname "$0")/common.sh"
 
 # Weeks (ISO, UTC). 2024-03-04 is a Monday (W10).
 # u1: acquire W10 Mon, visit W10 Wed (k0), purchase 12.50 W11 (k1), refund 2.50 W12 (k2)

@@ -3,16 +3,7 @@
 # tests/cli/test-rfmlayers-cli.sh PATH/TO/pd. Hand-worked numbers in the comments.
 set -u
 PD=${1:?usage: test-rfmlayers-cli.sh PATH/TO/pd}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() { # expect CODE CMD...
-  want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"; got=$?
-  [ "$got" = "$want" ] || { fail "exit $got (want $want): $*"; sed 's/^/  stderr: /' "$T/err" | head -5; }
-}
-has() { grep -q -- "$2" "$1" || { fail "$1 lacks \"$2\""; sed 's/^/  | /' "$1" | head -12; }; }
+. "$(dirname "$0")/common.sh"
 
 # Summary (purchase days, UTC, ends on the latest purchase day Mar 10):
 # u1 Mar 1, 5, 10: R 0, F 3, M 6000; u2 Mar 2: R 8, F 1, M 500;

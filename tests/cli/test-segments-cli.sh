@@ -4,16 +4,7 @@
 # tests/cli/test-segments-cli.sh PATH/TO/pd. Hand-worked numbers in the comments.
 set -u
 PD=${1:?usage: test-segments-cli.sh PATH/TO/pd}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() { # expect CODE CMD...
-  want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"; got=$?
-  [ "$got" = "$want" ] || { fail "exit $got (want $want): $*"; sed 's/^/  stderr: /' "$T/err" | head -5; }
-}
-has() { grep -q -- "$2" "$1" || { fail "$1 lacks \"$2\""; sed 's/^/  | /' "$1" | head -12; }; }
+. "$(dirname "$0")/common.sh"
 
 # u1 (ad) buys 100.00 and invites; u2 (group, referred by u1) buys 50.00;
 # u3 (group) visits; u4 (ad, referred by u1) does nothing more.

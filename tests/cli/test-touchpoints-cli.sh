@@ -4,17 +4,7 @@
 # (definitions in include/privdomain/touchpoints.h).
 set -u
 PD=${1:?usage: test-touchpoints-cli.sh PATH/TO/pd}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() { # expect CODE CMD...
-  want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"; got=$?
-  [ "$got" = "$want" ] || { fail "exit $got (want $want): $*"; sed 's/^/  stderr: /' "$T/err" | head -5; }
-}
-has() { grep -q -- "$2" "$1" || { fail "$1 lacks \"$2\""; sed 's/^/  | /' "$1" | head -12; }; }
-lacks() { ! grep -q -- "$2" "$1" || fail "$1 has \"$2\""; }
+. "$(dirname "$0")/common.sh"
 
 cat >"$T/tp.csv" <<'CSV'
 name,domain,carrier,daily_spend

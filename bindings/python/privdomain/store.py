@@ -471,7 +471,8 @@ class Store:
         kinds = {"bgnbd": 1, "mbgnbd": 2, "pnbd": 3}
         if model not in kinds:
             raise ValueError("model must be one of %s" % ", ".join(kinds))
-        upm = 30.4375 / float(unit_days)  # time units per month
+        # time units per month as clv.h and lifetimes count them: 30 days, 4.345 weeks
+        upm = 4.345 if float(unit_days) == 7.0 else 30.0 / float(unit_days)
 
         def fit(kind, rfm):
             opts = new(ClvFitOptions, penalty=float(penalizer), threads=int(threads))
