@@ -5,7 +5,8 @@
 #    best of 5, all cores) as events/s and as a fraction of this machine's
 #    sequential memory read bandwidth measured in the same run (membw);
 #  - DuckDB's load of the same CSV into a table, and the ratio
-#    (ingest + compaction) / DuckDB load (the goal is <= 0.5).
+#    (ingest + compaction) / DuckDB load (the goal is <= 0.5); both are run
+#    in alternating order, best of PD_BENCH_ROUNDS (default 3) each.
 # Usage: tests/bench/bench-foundation.sh [N_EVENTS]   (default 20000000)
 . "$(dirname "$0")/common.sh"
 N=${1:-20000000}
@@ -17,16 +18,44 @@ mkdir -p "$out"
 trap 'rm -rf "$out"' EXIT
 csv_bytes=$(stat -c %s "$BENCH_CSV")
 
-# Ingest into a fresh store (default durability: the file is one batch,
-# fsynced at its commit), then compact; both timed from the outside.
+# Rounds (PD_BENCH_ROUNDS, default 3) of: ingest into a fresh store (default
+# durability: the file is one batch, fsynced at its commit) + compaction,
+# and DuckDB's load of the same CSV into a table; pd first in odd rounds,
+# DuckDB first in even ones (whoever runs first on this VM pays for memory
+# the host took back), the best wall time of each side kept, as the other
+# benchmarks keep the best of 3. Every round is printed.
 store=$out/store
-PD_BENCH_TIMES=$out/times
-pd_bench_time ingest "$PD" ingest --quiet "$store" "$BENCH_CSV" --touchpoints "$BENCH_TOUCHPOINTS"
-pd_bench_time compact "$PD" compact --quiet "$store"
-ingest_s=$(pd_bench_get ingest_wall)
-compact_s=$(pd_bench_get compact_wall)
-ingest_cpu=$(pd_bench_get ingest_cpu)
-compact_cpu=$(pd_bench_get compact_cpu)
+rounds=${PD_BENCH_ROUNDS:-3}
+best_pd="" best_duck=""
+run_pd() {
+  rm -rf "$store"
+  PD_BENCH_TIMES=$out/times-$1
+  pd_bench_time ingest "$PD" ingest --quiet "$store" "$BENCH_CSV" --touchpoints "$BENCH_TOUCHPOINTS"
+  pd_bench_time compact "$PD" compact --quiet "$store"
+  w=$(awk -v a="$(pd_bench_get ingest_wall)" -v b="$(pd_bench_get compact_wall)" 'BEGIN { print a + b }')
+  echo "round $1: pd ingest+compaction $w s wall" >>"$out/rounds"
+  if [ -z "$best_pd" ] || awk -v a="$w" -v b="$best_pd" 'BEGIN { exit !(a < b) }'; then
+    best_pd=$w
+    ingest_s=$(pd_bench_get ingest_wall) compact_s=$(pd_bench_get compact_wall)
+    ingest_cpu=$(pd_bench_get ingest_cpu) compact_cpu=$(pd_bench_get compact_cpu)
+  fi
+}
+run_duck() {
+  node "$PD_BENCH_DIR/duckdb-run.mjs" --csv "$BENCH_CSV" >"$out/duckdb-$1"
+  w=$(awk '$1 == "duckdb_load_seconds" { print $2 }' "$out/duckdb-$1")
+  duck_rows=$(awk '$1 == "duckdb_rows" { print $2 }' "$out/duckdb-$1")
+  [ "$duck_rows" = "$BENCH_EVENTS" ] || { echo "DuckDB loaded $duck_rows rows, CSV has $BENCH_EVENTS" >&2; exit 1; }
+  echo "round $1: duckdb load $w s wall" >>"$out/rounds"
+  if [ -z "$best_duck" ] || awk -v a="$w" -v b="$best_duck" 'BEGIN { exit !(a < b) }'; then
+    best_duck=$w
+    duck_s=$w duck_cpu=$(awk '$1 == "duckdb_load_cpu_seconds" { print $2 }' "$out/duckdb-$1")
+  fi
+}
+r=1
+while [ "$r" -le "$rounds" ]; do
+  if [ $((r % 2)) = 1 ]; then run_pd "$r"; run_duck "$r"; else run_duck "$r"; run_pd "$r"; fi
+  r=$((r + 1))
+done
 events=$("$PD" info --format csv "$store" | awk -F, '$1 == "events" { print $2 }')
 [ "$events" = "$BENCH_EVENTS" ] || { echo "ingested $events events, CSV has $BENCH_EVENTS" >&2; exit 1; }
 
@@ -44,13 +73,7 @@ if [ ! -f "$BENCH_DIR/store.done" ]; then
 fi
 rm -rf "$store"
 
-# DuckDB: load the same CSV into a table.
-node "$PD_BENCH_DIR/duckdb-run.mjs" --csv "$BENCH_CSV" >"$out/duckdb"
-duck_s=$(awk '$1 == "duckdb_load_seconds" { print $2 }' "$out/duckdb")
-duck_cpu=$(awk '$1 == "duckdb_load_cpu_seconds" { print $2 }' "$out/duckdb")
-duck_rows=$(awk '$1 == "duckdb_rows" { print $2 }' "$out/duckdb")
-[ "$duck_rows" = "$BENCH_EVENTS" ] || { echo "DuckDB loaded $duck_rows rows, CSV has $BENCH_EVENTS" >&2; exit 1; }
-
+sed "s/^/  /" "$out/rounds"
 load=$(cut -d' ' -f1 /proc/loadavg)
 awk -v bytes="$csv_bytes" -v ev="$events" -v ing="$ingest_s" -v comp="$compact_s" -v bw="$bw" \
     -v ingc="$ingest_cpu" -v compc="$compact_cpu" -v duckc="$duck_cpu" -v load="$load" \
@@ -60,8 +83,8 @@ awk -v bytes="$csv_bytes" -v ev="$events" -v ing="$ingest_s" -v comp="$compact_s
   printf "                         wall        cpu (user+sys)\n"
   printf "  ingest            %8.2f s  %8.2f s   %7.1f MB/s  %10.0f events/s (wall)\n", ing, ingc, bytes / 1e6 / ing, ev / ing
   printf "  compaction        %8.2f s  %8.2f s\n", comp, compc
-  printf "  ingest+compaction %8.2f s  %8.2f s\n", ing + comp, ingc + compc
-  printf "  duckdb load       %8.2f s  %8.2f s\n", duck, duckc
+  printf "  ingest+compaction %8.2f s  %8.2f s   (best of the rounds)\n", ing + comp, ingc + compc
+  printf "  duckdb load       %8.2f s  %8.2f s   (best of the rounds)\n", duck, duckc
   printf "  ratio (ingest+compaction)/duckdb: wall %.2f, cpu %.2f (goal <= 0.50)\n", (ing + comp) / duck, (ingc + compc) / duckc
   printf "  scan (%d workers)  %8.3f s   %10.0f events/s   %.2f GB/s of time+type+amount (18 B/event)\n", w, ss, seps, sgbps
   printf "  memory bandwidth           %.2f GB/s sequential read (%d threads)  -> scan at %.0f%% (goal >= 50%%)\n", bw, cores, 100 * sgbps / bw
