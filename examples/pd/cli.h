@@ -237,9 +237,6 @@ int pd_cli_segment_names(const char *cmd, pd_store *store, const char *by, pd_cl
  * *out owned by the caller. Reports and returns an exit code on failure. */
 int pd_cli_segment_breakdown(const char *cmd, pd_store *store, const char *by, const pd_userset *filter,
                              pd_segment_run_fn run, void *ctx, pd_table **out);
-/* The store's latest event time (INT64_MIN when empty): segment breakdowns
- * pin data-derived ends to it so every segment is observed to one end. */
-int64_t pd_cli_store_time_max(pd_store *store);
 int pd_cmd_touchpoints(int argc, char **argv);
 /* report (issue 8) */
 int pd_cmd_report(int argc, char **argv);

@@ -158,9 +158,7 @@ int pd_cmd_retention(int argc, char **argv) {
   o.by = (pd_retention_by)by;
   o.as_of_ms = as_of;
   o.complete_only = complete;
-  if (by_segments) {
-    /* every segment observed to the same data end: the store's latest event */
-    if (o.as_of_ms == INT64_MIN) o.as_of_ms = pd_cli_store_time_max(st);
+  if (by_segments) { /* each segment is observed to the store's data end (retention.h) */
     seg_run c = {st, &o, threads, table == 1 ? PD_RETENTION_TABLE_LONG : PD_RETENTION_TABLE_AVERAGE};
     pd_table *t = NULL;
     if (!(rc = pd_cli_segment_breakdown("retention", st, by_segments, filter, run_retention, &c, &t)))

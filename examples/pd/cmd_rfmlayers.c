@@ -172,7 +172,6 @@ int pd_cmd_membership(int argc, char **argv) {
   pd_table *g = NULL, *ba = NULL;
   pd_status st = PD_OK;
   if (!rc && by) {
-    if (o.end == PD_MEMBERSHIP_NO_TIME) o.end = pd_cli_store_time_max(store); /* one end for every segment */
     void *ctx[2] = {store, &o};
     if (!(rc = pd_cli_segment_breakdown("membership", store, by, filter, membership_of, ctx, &g)))
       rc = pd_cli_print_table("membership", g, fmt);

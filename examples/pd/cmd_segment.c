@@ -102,17 +102,6 @@ int pd_cli_segment_breakdown(const char *cmd, pd_store *store, const char *by, c
   return st == PD_OK ? 0 : pd_cli_fail(cmd, st);
 }
 
-int64_t pd_cli_store_time_max(pd_store *store) {
-  pd_table *t = NULL;
-  int64_t v = INT64_MIN;
-  if (pd_store_info(store, &t) != PD_OK) return v;
-  for (size_t r = 0; r < pd_table_n_rows(t); r++)
-    if (strcmp(pd_table_get_string(t, r, 0), "time_max_ms") == 0 && !pd_table_is_null(t, r, 1))
-      v = pd_table_get_int64(t, r, 1);
-  pd_table_free(t);
-  return v;
-}
-
 /* ---- pd tag ------------------------------------------------------------- */
 
 int pd_cmd_tag(int argc, char **argv) {

@@ -160,6 +160,18 @@ static void put_row(pd_table *t, const cols *c, const pd__tp_run *r, const pd__t
   }
 }
 
+/* Finishes the table t (always consumed); an earlier failure st wins. */
+static pd_status finish(pd_table *t, pd_status st, pd_table **out) {
+  pd_table *res = NULL;
+  pd_status fst = pd__table_finish(t, &res);
+  if (st != PD_OK) {
+    pd_table_free(res);
+    return st;
+  }
+  if (fst == PD_OK) *out = res;
+  return fst;
+}
+
 pd_status pd_touchpoint_scorecard(pd_store *store, const pd_touchpoint_options *opts, pd_table **out) {
   if (!out) return pd__error(PD_ERR_INVALID, "pd_touchpoint_scorecard: out is NULL");
   *out = NULL;
@@ -215,15 +227,7 @@ pd_status pd_touchpoint_scorecard(pd_store *store, const pd_touchpoint_options *
   free(ntp);
   free(spend);
   pd__tp_run_free(&r);
-  pd_table *res = NULL;
-  pd_status fst = pd__table_finish(t, &res);
-  if (st != PD_OK) {
-    pd_table_free(res);
-    return st;
-  }
-  if (fst != PD_OK) return fst;
-  *out = res;
-  return PD_OK;
+  return finish(t, st, out);
 }
 
 /* Nearest-rank quantile of sorted v[0..n-1] (n > 0): the value at rank ceil(q n). */
@@ -299,13 +303,5 @@ pd_status pd_touchpoint_migration(pd_store *store, const pd_touchpoint_options *
     }
   }
   pd__tp_run_free(&r);
-  pd_table *res = NULL;
-  pd_status fst = pd__table_finish(t, &res);
-  if (st != PD_OK) {
-    pd_table_free(res);
-    return st;
-  }
-  if (fst != PD_OK) return fst;
-  *out = res;
-  return PD_OK;
+  return finish(t, st, out);
 }
