@@ -385,14 +385,6 @@ class Store:
             self, period, tz=tz, order=order, activation_days=activation_days,
             retention_days=retention_days, threads=threads, _users=u))
 
-    def _time_max(self):
-        """The latest event time in the store (None when empty): segment breakdowns observe
-        every segment to it."""
-        for r in self.info().rows():
-            if r["key"] == "time_max_ms":
-                return r["value"]
-        return None
-
     # ---- retention, lifecycle (issue 4) ----
 
     def retention(self, period="day", tz=None, segment=None, breakdown=None, **options):
@@ -404,8 +396,6 @@ class Store:
         defaults to the store's latest event so that every segment has the same end)."""
         from . import segments
         from .retention import retention
-        if segments.is_breakdown(breakdown) and options.get("as_of") is None:
-            options["as_of"] = self._time_max()
         return segments.run(self, segment, breakdown, lambda u: retention(self, period, tz, _users=u, **options))
 
     def lifecycle(self, period="week", tz=None, segment=None, breakdown=None, **options):
@@ -450,8 +440,8 @@ class Store:
             tz=None, threads=0, segment=None, breakdown=None):
         """Per-customer RFM summary Table (see privdomain.clv.rfm); feed it to
         privdomain.clv.BetaGeo().fit(...) and friends: a CLV model of a segment is fitted on
-        rfm(segment=...). segment: only those customers (the default calibration end is then
-        the day of their latest transaction); breakdown "segment:A,B" / "tags": stacked."""
+        rfm(segment=...). segment: only those customers (the default calibration end stays
+        the day of the store's latest transaction); breakdown "segment:A,B" / "tags": stacked."""
         from . import segments
         from .clv import rfm
         return segments.run(self, segment, breakdown, lambda u: rfm(
@@ -623,8 +613,6 @@ class Store:
         from . import segments
         from .membership import membership
         if segments.is_breakdown(breakdown):
-            if options.get("end") is None:
-                options["end"] = self._time_max()
             return segments.run(self, segment, breakdown, lambda u: membership(self, _users=u, **options).groups)
         return segments.run(self, segment, None, lambda u: membership(self, _users=u, **options))
 
