@@ -1274,6 +1274,121 @@ START_TEST(bulk_errors_like_log) {
 }
 END_TEST
 
+/* One generated row, written plain (the fast row path reads it) and with
+ * every field quoted (only the general path reads quotes). Kinds: plain,
+ * CRLF, a blank line before it, bad time, bad amount, a field missing, a
+ * long user id, a non-ASCII user, a new event type, invalid UTF-8, a
+ * field too many, a new touchpoint, a user id the writer refuses. */
+static void twin_row(GRand *r, int i, GString *plain, GString *quoted) {
+  char ts[40], user[160], ev[40], tp[40], amount[32], ref[40];
+  static char huge[70000]; /* longer than a name may be: the writer refuses it */
+  int kind = g_rand_int_range(r, 0, 48);
+  if (i < 200) kind = 0; /* the first bad row comes after a run of fast rows */
+  snprintf(ts, sizeof ts, "%s", kind == 3 ? "2024-13-01 10:00:00" : "2024-03-01 10:00:00");
+  if (kind != 3) snprintf(ts, sizeof ts, "2024-03-%02d %02d:%02d:00", 1 + i % 28, i % 24, i % 60);
+  snprintf(user, sizeof user, "u%d", g_rand_int_range(r, 0, 500));
+  if (kind == 6) snprintf(user, sizeof user, "member-card-%0100d", g_rand_int_range(r, 0, 50));
+  if (kind == 7) snprintf(user, sizeof user, "\xe7\x94\xa8\xe6\x88\xb7%d", g_rand_int_range(r, 0, 50));
+  if (kind == 9) snprintf(user, sizeof user, "u\xff%d", i);
+  static const char *const types[] = {"visit", "purchase", "acquire", "invite"};
+  snprintf(ev, sizeof ev, "%s", types[g_rand_int_range(r, 0, 4)]);
+  if (kind == 8) snprintf(ev, sizeof ev, "custom_%d", i % 7);
+  static const char *const tps[] = {"", "tp1", "\xe5\x85\xac\xe4\xbc\x97\xe5\x8f\xb7", "wecom"};
+  snprintf(tp, sizeof tp, "%s", tps[g_rand_int_range(r, 0, 4)]);
+  if (kind == 11) snprintf(tp, sizeof tp, "tp_%d", i % 5);
+  amount[0] = ref[0] = '\0';
+  if (g_rand_boolean(r)) snprintf(amount, sizeof amount, "%d.%02d", g_rand_int_range(r, -5, 900), g_rand_int_range(r, 0, 100));
+  if (kind == 4) snprintf(amount, sizeof amount, "12.3.4");
+  if (g_rand_int_range(r, 0, 8) == 0) snprintf(ref, sizeof ref, "u%d", g_rand_int_range(r, 0, 500));
+  if (kind == 12 && !huge[0]) memset(huge, 'h', sizeof huge - 1);
+  const char *f[7] = {ts, kind == 12 ? huge : user, ev, tp, amount, ref, "extra"};
+  int nf = kind == 5 ? 5 : kind == 10 ? 7 : 6;
+  const char *eol = kind == 1 ? "\r\n" : "\n";
+  if (kind == 2) {
+    g_string_append(plain, "\n");
+    g_string_append(quoted, "\n");
+  }
+  for (int k = 0; k < nf; k++) {
+    g_string_append_printf(plain, "%s%s", k ? "," : "", f[k]);
+    g_string_append_printf(quoted, "%s\"%s\"", k ? "," : "", f[k]);
+  }
+  g_string_append(plain, eol);
+  g_string_append(quoted, eol);
+}
+
+/* "path:LINE:" of each reject, in order. */
+static GString *reject_lines(const char *rejects, const char *path) {
+  GString *out = g_string_new(NULL);
+  for (const char *p = rejects; (p = strstr(p, path)) != NULL; p += strlen(path)) {
+    const char *q = p + strlen(path);
+    if (*q == ':') g_string_append_printf(out, "%ld ", strtol(q + 1, NULL, 10));
+  }
+  return out;
+}
+
+/* The fast row path and the general one make the same store and reject
+ * the same lines, strict and lenient, bulk and log. */
+START_TEST(fast_rows_agree) {
+  test_bulk = _i ? 1 : -1;
+  make_tmpdir();
+  GRand *r = g_rand_new_with_seed(11);
+  GString *plain = g_string_new(HDR), *quoted = g_string_new("\"ts\",\"user\",\"event\",\"touchpoint\",\"amount\",\"referrer\"\n");
+  for (int i = 0; i < 6000; i++) twin_row(r, i, plain, quoted);
+  g_rand_free(r);
+  const char *pp = g_strdup(put_file("plain.csv", plain->str, plain->len));
+  const char *pq = g_strdup(put_file("quoted.csv", quoted->str, quoted->len));
+  char *dumps[2];
+  GString *lines[2];
+  uint64_t counts[2][3];
+  for (int k = 0; k < 2; k++) {
+    fresh_store(k ? "quoted" : "plain");
+    pd_ingest_options o = PD_INGEST_OPTIONS_INIT;
+    o.lenient = 1;
+    o.rejects_path = path_of(k ? "rej-quoted.csv" : "rej-plain.csv");
+    pd_ingest_result res = PD_INGEST_RESULT_INIT;
+    ck_assert_int_eq(ingest_path(k ? pq : pp, &o, &res, false), PD_OK);
+    counts[k][0] = res.rows_read;
+    counts[k][1] = res.rows_committed;
+    counts[k][2] = res.rows_rejected;
+    pd_store *s = store_open(false);
+    PD_CHECK(pd_store_compact(s));
+    pd_store_close(s);
+    dumps[k] = g_strdup(dump_store_all());
+    gchar *rej = NULL;
+    ck_assert(g_file_get_contents(o.rejects_path, &rej, NULL, NULL));
+    lines[k] = reject_lines(rej, k ? pq : pp);
+    g_free(rej);
+  }
+  for (int c = 0; c < 3; c++) ck_assert_uint_eq(counts[0][c], counts[1][c]);
+  ck_assert_uint_eq(counts[0][0], 6000);
+  ck_assert_uint_gt(counts[0][2], 5800 / 48 * 3); /* kinds 3, 4, 5, 9, 10, 12 are bad */
+  ck_assert_uint_lt(counts[0][2], 5800 / 48 * 8);
+  assert_same_text(dumps[1], dumps[0]);
+  ck_assert_str_eq(lines[1]->str, lines[0]->str);
+  /* Strict: the first bad row, the same line for both. */
+  long first = strtol(lines[0]->str, NULL, 10);
+  ck_assert_int_gt(first, 201);
+  for (int k = 0; k < 2; k++) {
+    fresh_store(k ? "strict-quoted" : "strict-plain");
+    ck_assert_int_eq(ingest_path(k ? pq : pp, NULL, NULL, false), PD_ERR_PARSE);
+    char want[600];
+    snprintf(want, sizeof want, "%s:%ld:", k ? pq : pp, first);
+    ck_assert_msg(strncmp(pd_last_error(), want, strlen(want)) == 0, "%s", pd_last_error());
+    ck_assert_uint_eq(store_counts().events, 0);
+  }
+  for (int k = 0; k < 2; k++) {
+    g_free(dumps[k]);
+    g_string_free(lines[k], TRUE);
+  }
+  g_free((char *)pp);
+  g_free((char *)pq);
+  g_string_free(plain, TRUE);
+  g_string_free(quoted, TRUE);
+  test_bulk = -1;
+  remove_tmpdir();
+}
+END_TEST
+
 static void log_path_by_default(void) { test_bulk = -1; }
 
 Suite *ingest_suite(void);
@@ -1297,6 +1412,7 @@ Suite *ingest_suite(void) {
   tcase_add_loop_test(ts, fatal_errors, 0, 2);
   tcase_add_loop_test(ts, lenient_mode, 0, 2);
   tcase_add_loop_test(ts, formats_agree, 0, 2);
+  tcase_add_loop_test(ts, fast_rows_agree, 0, 2);
   tcase_add_test(ts, mapping_and_decimals);
   tcase_add_test(ts, bulk_equals_log);
   tcase_add_test(ts, bulk_errors_like_log);

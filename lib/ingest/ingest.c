@@ -13,60 +13,7 @@
 
 typedef pd_status (*row_fn)(pd__ing *g);
 
-/* ---- small helpers ------------------------------------------------------ */
-
-/* A cheap hash of short names: the first and last 8 bytes and the length. */
-static inline uint32_t hash_bytes(const char *p, size_t len) {
-  uint64_t a, b = 0;
-  if (len >= 8) {
-    memcpy(&a, p, 8);
-    memcpy(&b, p + len - 8, 8);
-  } else {
-    a = pd__load_upto8(p, len);
-  }
-  uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15u) ^ len) * 0xFF51AFD7ED558CCDu;
-  return (uint32_t)(h >> 32);
-}
-
-/* Equality of short byte strings without a call: ids and names are mostly
- * under 16 bytes. */
-static inline bool same_bytes(const char *a, const char *b, size_t len) {
-  if (len >= 8) {
-    uint64_t x, y, x2, y2;
-    memcpy(&x, a, 8);
-    memcpy(&y, b, 8);
-    memcpy(&x2, a + len - 8, 8);
-    memcpy(&y2, b + len - 8, 8);
-    return x == y && x2 == y2 && (len <= 16 || memcmp(a + 8, b + 8, len - 16) == 0);
-  }
-  return pd__load_upto8(a, len) == pd__load_upto8(b, len);
-}
-
-/* Whether p[0..n) is ASCII without NUL bytes, 8 bytes at a time. */
-static inline bool ascii_no_nul(const char *p, size_t n) {
-  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, p + i, 8);
-    if ((w & highs) || ((w - ones) & ~w & highs)) return false;
-  }
-  size_t r = n - i;
-  uint64_t w = pd__load_upto8(p + i, r);
-  w |= (r ? ~UINT64_C(0) << (8 * r) : ~UINT64_C(0)) & ones; /* bytes past the end: not zero */
-  return !(w & highs) && !((w - ones) & ~w & highs);
-}
-
-static inline bool sc_find(const pd__scache *c, const char *p, size_t len, uint32_t *id) {
-  for (unsigned i = hash_bytes(p, len) & (PD__SC_SLOTS - 1);; i = (i + 1) & (PD__SC_SLOTS - 1)) {
-    const pd__sc_entry *e = &c->e[i];
-    if (!e->s) return false;
-    if (e->len == len && same_bytes(e->s, p, len)) {
-      *id = e->id;
-      return true;
-    }
-  }
-}
+/* ---- small helpers (the inline ones are in ingest_internal.h) ------------ */
 
 static bool sc_put(pd__scache *c, const char *p, size_t len, uint32_t id) {
   if (c->n >= PD__SC_SLOTS / 2 || len > UINT32_MAX) return false; /* full: later names go to the writer */
@@ -74,7 +21,7 @@ static bool sc_put(pd__scache *c, const char *p, size_t len, uint32_t id) {
   if (!s) return false;
   memcpy(s, p, len);
   s[len] = '\0';
-  unsigned i = hash_bytes(p, len) & (PD__SC_SLOTS - 1);
+  unsigned i = pd__sc_hash(p, len) & (PD__SC_SLOTS - 1);
   while (c->e[i].s) i = (i + 1) & (PD__SC_SLOTS - 1);
   c->e[i] = (pd__sc_entry){s, (uint32_t)len, id};
   c->n++;
@@ -160,7 +107,7 @@ static pd_status bad_val(pd__ing *g, int r) {
 static pd_status check_text(pd__ing *g, int r) {
   const pd__val *v = &g->v[r];
   const char *end = NULL;
-  if (ascii_no_nul(v->p, v->len) || g_utf8_validate(v->p, (gssize)v->len, &end)) return PD_OK;
+  if (pd__ascii_no_nul(v->p, v->len) || g_utf8_validate(v->p, (gssize)v->len, &end)) return PD_OK;
   pd__error(PD_ERR_PARSE, "expected UTF-8 text, got byte 0x%02x", end ? (unsigned char)*end : 0);
   return bad_val(g, r);
 }
@@ -170,7 +117,7 @@ static pd_status check_text(pd__ing *g, int r) {
  * UINT32_MAX once the cache is full). */
 static pd_status check_text_once(pd__ing *g, int r, uint32_t *local) {
   const pd__val *v = &g->v[r];
-  if (sc_find(&g->valid, v->p, v->len, local)) return PD_OK;
+  if (pd__sc_find(&g->valid, v->p, v->len, local)) return PD_OK;
   pd_status st = check_text(g, r);
   *local = g->valid.n;
   if (st != PD_OK || !sc_put(&g->valid, v->p, v->len, *local)) *local = UINT32_MAX;
@@ -243,7 +190,7 @@ static pd_status refused(pd__ing *g, const pd__row *r, int k, pd_status st) {
 }
 
 static pd_status intern_user(pd__ing *g, const char *p, size_t len, uint32_t h, uint32_t *out) {
-  if (g->have_last_user && len == g->last_user_len && same_bytes(p, g->last_user, len)) {
+  if (g->have_last_user && len == g->last_user_len && pd__same_bytes(p, g->last_user, len)) {
     *out = g->last_user_id;
     return PD_OK;
   }
@@ -270,7 +217,7 @@ static pd_status intern_name(pd__ing *g, int kind, const char *p, size_t len, ui
   if (local != UINT32_MAX && (*out = g->local_ids[kind][local]) != PD_NONE) return PD_OK;
   pd__scache *c = kind ? &g->touchpoints : &g->types;
   pd_status st = PD_OK;
-  if (!sc_find(c, p, len, out)) {
+  if (!pd__sc_find(c, p, len, out)) {
     const char *s = cstr(g, p, len);
     if (!s) return pd__error(PD_ERR_NOMEM, "out of memory");
     st = kind ? pd_writer_touchpoint_name(g->w, s, out) : pd_writer_event_type(g->w, s, out);

@@ -10,6 +10,7 @@
 #define PD_INGEST_INTERNAL_H
 
 #include <stdio.h>
+#include <string.h>
 
 #include "csv.h"
 #include "jsonl.h"
@@ -42,6 +43,59 @@ typedef struct pd__scache {
   pd__sc_entry e[PD__SC_SLOTS];
   unsigned n;
 } pd__scache;
+
+/* A cheap hash of short names: the first and last 8 bytes and the length. */
+static inline uint32_t pd__sc_hash(const char *p, size_t len) {
+  uint64_t a, b = 0;
+  if (len >= 8) {
+    memcpy(&a, p, 8);
+    memcpy(&b, p + len - 8, 8);
+  } else {
+    a = pd__load_upto8(p, len);
+  }
+  uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15u) ^ len) * 0xFF51AFD7ED558CCDu;
+  return (uint32_t)(h >> 32);
+}
+
+/* Equality of short byte strings without a call: ids and names are mostly
+ * under 16 bytes. */
+static inline bool pd__same_bytes(const char *a, const char *b, size_t len) {
+  if (len >= 8) {
+    uint64_t x, y, x2, y2;
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    memcpy(&x2, a + len - 8, 8);
+    memcpy(&y2, b + len - 8, 8);
+    return x == y && x2 == y2 && (len <= 16 || memcmp(a + 8, b + 8, len - 16) == 0);
+  }
+  return pd__load_upto8(a, len) == pd__load_upto8(b, len);
+}
+
+/* Whether p[0..n) is ASCII without NUL bytes, 8 bytes at a time. */
+static inline bool pd__ascii_no_nul(const char *p, size_t n) {
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    if ((w & highs) || ((w - ones) & ~w & highs)) return false;
+  }
+  size_t r = n - i;
+  uint64_t w = pd__load_upto8(p + i, r);
+  w |= (r ? ~UINT64_C(0) << (8 * r) : ~UINT64_C(0)) & ones; /* bytes past the end: not zero */
+  return !(w & highs) && !((w - ones) & ~w & highs);
+}
+
+static inline bool pd__sc_find(const pd__scache *c, const char *p, size_t len, uint32_t *id) {
+  for (unsigned i = pd__sc_hash(p, len) & (PD__SC_SLOTS - 1);; i = (i + 1) & (PD__SC_SLOTS - 1)) {
+    const pd__sc_entry *e = &c->e[i];
+    if (!e->s) return false;
+    if (e->len == len && pd__same_bytes(e->s, p, len)) {
+      *id = e->id;
+      return true;
+    }
+  }
+}
 
 /* A parsed event row. Text is borrowed from the record's buffer. */
 enum { S_USER, S_EVENT, S_TP, S_REF, S_N };
@@ -109,6 +163,13 @@ pd_status pd__ing_commit_event(pd__ing *g, const pd__row *r);
 /* A bad row with message msg: strict, PD_ERR_PARSE with the message set;
  * lenient, written to the rejects, PD__ROW_REJECTED. */
 pd_status pd__ing_bad_row(pd__ing *g, const char *msg, const char *rec, size_t rec_len);
+
+/* Fast rows (fastrows.c): whether this file's columns allow them, and
+ * the run of rows of the common shape at the start of p[0..len), at most
+ * max, parsed into rows[] (lines from g->line on); *used is the bytes they
+ * took. 0 rows: the general path reads the next record. */
+bool pd__ing_fast_possible(const pd__ing *g);
+size_t pd__ing_fast_rows(pd__ing *g, const char *p, size_t len, pd__row *rows, size_t max, size_t *used);
 
 /* CSV/TSV event rows after the header, parsed on a second thread. */
 pd_status pd__ing_pipeline(pd__ing *g);

@@ -156,12 +156,21 @@ static void *produce(void *data) {
   pd__source *s = &g->src;
   batch *b = take(pp);
   pd_status st = PD_OK;
+  const bool fast = pd__ing_fast_possible(g);
   while (!atomic_load(&pp->stop)) {
     size_t avail = s->end - s->start;
     if (avail == 0 && s->eof) break;
     if (b->n == BATCH_ROWS) {
       b = hand_off(pp, b, &st);
       if (st != PD_OK) break;
+      continue;
+    }
+    size_t used = 0, k = fast ? pd__ing_fast_rows(g, s->buf + s->start, avail, b->rows + b->n, BATCH_ROWS - b->n, &used) : 0;
+    if (k) {
+      b->n += k;
+      g->rows_read += k;
+      g->line += k;
+      s->start += used;
       continue;
     }
     pd__rec r = avail ? pd__dsv_next(&g->dsv, s->buf + s->start, avail, s->eof) : PD__REC_MORE;
