@@ -1376,6 +1376,26 @@ START_TEST(fast_rows_agree) {
     ck_assert_msg(strncmp(pd_last_error(), want, strlen(want)) == 0, "%s", pd_last_error());
     ck_assert_uint_eq(store_counts().events, 0);
   }
+  /* The time of a fast row is parsed on the commit side: a bad one is
+   * reported there, at its column, as the general path words it. */
+  GString *late = g_string_new("user,event,ts,touchpoint,amount,referrer\n");
+  for (int i = 0; i < 500; i++) g_string_append_printf(late, "u%d,visit,2024-03-01 10:00:%02d,tp1,,\n", i % 7, i % 60);
+  g_string_append(late, "u1,visit,2024-13-01 10:00:00,tp1,,\n");
+  for (int i = 0; i < 50; i++) g_string_append(late, "u2,visit,2024-03-02 10:00:00,,,\n");
+  const char *pl = put_file("late-bad-time.csv", late->str, late->len);
+  fresh_store("late-bad-time");
+  ck_assert_int_eq(ingest_path(pl, NULL, NULL, false), PD_ERR_PARSE);
+  char want[600];
+  snprintf(want, sizeof want, "%s:502:10: expected a month 01-12, got \"2024-13-01 10:00:00\"", pl);
+  ck_assert_str_eq(pd_last_error(), want);
+  ck_assert_uint_eq(store_counts().events, 0);
+  pd_ingest_options lo = PD_INGEST_OPTIONS_INIT;
+  lo.lenient = 1;
+  pd_ingest_result lres = PD_INGEST_RESULT_INIT;
+  ck_assert_int_eq(ingest_path(pl, &lo, &lres, false), PD_OK);
+  ck_assert_uint_eq(lres.rows_committed, 550);
+  ck_assert_uint_eq(lres.rows_rejected, 1);
+  g_string_free(late, TRUE);
   for (int k = 0; k < 2; k++) {
     g_free(dumps[k]);
     g_string_free(lines[k], TRUE);

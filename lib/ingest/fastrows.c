@@ -9,7 +9,9 @@
  * delimiter positions. The first row of any other shape ends the run; the
  * general path then reads it (with its messages, or its unescaping) and
  * the run resumes after it. A row parsed here is exactly the row the
- * general path would make (same text, offsets, caches, hashes). */
+ * general path would make (same text, offsets, caches, hashes), but for
+ * its time, which the commit side parses (and reports, with the position
+ * the general path would give): the interning thread has time to spare. */
 #include "ingest_internal.h"
 
 #if defined(__SSE2__)
@@ -17,8 +19,10 @@
 
 #define FAST_MAX_COLS 16
 
+bool pd__ing_fast_off;
+
 bool pd__ing_fast_possible(const pd__ing *g) {
-  return (g->fmt == PD_INPUT_CSV || g->fmt == PD_INPUT_TSV) && g->n_cols >= 1 && g->n_cols <= FAST_MAX_COLS &&
+  return !pd__ing_fast_off && (g->fmt == PD_INPUT_CSV || g->fmt == PD_INPUT_TSV) && g->n_cols >= 1 && g->n_cols <= FAST_MAX_COLS &&
          g->col[R_TS] >= 0 && g->col[R_USER] >= 0 && g->col[R_EVENT] >= 0;
 }
 
@@ -36,78 +40,101 @@ static inline void block_masks(const char *p, __m128i a, __m128i b, __m128i c, u
   *mc = z;
 }
 
-/* Parses the record p[rs, end) (line break excluded) whose field k ends at
- * fend[k]; false when it is not of the fast shape. */
-static inline bool fast_row(pd__ing *g, const char *p, size_t rs, const size_t *fend, size_t nc, pd__row *r) {
-  const char *rec = p + rs;
-  size_t rec_len = fend[nc - 1] - rs;
-  if (rec_len && rec[rec_len - 1] == '\r') rec_len--;
-  const char *fp[PD__MAX_ROLES];
-  size_t fl[PD__MAX_ROLES], fo[PD__MAX_ROLES];
-  for (int k = 0; k < R_EVENT_ROLES; k++) {
-    int c = g->col[k];
-    if (c < 0) {
-      fp[k] = "";
-      fl[k] = 0;
-      fo[k] = SIZE_MAX;
-      continue;
-    }
-    size_t a = c ? fend[c - 1] + 1 : rs, b = (size_t)c == nc - 1 ? rs + rec_len : fend[c];
-    fp[k] = p + a;
-    fl[k] = b - a;
-    fo[k] = a - rs;
-  }
-  if (!fl[R_TS] || !fl[R_USER] || !fl[R_EVENT]) return false;
-  if (pd__timeparse_run(&g->tp, fp[R_TS], fl[R_TS], &r->time) != PD_OK) return false;
-  if (!pd__ascii_no_nul(fp[R_USER], fl[R_USER])) return false;
-  if (!pd__sc_find(&g->valid, fp[R_EVENT], fl[R_EVENT], &r->local[0])) return false;
-  bool has_tp = fl[R_TP] > 0, has_ref = fl[R_REF] > 0;
-  r->local[1] = UINT32_MAX;
-  if (has_tp && !pd__sc_find(&g->valid, fp[R_TP], fl[R_TP], &r->local[1])) return false;
-  r->amount = 0;
-  if (fl[R_AMOUNT] && pd_amount_parse(fp[R_AMOUNT], fl[R_AMOUNT], g->o.amount_decimals, &r->amount) != PD_OK) return false;
-  if (has_ref && !pd__ascii_no_nul(fp[R_REF], fl[R_REF])) return false;
-  static const int role[S_N] = {R_USER, R_EVENT, R_TP, R_REF};
-  for (int k = 0; k < S_N; k++) {
-    int x = role[k];
-    bool has = (k != S_TP || has_tp) && (k != S_REF || has_ref);
-    r->text[k] = has ? fp[x] : NULL;
-    r->len[k] = has ? (uint32_t)fl[x] : 0;
-    r->raw[k] = fo[x] != SIZE_MAX ? (uint32_t)fo[x] : UINT32_MAX;
-  }
-  r->hash[0] = pd__dict_hash(fp[R_USER], fl[R_USER]);
-  r->hash[1] = has_ref ? pd__dict_hash(fp[R_REF], fl[R_REF]) : 0;
-  r->rec = rec;
-  r->rec_len = rec_len;
-  r->msg = NULL;
-  return true;
-}
+/* Rows end at least SLACK bytes before the end of the window: any field
+ * can then be read 8 bytes at a time and masked to its length. */
+#define SLACK 8
+
+/* Blocks whose delimiter positions are gathered before their rows are read. */
+#define CHUNK_BLOCKS 64
+
+/* Field starts of the pending rows: idx[-1] is the first row's start, and
+ * idx[k] - 1 the position of the delimiter or line break that ends field
+ * k (counting on through the rows). */
+typedef struct fast_idx {
+  uint32_t v[1 + FAST_MAX_COLS + 64 * CHUNK_BLOCKS];
+} fast_idx;
 
 size_t pd__ing_fast_rows(pd__ing *g, const char *p, size_t len, pd__row *rows, size_t max, size_t *used) {
   *used = 0;
   if (len > UINT32_MAX) len = UINT32_MAX; /* offsets fit the row's 32-bit fields */
-  const size_t nc = g->n_cols;
+  if (len < 64 + SLACK) return 0;
+  const size_t nc = g->n_cols, lim = len - SLACK;
   const char delim = g->fmt == PD_INPUT_TSV ? '\t' : ',';
   const __m128i d = _mm_set1_epi8(delim), nl = _mm_set1_epi8('\n'), q = _mm_set1_epi8(delim == '\t' ? '\\' : '"');
-  size_t fend[FAST_MAX_COLS + 1];
-  size_t n = 0, nf = 0, rs = 0;
-  for (size_t base = 0; base + 64 <= len && n < max; base += 64) {
-    uint64_t dm, nm, qm;
-    block_masks(p + base, d, nl, q, &dm, &nm, &qm);
-    if (qm) break; /* quoted or escaped text near: the general path */
-    for (uint64_t m = dm | nm; m; m &= m - 1) {
-      unsigned bit = (unsigned)__builtin_ctzll(m);
-      size_t i = base + bit;
-      if (nf <= nc) fend[nf++] = i;
-      if (!((nm >> bit) & 1)) continue;
-      if (nf != nc) goto out; /* blank line, or a field too many or too few */
+  const int cts = g->col[R_TS], cu = g->col[R_USER], ce = g->col[R_EVENT], ct = g->col[R_TP], ca = g->col[R_AMOUNT],
+            cr = g->col[R_REF];
+  fast_idx fx;
+  uint32_t *idx = fx.v + 1;
+  idx[-1] = 0;
+  size_t n = 0, ni = 0, rs = 0, base = 0;
+  for (;;) {
+    /* Gather the positions of a chunk of blocks. */
+    bool quote = false;
+    for (size_t b = 0; b < CHUNK_BLOCKS && base + 64 <= lim; b++, base += 64) {
+      uint64_t dm, nm, qm;
+      block_masks(p + base, d, nl, q, &dm, &nm, &qm);
+      if (qm) { /* quoted or escaped text near: the general path from its row on */
+        quote = true;
+        break;
+      }
+      for (uint64_t m = dm | nm; m; m &= m - 1) idx[ni++] = (uint32_t)(base + (size_t)__builtin_ctzll(m) + 1);
+    }
+    /* Read the complete rows. */
+    size_t k = 0;
+    for (; k + nc <= ni; k += nc) {
+      const uint32_t *f = idx + k; /* field j: p[f[j - 1], f[j] - 1) */
+      if (p[f[nc - 1] - 1] != '\n') goto out; /* a field too many */
+      bool shape = true;
+      for (size_t j = 0; j + 1 < nc; j++) shape &= p[f[j] - 1] == delim;
+      if (!shape) goto out; /* a field too few, or a blank line */
+      size_t end = f[nc - 1] - 1;
+      if (end > rs && p[end - 1] == '\r') end--;
+#define FIELD_START(c) ((size_t)f[(c) - 1])
+#define FIELD_END(c) ((size_t)(c) + 1 == nc ? end : (size_t)f[c] - 1)
       pd__row *r = &rows[n];
+      const char *user = p + FIELD_START(cu), *ev = p + FIELD_START(ce), *ts = p + FIELD_START(cts);
+      size_t lu = FIELD_END(cu) - FIELD_START(cu), le = FIELD_END(ce) - FIELD_START(ce), lts = FIELD_END(cts) - FIELD_START(cts);
+      const char *tp = ct >= 0 ? p + FIELD_START(ct) : NULL, *ref = cr >= 0 ? p + FIELD_START(cr) : NULL;
+      size_t lt = ct >= 0 ? FIELD_END(ct) - FIELD_START(ct) : 0, lr = cr >= 0 ? FIELD_END(cr) - FIELD_START(cr) : 0;
+      size_t la = ca >= 0 ? FIELD_END(ca) - FIELD_START(ca) : 0;
+      if (!lts || !lu || !le) goto out;
+      if (!pd__ascii_no_nul_with(user, lu, true) || (lr && !pd__ascii_no_nul_with(ref, lr, true))) goto out;
+      if (!pd__sc_lookup(&g->valid, pd__sc_key_with(ev, le, true), ev, &r->local[0])) goto out;
+      r->local[1] = UINT32_MAX;
+      if (lt && !pd__sc_lookup(&g->valid, pd__sc_key_with(tp, lt, true), tp, &r->local[1])) goto out;
+      r->amount = 0;
+      if (la && pd_amount_parse(p + FIELD_START(ca), la, g->o.amount_decimals, &r->amount) != PD_OK) goto out;
+      r->text[S_USER] = user;
+      r->text[S_EVENT] = ev;
+      r->text[S_TP] = lt ? tp : NULL;
+      r->text[S_REF] = lr ? ref : NULL;
+      r->len[S_USER] = (uint32_t)lu;
+      r->len[S_EVENT] = (uint32_t)le;
+      r->len[S_TP] = (uint32_t)lt;
+      r->len[S_REF] = (uint32_t)lr;
+      r->raw[S_USER] = (uint32_t)(FIELD_START(cu) - rs);
+      r->raw[S_EVENT] = (uint32_t)(FIELD_START(ce) - rs);
+      r->raw[S_TP] = ct >= 0 ? (uint32_t)(FIELD_START(ct) - rs) : UINT32_MAX;
+      r->raw[S_REF] = cr >= 0 ? (uint32_t)(FIELD_START(cr) - rs) : UINT32_MAX;
+#undef FIELD_START
+#undef FIELD_END
+      r->hash[0] = pd__dict_hash_with(user, lu, true);
+      r->hash[1] = lr ? pd__dict_hash_with(ref, lr, true) : 0;
+      r->ts = ts; /* parsed on the commit side, which has time to spare */
+      r->ts_len = (uint32_t)lts;
+      r->ts_raw = (uint32_t)(ts - (p + rs));
+      r->rec = p + rs;
+      r->rec_len = end - rs;
       r->line = g->line + n;
-      if (!fast_row(g, p, rs, fend, nc, r)) goto out;
-      rs = i + 1;
-      nf = 0;
+      r->msg = NULL;
+      rs = f[nc - 1];
       if (++n == max) goto out;
     }
+    /* The positions of the incomplete row (fewer than nc) move to the front. */
+    idx[-1] = (uint32_t)rs;
+    memmove(idx, idx + k, (ni - k) * sizeof *idx);
+    ni -= k;
+    if (quote || base + 64 > lim) break;
   }
 out:
   *used = rs;
@@ -115,6 +142,8 @@ out:
 }
 
 #else
+
+bool pd__ing_fast_off;
 
 bool pd__ing_fast_possible(const pd__ing *g) {
   (void)g;

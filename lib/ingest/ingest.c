@@ -21,9 +21,10 @@ static bool sc_put(pd__scache *c, const char *p, size_t len, uint32_t id) {
   if (!s) return false;
   memcpy(s, p, len);
   s[len] = '\0';
-  unsigned i = pd__sc_hash(p, len) & (PD__SC_SLOTS - 1);
+  pd__sc_key k = pd__sc_key_with(p, len, false);
+  unsigned i = pd__sc_slot(k);
   while (c->e[i].s) i = (i + 1) & (PD__SC_SLOTS - 1);
-  c->e[i] = (pd__sc_entry){s, (uint32_t)len, id};
+  c->e[i] = (pd__sc_entry){k.head, k.tail, s, (uint32_t)len, id};
   c->n++;
   return true;
 }
@@ -154,6 +155,7 @@ pd_status pd__ing_parse_event(pd__ing *g, pd__row *r) {
   pd__val *v = g->v;
   pd_status st;
   r->msg = NULL;
+  r->ts = NULL;
   r->amount = 0;
   if ((st = require(g, R_TS, "a timestamp")) != PD_OK) return st;
   if (pd__timeparse_run(&g->tp, v[R_TS].p, v[R_TS].len, &r->time) != PD_OK) return bad_val(g, R_TS);
@@ -227,18 +229,44 @@ static pd_status intern_name(pd__ing *g, int kind, const char *p, size_t len, ui
   return st;
 }
 
-pd_status pd__ing_commit_event(pd__ing *g, const pd__row *r) {
+/* The row's ids in *e: everything of the commit step but the append. */
+static pd_status intern_event(pd__ing *g, const pd__row *r, pd_event *e) {
   if (r->msg) return pd__ing_bad_row(g, r->msg, r->rec, r->rec_len);
-  pd_event e = {r->time, 0, 0, PD_NONE, PD_NONE, r->amount};
+  *e = (pd_event){r->time, 0, 0, PD_NONE, PD_NONE, r->amount};
+  if (r->ts && pd__timeparse_run(&g->commit_tp, r->ts, r->ts_len, &e->time_ms) != PD_OK) { /* before anything is interned */
+    pd__ing_locate(g, r->rec, r->rec_len, r->line, r->ts_raw);
+    return pd__ing_bad_row(g, pd_last_error(), r->rec, r->rec_len);
+  }
   pd_status st;
-  if ((st = intern_user(g, r->text[S_USER], r->len[S_USER], r->hash[0], &e.user)) != PD_OK) return refused(g, r, S_USER, st);
-  if ((st = intern_name(g, 0, r->text[S_EVENT], r->len[S_EVENT], r->local[0], &e.type)) != PD_OK)
+  if ((st = intern_user(g, r->text[S_USER], r->len[S_USER], r->hash[0], &e->user)) != PD_OK) return refused(g, r, S_USER, st);
+  if ((st = intern_name(g, 0, r->text[S_EVENT], r->len[S_EVENT], r->local[0], &e->type)) != PD_OK)
     return refused(g, r, S_EVENT, st);
-  if (r->text[S_TP] && (st = intern_name(g, 1, r->text[S_TP], r->len[S_TP], r->local[1], &e.touchpoint)) != PD_OK)
+  if (r->text[S_TP] && (st = intern_name(g, 1, r->text[S_TP], r->len[S_TP], r->local[1], &e->touchpoint)) != PD_OK)
     return refused(g, r, S_TP, st);
-  if (r->text[S_REF] && (st = pd__writer_user_h(g->w, r->text[S_REF], r->len[S_REF], r->hash[1], &e.referrer)) != PD_OK)
+  if (r->text[S_REF] && (st = pd__writer_user_h(g->w, r->text[S_REF], r->len[S_REF], r->hash[1], &e->referrer)) != PD_OK)
     return refused(g, r, S_REF, st);
+  return PD_OK;
+}
+
+pd_status pd__ing_commit_event(pd__ing *g, const pd__row *r) {
+  pd_event e;
+  pd_status st = intern_event(g, r, &e);
+  if (st != PD_OK) return st;
   if ((st = pd_writer_append(g->w, &e)) != PD_OK) return st;
+  g->appended++;
+  return PD_OK;
+}
+
+pd_status pd__ing_intern_event(pd__ing *g, pd__row *r) {
+  pd_event e;
+  pd_status st = intern_event(g, r, &e);
+  if (st != PD_OK) return st;
+  const pd__dict *d = pd__writer_dict(g->w);
+  r->time = e.time_ms;
+  r->id[0] = pd__dict_canonical(d, e.user);
+  r->id[1] = e.type;
+  r->id[2] = e.touchpoint;
+  r->id[3] = e.referrer == PD_NONE ? PD_NONE : pd__dict_canonical(d, e.referrer);
   g->appended++;
   return PD_OK;
 }
@@ -576,6 +604,7 @@ static pd_status setup(pd__ing *g, pd_writer *w, const char *path, const pd_inge
   const char *z = g->o.tz;
   if (z && *z && strcmp(z, "UTC") != 0 && strcmp(z, "Etc/UTC") != 0 && (st = pd__tz_cached(z, &g->tz)) != PD_OK) return st;
   pd__timeparse_init(&g->tp, g->tz);
+  pd__timeparse_init(&g->commit_tp, g->tz);
   if ((st = pd__source_open(&g->src, path)) != PD_OK) return st;
   g->src_open = true;
   while (g->src.end - g->src.start < 3 && !g->src.eof)

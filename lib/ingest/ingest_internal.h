@@ -33,10 +33,17 @@ typedef struct pd__val {
 } pd__val;
 
 /* A small open-addressing map from recent strings to ids: event types and
- * touchpoints repeat on almost every row and are few. */
+ * touchpoints repeat on almost every row and are few. An entry keeps the
+ * name's first and last 8 bytes (a key of up to 16 bytes is compared in
+ * two words, without reading the copy). */
 #define PD__SC_SLOTS 512
+typedef struct pd__sc_key {
+  uint64_t head, tail; /* first min(len, 8) bytes zero-padded; last 8 bytes when len > 8, else 0 */
+  size_t len;
+} pd__sc_key;
 typedef struct pd__sc_entry {
-  char *s;
+  uint64_t head, tail;
+  char *s; /* the name (NUL-terminated copy); NULL: empty slot */
   uint32_t len, id;
 } pd__sc_entry;
 typedef struct pd__scache {
@@ -44,17 +51,33 @@ typedef struct pd__scache {
   unsigned n;
 } pd__scache;
 
-/* A cheap hash of short names: the first and last 8 bytes and the length. */
-static inline uint32_t pd__sc_hash(const char *p, size_t len) {
-  uint64_t a, b = 0;
-  if (len >= 8) {
-    memcpy(&a, p, 8);
-    memcpy(&b, p + len - 8, 8);
-  } else {
-    a = pd__load_upto8(p, len);
+/* padded: 8 bytes from p may be read. */
+static inline pd__sc_key pd__sc_key_with(const char *p, size_t len, bool padded) {
+  size_t n = len < 8 ? len : 8;
+  pd__sc_key k = {padded ? pd__load_upto8_padded(p, n) : pd__load_upto8(p, n), 0, len};
+  if (len > 8) memcpy(&k.tail, p + len - 8, 8);
+  return k;
+}
+
+static inline unsigned pd__sc_slot(pd__sc_key k) {
+  uint64_t h = (k.head ^ (k.tail * 0x9E3779B97F4A7C15u) ^ k.len) * 0xFF51AFD7ED558CCDu;
+  return (unsigned)(h >> 32) & (PD__SC_SLOTS - 1);
+}
+
+/* The id of name p[0..k.len) with key k. */
+static inline bool pd__sc_lookup(const pd__scache *c, pd__sc_key k, const char *p, uint32_t *id) {
+  for (unsigned i = pd__sc_slot(k);; i = (i + 1) & (PD__SC_SLOTS - 1)) {
+    const pd__sc_entry *e = &c->e[i];
+    if (!e->s) return false;
+    if (e->head == k.head && e->tail == k.tail && e->len == k.len && (k.len <= 16 || memcmp(e->s + 8, p + 8, k.len - 16) == 0)) {
+      *id = e->id;
+      return true;
+    }
   }
-  uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15u) ^ len) * 0xFF51AFD7ED558CCDu;
-  return (uint32_t)(h >> 32);
+}
+
+static inline bool pd__sc_find(const pd__scache *c, const char *p, size_t len, uint32_t *id) {
+  return pd__sc_lookup(c, pd__sc_key_with(p, len, false), p, id);
 }
 
 /* Equality of short byte strings without a call: ids and names are mostly
@@ -71,31 +94,25 @@ static inline bool pd__same_bytes(const char *a, const char *b, size_t len) {
   return pd__load_upto8(a, len) == pd__load_upto8(b, len);
 }
 
-/* Whether p[0..n) is ASCII without NUL bytes, 8 bytes at a time. */
-static inline bool pd__ascii_no_nul(const char *p, size_t n) {
+/* Whether p[0..n) is ASCII without NUL bytes, 8 bytes at a time (padded:
+ * 8 bytes from the last word may be read). */
+static inline bool pd__ascii_no_nul_with(const char *p, size_t n, bool padded) {
   const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  uint64_t bad = 0;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     uint64_t w;
     memcpy(&w, p + i, 8);
-    if ((w & highs) || ((w - ones) & ~w & highs)) return false;
+    bad |= (w & highs) | ((w - ones) & ~w & highs);
   }
   size_t r = n - i;
-  uint64_t w = pd__load_upto8(p + i, r);
+  uint64_t w = padded ? pd__load_upto8_padded(p + i, r) : pd__load_upto8(p + i, r);
   w |= (r ? ~UINT64_C(0) << (8 * r) : ~UINT64_C(0)) & ones; /* bytes past the end: not zero */
-  return !(w & highs) && !((w - ones) & ~w & highs);
+  bad |= (w & highs) | ((w - ones) & ~w & highs);
+  return !bad;
 }
 
-static inline bool pd__sc_find(const pd__scache *c, const char *p, size_t len, uint32_t *id) {
-  for (unsigned i = pd__sc_hash(p, len) & (PD__SC_SLOTS - 1);; i = (i + 1) & (PD__SC_SLOTS - 1)) {
-    const pd__sc_entry *e = &c->e[i];
-    if (!e->s) return false;
-    if (e->len == len && pd__same_bytes(e->s, p, len)) {
-      *id = e->id;
-      return true;
-    }
-  }
-}
+static inline bool pd__ascii_no_nul(const char *p, size_t n) { return pd__ascii_no_nul_with(p, n, false); }
 
 /* A parsed event row. Text is borrowed from the record's buffer. */
 enum { S_USER, S_EVENT, S_TP, S_REF, S_N };
@@ -110,6 +127,9 @@ typedef struct pd__row {
   const char *msg;       /* a bad row's message, else NULL */
   uint32_t local[2];     /* event type, touchpoint: index in the parse side's name cache, or UINT32_MAX */
   uint32_t hash[2];      /* pd__dict_hash() of the user and the referrer (0 when absent) */
+  uint32_t id[4];        /* bulk, once interned: canonical user, type, touchpoint, canonical referrer */
+  const char *ts;        /* fast rows: the time's text, parsed by the commit side (time unset); else NULL */
+  uint32_t ts_len, ts_raw;
 } pd__row;
 
 typedef struct pd__ing {
@@ -123,6 +143,7 @@ typedef struct pd__ing {
   pd__jsonl *json;
   const pd__tz *tz; /* borrowed from the process-wide cache */
   pd__timeparse tp;
+  pd__timeparse commit_tp; /* commit side: the times of fast rows */
   int n_roles;
   const char *names[PD__MAX_ROLES];
   bool required[PD__MAX_ROLES], named[PD__MAX_ROLES];
@@ -160,6 +181,10 @@ pd_status pd__ing_map_fields(pd__ing *g);
 pd_status pd__ing_parse_event(pd__ing *g, pd__row *r);
 /* Commit step; a bad row (r->msg) goes to pd__ing_bad_row. */
 pd_status pd__ing_commit_event(pd__ing *g, const pd__row *r);
+/* The commit step without the append, for a bulk batch filled on another
+ * thread: PD_OK with r->id set (the row counts as appended), else as
+ * pd__ing_commit_event(). */
+pd_status pd__ing_intern_event(pd__ing *g, pd__row *r);
 /* A bad row with message msg: strict, PD_ERR_PARSE with the message set;
  * lenient, written to the rejects, PD__ROW_REJECTED. */
 pd_status pd__ing_bad_row(pd__ing *g, const char *msg, const char *rec, size_t rec_len);
@@ -169,6 +194,7 @@ pd_status pd__ing_bad_row(pd__ing *g, const char *msg, const char *rec, size_t r
  * max, parsed into rows[] (lines from g->line on); *used is the bytes they
  * took. 0 rows: the general path reads the next record. */
 bool pd__ing_fast_possible(const pd__ing *g);
+extern bool pd__ing_fast_off; /* tests: the general path only (tests/fuzz/fuzz-rows.c) */
 size_t pd__ing_fast_rows(pd__ing *g, const char *p, size_t len, pd__row *rows, size_t max, size_t *used);
 
 /* CSV/TSV event rows after the header, parsed on a second thread. */

@@ -3,9 +3,14 @@
  * interns names and appends, in file order. Each batch owns the read
  * buffer its rows point into (the source switches to a recycled one), so
  * nothing is copied; three batches circulate between two queues (plain
- * pthreads, which ThreadSanitizer understands, unlike GLib's futexes). */
+ * pthreads, which ThreadSanitizer understands, unlike GLib's futexes).
+ * Into a bulk batch the calling thread only interns (the dictionary is
+ * the part that cannot be shared) and the parser thread, when a batch
+ * comes back to it, files its rows into the bulk batch by their ids:
+ * batches come back in file order, so the events keep it. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +35,7 @@ typedef struct batch {
   pd_status fatal; /* after the rows, the file fails with this */
   const char *fatal_msg;
   uint64_t disk_done;
+  size_t interned; /* bulk: rows [0, interned) were seen by the interning side (id[0] != PD_NONE: appended) */
   bool last;
 } batch;
 
@@ -45,6 +51,9 @@ typedef struct pipeline {
   pd__ing *g;
   queue full, empty;
   atomic_int stop;
+  pd__bulk *bulk;      /* the writer's bulk batch, or NULL */
+  pd_status fill_st;   /* the first error filling it (parser side until joined) */
+  char fill_msg[256];
   batch b[BATCHES];
 } pipeline;
 
@@ -90,8 +99,24 @@ static void arena_free(batch *b) {
   }
 }
 
+/* Files the interned rows of b into the bulk batch, in order. */
+static void fill_bulk(pipeline *pp, batch *b) {
+  for (size_t i = 0; i < b->interned && pp->fill_st == PD_OK; i++) {
+    const pd__row *r = &b->rows[i];
+    if (r->id[0] == PD_NONE) continue;
+    pd_status st = pd__bulk_push(pp->bulk, r->time, r->id[0], r->id[1], r->id[2], r->id[3], r->amount);
+    if (st != PD_OK) {
+      pp->fill_st = st;
+      snprintf(pp->fill_msg, sizeof pp->fill_msg, "%s", pd_last_error());
+      atomic_store(&pp->stop, 1);
+    }
+  }
+  b->interned = 0;
+}
+
 static batch *take(pipeline *pp) {
   batch *b = q_pop(&pp->empty);
+  if (b->interned) fill_bulk(pp, b);
   b->n = 0;
   arena_free(b);
   b->fatal = PD_OK;
@@ -236,6 +261,7 @@ pd_status pd__ing_pipeline(pd__ing *g) {
   pipeline *pp = calloc(1, sizeof *pp);
   if (!pp) return pd__error(PD_ERR_NOMEM, "out of memory");
   pp->g = g;
+  pp->bulk = pd__writer_bulk_events(g->w);
   pthread_mutex_init(&pp->full.lock, NULL);
   pthread_cond_init(&pp->full.ready, NULL);
   pthread_mutex_init(&pp->empty.lock, NULL);
@@ -257,6 +283,7 @@ pd_status pd__ing_pipeline(pd__ing *g) {
   bool stopping = false;
   while (started) {
     batch *b = q_pop(&pp->full);
+    uint64_t appended_before = g->appended;
     if (!stopping && pd__ing_progress(g, b->disk_done)) {
       result = pd__error(PD_ERR_CANCELLED, "%s: cancelled by the progress callback", g->path);
       stopping = true;
@@ -277,12 +304,20 @@ pd_status pd__ing_pipeline(pd__ing *g) {
         pd__dict_prefetch_user(dict, b->rows[i + AHEAD].hash[0]);
         if (!b->rows[i + AHEAD].msg) __builtin_prefetch(b->rows[i + AHEAD].text[S_USER]);
       }
-      pd_status st = pd__ing_commit_event(g, &b->rows[i]);
+      pd_status st;
+      if (pp->bulk) {
+        b->rows[i].id[0] = PD_NONE;
+        st = pd__ing_intern_event(g, &b->rows[i]);
+        b->interned = i + 1;
+      } else {
+        st = pd__ing_commit_event(g, &b->rows[i]);
+      }
       if (st < 0) {
         result = st;
         stopping = true;
       }
     }
+    if (pp->bulk) pd__writer_bulk_added(g->w, g->appended - appended_before);
     if (!stopping && b->fatal != PD_OK) {
       result = pd__error(b->fatal, "%s", b->fatal_msg);
       stopping = true;
@@ -293,6 +328,12 @@ pd_status pd__ing_pipeline(pd__ing *g) {
     if (last) break;
   }
   if (started) pthread_join(t, NULL);
+  /* The batches the parser did not take back, oldest first. */
+  while (pp->bulk && pp->empty.n) {
+    batch *b = q_pop(&pp->empty);
+    if (b->interned) fill_bulk(pp, b);
+  }
+  if (result == PD_OK && pp->fill_st != PD_OK) result = pd__error(pp->fill_st, "%s", pp->fill_msg);
   for (int i = 0; i < BATCHES; i++) {
     free(pp->b[i].rows);
     free(pp->b[i].buf);

@@ -61,8 +61,16 @@ static inline uint64_t pd__load_upto8(const char *s, size_t n) {
   return n ? (unsigned char)s[0] : 0;
 }
 
-/* The hash of a name as the maps use it: low four bits = length if <= 8. */
-static inline uint32_t pd__dict_hash(const char *s, size_t len) {
+/* pd__load_upto8() where 8 bytes from s may be read: one load, masked. */
+static inline uint64_t pd__load_upto8_padded(const char *s, size_t n) {
+  uint64_t v;
+  memcpy(&v, s, 8);
+  return n >= 8 ? v : v & ((UINT64_C(1) << (8 * n)) - 1);
+}
+
+/* The hash of a name as the maps use it: low four bits = length if <= 8.
+ * padded: 8 bytes past the name's last 8-byte word may be read. */
+static inline uint32_t pd__dict_hash_with(const char *s, size_t len, bool padded) {
   uint64_t h = 0x9E3779B97F4A7C15u ^ len;
   size_t i = 0;
   for (; i + 8 <= len; i += 8) {
@@ -71,10 +79,12 @@ static inline uint32_t pd__dict_hash(const char *s, size_t len) {
     h = (h ^ k) * 0xBF58476D1CE4E5B9u;
     h ^= h >> 29;
   }
-  h = (h ^ pd__load_upto8(s + i, len - i)) * 0x94D049BB133111EBu;
+  h = (h ^ (padded ? pd__load_upto8_padded(s + i, len - i) : pd__load_upto8(s + i, len - i))) * 0x94D049BB133111EBu;
   h ^= h >> 32;
   return ((uint32_t)h & ~UINT32_C(15)) | (len <= 8 ? (uint32_t)len : 0);
 }
+
+static inline uint32_t pd__dict_hash(const char *s, size_t len) { return pd__dict_hash_with(s, len, false); }
 /* The first slot probed for hash h (m->cap > 0). */
 static inline size_t pd__strmap_index(const pd__strmap *m, uint32_t h) {
   return (size_t)(((uint64_t)(uint32_t)(h * 0x9E3779B1u) * m->cap) >> 32);

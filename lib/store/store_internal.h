@@ -72,5 +72,11 @@ pd_status pd__compact_locked(pd_store *s, bool force, const pd__bulk *extra);
  * everything committed into a new segment, or a rollback drops it. */
 pd_status pd__writer_bulk_begin(pd_writer *w);
 pd_status pd__writer_bulk_commit(pd_writer *w);
+/* The open bulk batch's events (NULL when not in bulk mode), for an ingest
+ * that interns on one thread and fills them, with canonical ids, on
+ * another (the writer is not touched there); the interning thread then
+ * counts what it handed over with pd__writer_bulk_added(). */
+pd__bulk *pd__writer_bulk_events(pd_writer *w);
+void pd__writer_bulk_added(pd_writer *w, uint64_t n);
 
 #endif

@@ -269,6 +269,13 @@ pd_status pd__writer_bulk_commit(pd_writer *w) {
   return st;
 }
 
+pd__bulk *pd__writer_bulk_events(pd_writer *w) { return w->bulk ? &w->bulk_events : NULL; }
+
+void pd__writer_bulk_added(pd_writer *w, uint64_t n) {
+  w->batch_events += n;
+  if (n) w->batch_dirty = true;
+}
+
 /* Compaction needs the lock this writer holds and an empty batch. */
 pd_status pd__writer_check_idle(const pd_writer *w) {
   if (w->batch_dirty) return pd__error(PD_ERR_INVALID, "compact: the open writer has an uncommitted batch; commit or roll back first");

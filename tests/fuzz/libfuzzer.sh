@@ -4,7 +4,7 @@
 # default run replays the checked-in corpora: see tests/fuzz/meson.build).
 # Usage: tests/fuzz/libfuzzer.sh [TARGET|all] [SECONDS]
 #   e.g. tests/fuzz/libfuzzer.sh store 60;  tests/fuzz/libfuzzer.sh all 30
-# Targets: store csv jsonl time segment (tests/fuzz/fuzz-TARGET.c).
+# Targets: store csv jsonl time segment rows (tests/fuzz/fuzz-TARGET.c).
 set -eu
 cd "$(dirname "$0")/../.."
 which=${1:-all} seconds=${2:-60}
@@ -13,7 +13,7 @@ out=build-fuzz
 [ -d "$out" ] || CC=clang meson setup "$out" -Db_sanitize=address,undefined -Db_lundef=false \
   -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
 ninja -C "$out" lib/libprivdomain_objects.a >/dev/null
-[ "$which" = all ] && which="store csv jsonl time segment"
+[ "$which" = all ] && which="store csv jsonl time segment rows"
 for target in $which; do
   [ -f "tests/fuzz/fuzz-$target.c" ] || { echo "no fuzz target tests/fuzz/fuzz-$target.c" >&2; exit 2; }
   clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
