@@ -1209,6 +1209,32 @@ START_TEST(bulk_equals_log) {
 }
 END_TEST
 
+/* A bulk batch of several groups of users (2^16 each), placed a group at a
+ * time on two threads with each group's memory released as it goes,
+ * equals the log path event for event. */
+START_TEST(bulk_by_group) {
+  make_tmpdir();
+  GString *big = gen_csv(300000, 150000, 31, 0);
+  const char *p = put_file("groups.csv", big->str, big->len);
+  fresh_store("groups-log");
+  test_bulk = -1;
+  ck_assert_int_eq(ingest_path(p, NULL, NULL, false), PD_OK);
+  pd_store *s = store_open(false);
+  PD_CHECK(pd_store_compact(s));
+  ck_assert_uint_gt(pd_store_n_users(s), 2u << 16);
+  pd_store_close(s);
+  char *via_log = g_strdup(dump_store_all());
+  fresh_store("groups-bulk");
+  test_bulk = 1;
+  ck_assert_int_eq(ingest_path(p, NULL, NULL, false), PD_OK);
+  assert_same_text(dump_store_all(), via_log);
+  g_free(via_log);
+  g_string_free(big, TRUE);
+  test_bulk = -1;
+  remove_tmpdir();
+}
+END_TEST
+
 /* Strict: a bad row near the end of a large file commits nothing, bulk or
  * not, with the same message; lenient: the same rows and rejects. */
 START_TEST(bulk_errors_like_log) {
@@ -1448,6 +1474,7 @@ Suite *ingest_suite(void) {
   tcase_add_loop_test(ts, lenient_mode, 0, 2);
   tcase_add_loop_test(ts, formats_agree, 0, 2);
   tcase_add_loop_test(ts, fast_rows_agree, 0, 2);
+  tcase_add_test(ts, bulk_by_group);
   tcase_add_test(ts, mapping_and_decimals);
   tcase_add_test(ts, bulk_equals_log);
   tcase_add_test(ts, bulk_errors_like_log);

@@ -97,6 +97,8 @@ typedef struct fill_ctx {
   uint64_t *fill;          /* next column row of each user */
   uint32_t *xcnt;          /* events of each user in the bulk batch */
   uint32_t split;          /* blocks [0, split) to thread 0 in pass 2 */
+  bool by_group;           /* pass 2 faults in the segment a bulk group at a time and releases the group */
+  pd__bulk *release;       /* ... from this batch */
   pd_status st[THREADS];
 } fill_ctx;
 
@@ -191,10 +193,23 @@ static void bulk_count_pass(fill_ctx *c, int t) {
 /* Blocks filled between two starts of writeback (about 10 MB of columns). */
 #define FLUSH_BLOCKS 32
 
+/* The first row of block b (the end of the rows when b is past the last). */
+static uint64_t block_row(const fill_ctx *c, uint32_t b) {
+  uint64_t u = (uint64_t)b << BLOCK_SHIFT;
+  return c->w->user_off[u < c->n_users ? u : c->n_users];
+}
+
 static void column_pass(fill_ctx *c, int t) {
   pd__segment_writer *w = c->w;
   uint32_t b0 = t ? c->split : 0, b1 = t ? c->n_blocks : c->split, flushed = b0;
+  const uint32_t group = 1u << PD__BULK_GROUP_SHIFT;
   for (uint32_t b = b0; b < b1; b++) {
+    /* By group: the group's rows are faulted in just before they are
+     * filled, mostly into the memory of the groups released before. */
+    if (c->by_group && (b == b0 || b % group == 0)) {
+      uint32_t e = (b / group + 1) * group;
+      pd__segment_populate_rows(w, block_row(c, b), block_row(c, e < b1 ? e : b1));
+    }
     if (b - flushed == FLUSH_BLOCKS) {
       pd__segment_flush_rows(w, w->user_off[(size_t)flushed << BLOCK_SHIFT], w->user_off[(size_t)b << BLOCK_SHIFT]);
       flushed = b;
@@ -242,6 +257,7 @@ static void column_pass(fill_ctx *c, int t) {
     }
     uint32_t u0 = b << BLOCK_SHIFT, u1 = u0 + (1u << BLOCK_SHIFT) < c->n_users ? u0 + (1u << BLOCK_SHIFT) : c->n_users;
     if (c->st[t] == PD_OK) c->st[t] = sort_users(w, u0, u1);
+    if (c->by_group && (b + 1) % group == 0) pd__bulk_release_group(c->release, b / group); /* the split is a group boundary */
   }
 }
 
@@ -273,10 +289,13 @@ static void run_pass(fill_ctx *c, void (*fn)(fill_ctx *, int)) {
   }
 }
 
-/* Fills the columns of w (already sized for every committed event). */
-static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const uint32_t *canon, const pd__bulk *extra) {
+/* Fills the columns of w (already sized for every committed event).
+ * by_group: w is not faulted in yet, and extra holds every event. */
+static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const uint32_t *canon, pd__bulk *extra, bool by_group) {
   const pd__segment *g = &s->seg;
   fill_ctx c = {.s = s, .w = w, .canon = canon, .extra = extra, .n_users = w->n_users, .nt = s->tail.n_committed};
+  c.by_group = by_group;
+  c.release = extra;
   c.n_blocks = (uint32_t)(((uint64_t)c.n_users + (1u << BLOCK_SHIFT) - 1) >> BLOCK_SHIFT);
   size_t nu = (size_t)c.n_blocks << BLOCK_SHIFT; /* whole blocks: no bounds checks */
   pd_status st = PD_OK;
@@ -348,6 +367,11 @@ static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const ui
     end = off[next < c.n_users ? next : c.n_users];
     if (end > off[c.n_users] / 2) break;
   }
+  if (by_group) { /* each group's blocks on one thread, which then releases it */
+    const uint32_t group = 1u << PD__BULK_GROUP_SHIFT;
+    c.split = (c.split + group / 2) / group * group;
+    if (c.split > c.n_blocks) c.split = c.n_blocks;
+  }
   run_pass(&c, column_pass);
   for (int t = 0; t < THREADS; t++)
     if (c.st[t] != PD_OK) st = pd__error(c.st[t], "out of memory sorting users while compacting");
@@ -371,7 +395,7 @@ static bool nothing_to_do(const pd_store *s) {
          s->wal.committed_end <= PD_WAL_HEADER_SIZE;
 }
 
-pd_status pd__compact_locked(pd_store *s, bool force, const pd__bulk *extra) {
+pd_status pd__compact_locked(pd_store *s, bool force, pd__bulk *extra) {
   if (!force && nothing_to_do(s)) return PD_OK;
   uint32_t n_users = pd__dict_n_users(&s->dict);
   uint32_t *canon = NULL;
@@ -389,13 +413,16 @@ pd_status pd__compact_locked(pd_store *s, bool force, const pd__bulk *extra) {
   pd__segment_writer w;
   uint64_t gen = s->generation + 1;
   pd_status st = pd__dict_encode(&s->dict, &dict);
-  if (st == PD_OK) st = pd__segment_create(s->dir, gen, n_events, n_users, &dict, &w);
+  /* A bulk batch into an empty store is placed a group of users at a time,
+   * each group's memory released for the segment's next pages. */
+  bool by_group = extra && s->seg.n_events == 0 && s->tail.n_committed == 0;
+  if (st == PD_OK) st = pd__segment_create(s->dir, gen, n_events, n_users, &dict, !by_group, &w);
   pd__buf_free(&dict);
   if (st != PD_OK) {
     free(canon);
     return st;
   }
-  st = fill_columns(s, &w, canon, extra);
+  st = fill_columns(s, &w, canon, extra, by_group);
   free(canon);
   if (st != PD_OK) {
     pd__segment_abort(&w);

@@ -211,7 +211,7 @@ static void populate(unsigned char *p, size_t n) {
 }
 
 pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_events, uint32_t n_users,
-                             const pd__buf *dict_records, pd__segment_writer *out) {
+                             const pd__buf *dict_records, bool populate_now, pd__segment_writer *out) {
   memset(out, 0, sizeof *out);
   out->fd = -1;
   out->generation = generation;
@@ -258,7 +258,7 @@ pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_ev
       st = pd__error(PD_ERR_IO, "mmap %s (%zu bytes): %s", out->tmp_path, out->map_len, strerror(errno));
     } else {
       out->in_place = true;
-      populate(out->map, out->map_len);
+      if (populate_now) populate(out->map, out->map_len);
     }
   } else if (e != EOPNOTSUPP && e != ENOSYS && e != EINVAL) {
     st = pd__error(PD_ERR_IO, "reserve %zu bytes for %s: %s", out->map_len, out->tmp_path, strerror(e));
@@ -282,11 +282,25 @@ pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_ev
   return PD_OK;
 }
 
+static const int event_sections[5] = {PD_SEC_TIME, PD_SEC_TYPE, PD_SEC_TP, PD_SEC_REF, PD_SEC_AMOUNT};
+static const uint64_t event_elem[5] = {8, 2, 4, 4, 8};
+
+void pd__segment_populate_rows(const pd__segment_writer *w, uint64_t from, uint64_t to) {
+  if (!w->in_place || to <= from) return;
+  const uint64_t page = 4096;
+  for (int i = 0; i < 5; i++) {
+    uint64_t a = (w->off[event_sections[i]] + from * event_elem[i]) & ~(page - 1);
+    uint64_t b = (w->off[event_sections[i]] + to * event_elem[i] + page - 1) & ~(page - 1);
+    if (b > w->map_len) b = w->map_len;
+    if (b > a) madvise(w->map + a, b - a, MADV_POPULATE_WRITE); /* a hint: where it fails, pages fault in as written */
+  }
+}
+
 void pd__segment_flush_rows(const pd__segment_writer *w, uint64_t from, uint64_t to) {
 #ifdef SYNC_FILE_RANGE_WRITE
   if (!w->in_place || to <= from) return;
-  static const int sec[5] = {PD_SEC_TIME, PD_SEC_TYPE, PD_SEC_TP, PD_SEC_REF, PD_SEC_AMOUNT};
-  static const uint64_t elem[5] = {8, 2, 4, 4, 8};
+  const int *sec = event_sections;
+  const uint64_t *elem = event_elem;
   const uint64_t page = 4096;
   for (int i = 0; i < 5; i++) {
     /* Whole pages only: the page the rows end in goes with the next rows. */

@@ -50,8 +50,13 @@ typedef struct pd__segment_writer {
   int64_t *amount;
 } pd__segment_writer;
 
+/* A new segment file of the given size, mapped for filling. populate:
+ * fault the whole file in now; else the filler faults in what it is
+ * about to write with pd__segment_populate_rows(). */
 pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_events, uint32_t n_users,
-                             const pd__buf *dict_records, pd__segment_writer *out);
+                             const pd__buf *dict_records, bool populate, pd__segment_writer *out);
+/* Faults in, writable, the pages of rows [from, to) of every event column. */
+void pd__segment_populate_rows(const pd__segment_writer *w, uint64_t from, uint64_t to);
 /* Final rows [from, to) of every event column are written: start writing
  * them to disk now (in place only), so that the device works while the
  * rest is filled and the sync at the seal has less to wait for. Their

@@ -64,8 +64,9 @@ pd_status pd__writer_user_h(pd_writer *w, const char *name, size_t len, uint32_t
 pd__dict *pd__writer_dict(pd_writer *w);
 /* Compaction under a lock the caller holds. Without `force` it does
  * nothing when nothing was committed since the last compaction. `extra`
- * (may be NULL): a bulk batch sealed with it, after the log's events. */
-pd_status pd__compact_locked(pd_store *s, bool force, const pd__bulk *extra);
+ * (may be NULL): a bulk batch sealed with it, after the log's events; its
+ * memory may be released as it is placed (free it after the call). */
+pd_status pd__compact_locked(pd_store *s, bool force, pd__bulk *extra);
 /* Bulk batches: the writer (idle, else PD_ERR_INVALID, no message) stops
  * logging records and events; the batch lives in memory (dictionary and a
  * pd__bulk, not the tail) until pd__writer_bulk_commit() compacts it with
