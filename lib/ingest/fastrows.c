@@ -9,10 +9,9 @@
  * delimiter positions. The first row of any other shape ends the run; the
  * general path then reads it (with its messages, or its unescaping) and
  * the run resumes after it. A row parsed here is exactly the row the
- * general path would make (same text and offsets) but for what the
- * interning thread, which has time to spare, does instead: parse the
- * time, look up (or check as UTF-8) the event type and touchpoint, hash
- * the ids; it reports a bad value as the general path would. */
+ * general path would make (same text, offsets, caches, hashes), but for
+ * its time, which the commit side parses (and reports, with the position
+ * the general path would give): the interning thread has time to spare. */
 #include "ingest_internal.h"
 
 #if defined(__SSE2__)
@@ -100,7 +99,9 @@ size_t pd__ing_fast_rows(pd__ing *g, const char *p, size_t len, pd__row *rows, s
       size_t la = ca >= 0 ? FIELD_END(ca) - FIELD_START(ca) : 0;
       if (!lts || !lu || !le) goto out;
       if (!pd__ascii_no_nul_with(user, lu, true) || (lr && !pd__ascii_no_nul_with(ref, lr, true))) goto out;
-      r->local[0] = r->local[1] = UINT32_MAX;
+      if (!pd__sc_lookup(&g->valid, pd__sc_key_with(ev, le, true), ev, &r->local[0])) goto out;
+      r->local[1] = UINT32_MAX;
+      if (lt && !pd__sc_lookup(&g->valid, pd__sc_key_with(tp, lt, true), tp, &r->local[1])) goto out;
       r->amount = 0;
       if (la && pd_amount_parse(p + FIELD_START(ca), la, g->o.amount_decimals, &r->amount) != PD_OK) goto out;
       r->text[S_USER] = user;
@@ -117,7 +118,9 @@ size_t pd__ing_fast_rows(pd__ing *g, const char *p, size_t len, pd__row *rows, s
       r->raw[S_REF] = cr >= 0 ? (uint32_t)(FIELD_START(cr) - rs) : UINT32_MAX;
 #undef FIELD_START
 #undef FIELD_END
-      r->ts = ts;
+      r->hash[0] = pd__dict_hash_with(user, lu, true);
+      r->hash[1] = lr ? pd__dict_hash_with(ref, lr, true) : 0;
+      r->ts = ts; /* parsed on the commit side, which has time to spare */
       r->ts_len = (uint32_t)lts;
       r->ts_raw = (uint32_t)(ts - (p + rs));
       r->rec = p + rs;

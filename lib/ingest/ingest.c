@@ -229,44 +229,19 @@ static pd_status intern_name(pd__ing *g, int kind, const char *p, size_t len, ui
   return st;
 }
 
-/* A fast row's bad value, at byte off of the record (message set). */
-static pd_status fast_bad(pd__ing *g, const pd__row *r, size_t off) {
-  pd__ing_locate(g, r->rec, r->rec_len, r->line, off);
-  return pd__ing_bad_row(g, pd_last_error(), r->rec, r->rec_len);
-}
-
-/* A fast row's event type or touchpoint (field k): its id from the commit
- * side's cache, else (a new name, nothing interned yet) PD_NONE once it
- * is checked as the parse step checks it. */
-static pd_status fast_name(pd__ing *g, const pd__row *r, int k, uint32_t *id) {
-  const pd__scache *c = k == S_TP ? &g->touchpoints : &g->types;
-  const char *p = r->text[k];
-  if (pd__sc_lookup(c, pd__sc_key_with(p, r->len[k], true), p, id)) return PD_OK;
-  *id = PD_NONE;
-  const char *end = NULL;
-  if (pd__ascii_no_nul(p, r->len[k]) || g_utf8_validate(p, (gssize)r->len[k], &end)) return PD_OK;
-  pd__error(PD_ERR_PARSE, "expected UTF-8 text, got byte 0x%02x", end ? (unsigned char)*end : 0);
-  return fast_bad(g, r, r->raw[k]);
-}
-
-/* The row's ids in *e: everything of the commit step but the append.
- * What can make a row bad is checked before anything is interned. */
+/* The row's ids in *e: everything of the commit step but the append. */
 static pd_status intern_event(pd__ing *g, const pd__row *r, pd_event *e) {
   if (r->msg) return pd__ing_bad_row(g, r->msg, r->rec, r->rec_len);
   *e = (pd_event){r->time, 0, 0, PD_NONE, PD_NONE, r->amount};
-  uint32_t type = PD_NONE, tp = PD_NONE;
-  pd_status st;
-  if (r->ts) { /* a fast row: in the order the parse step checks them */
-    if (pd__timeparse_run(&g->commit_tp, r->ts, r->ts_len, &e->time_ms) != PD_OK) return fast_bad(g, r, r->ts_raw);
-    if ((st = fast_name(g, r, S_EVENT, &type)) != PD_OK) return st;
-    if (r->text[S_TP] && (st = fast_name(g, r, S_TP, &tp)) != PD_OK) return st;
+  if (r->ts && pd__timeparse_run(&g->commit_tp, r->ts, r->ts_len, &e->time_ms) != PD_OK) { /* before anything is interned */
+    pd__ing_locate(g, r->rec, r->rec_len, r->line, r->ts_raw);
+    return pd__ing_bad_row(g, pd_last_error(), r->rec, r->rec_len);
   }
+  pd_status st;
   if ((st = intern_user(g, r->text[S_USER], r->len[S_USER], r->hash[0], &e->user)) != PD_OK) return refused(g, r, S_USER, st);
-  if (type != PD_NONE) e->type = type;
-  else if ((st = intern_name(g, 0, r->text[S_EVENT], r->len[S_EVENT], r->local[0], &e->type)) != PD_OK)
+  if ((st = intern_name(g, 0, r->text[S_EVENT], r->len[S_EVENT], r->local[0], &e->type)) != PD_OK)
     return refused(g, r, S_EVENT, st);
-  if (tp != PD_NONE) e->touchpoint = tp;
-  else if (r->text[S_TP] && (st = intern_name(g, 1, r->text[S_TP], r->len[S_TP], r->local[1], &e->touchpoint)) != PD_OK)
+  if (r->text[S_TP] && (st = intern_name(g, 1, r->text[S_TP], r->len[S_TP], r->local[1], &e->touchpoint)) != PD_OK)
     return refused(g, r, S_TP, st);
   if (r->text[S_REF] && (st = pd__writer_user_h(g->w, r->text[S_REF], r->len[S_REF], r->hash[1], &e->referrer)) != PD_OK)
     return refused(g, r, S_REF, st);

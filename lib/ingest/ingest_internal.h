@@ -128,9 +128,7 @@ typedef struct pd__row {
   uint32_t local[2];     /* event type, touchpoint: index in the parse side's name cache, or UINT32_MAX */
   uint32_t hash[2];      /* pd__dict_hash() of the user and the referrer (0 when absent) */
   uint32_t id[4];        /* bulk, once interned: canonical user, type, touchpoint, canonical referrer */
-  const char *ts;        /* a fast row: the time's text; the commit side parses it, checks
-                            the event type and touchpoint names and hashes the ids (time,
-                            local and hash unset). NULL: a row of the general path */
+  const char *ts;        /* fast rows: the time's text, parsed by the commit side (time unset); else NULL */
   uint32_t ts_len, ts_raw;
 } pd__row;
 
@@ -183,12 +181,6 @@ pd_status pd__ing_map_fields(pd__ing *g);
 pd_status pd__ing_parse_event(pd__ing *g, pd__row *r);
 /* Commit step; a bad row (r->msg) goes to pd__ing_bad_row. */
 pd_status pd__ing_commit_event(pd__ing *g, const pd__row *r);
-/* A fast row's id hashes (the commit side takes them a few rows ahead). */
-static inline void pd__ing_fast_hash(pd__row *r) {
-  if (!r->ts) return;
-  r->hash[0] = pd__dict_hash_with(r->text[S_USER], r->len[S_USER], true);
-  r->hash[1] = r->text[S_REF] ? pd__dict_hash_with(r->text[S_REF], r->len[S_REF], true) : 0;
-}
 /* The commit step without the append, for a bulk batch filled on another
  * thread: PD_OK with r->id set (the row counts as appended), else as
  * pd__ing_commit_event(). */

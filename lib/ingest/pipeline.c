@@ -158,7 +158,6 @@ static bool add_bad(batch *b, pd__ing *g) {
   r->rec_len = g->rec_len;
   r->line = g->line;
   r->hash[0] = r->hash[1] = 0;
-  r->ts = NULL;
   if (!r->msg) return false;
   b->n++;
   return true;
@@ -295,17 +294,13 @@ pd_status pd__ing_pipeline(pd__ing *g) {
     const pd__dict *dict = pd__writer_dict(g->w);
     enum { AHEAD = 12 };
     for (size_t i = 0; i < b->n && i < 2 * AHEAD; i++) __builtin_prefetch(&b->rows[i]);
-    for (size_t i = 0; i < b->n && i < AHEAD; i++) {
-      pd__ing_fast_hash(&b->rows[i]);
-      pd__dict_prefetch_user(dict, b->rows[i].hash[0]);
-    }
+    for (size_t i = 0; i < b->n && i < AHEAD; i++) pd__dict_prefetch_user(dict, b->rows[i].hash[0]);
     for (size_t i = 0; i < b->n && !stopping; i++) {
       if (i + 2 * AHEAD < b->n) {
         __builtin_prefetch(&b->rows[i + 2 * AHEAD]);
         __builtin_prefetch((const char *)&b->rows[i + 2 * AHEAD] + 64);
       }
       if (i + AHEAD < b->n) {
-        pd__ing_fast_hash(&b->rows[i + AHEAD]);
         pd__dict_prefetch_user(dict, b->rows[i + AHEAD].hash[0]);
         if (!b->rows[i + AHEAD].msg) __builtin_prefetch(b->rows[i + AHEAD].text[S_USER]);
       }
