@@ -1304,7 +1304,8 @@ END_TEST
  * every field quoted (only the general path reads quotes). Kinds: plain,
  * CRLF, a blank line before it, bad time, bad amount, a field missing, a
  * long user id, a non-ASCII user, a new event type, invalid UTF-8, a
- * field too many, a new touchpoint, a user id the writer refuses. */
+ * field too many, a new touchpoint, a user id the writer refuses,
+ * invalid UTF-8 in an event type, in a touchpoint. */
 static void twin_row(GRand *r, int i, GString *plain, GString *quoted) {
   char ts[40], user[160], ev[40], tp[40], amount[32], ref[40];
   static char huge[70000]; /* longer than a name may be: the writer refuses it */
@@ -1319,9 +1320,11 @@ static void twin_row(GRand *r, int i, GString *plain, GString *quoted) {
   static const char *const types[] = {"visit", "purchase", "acquire", "invite"};
   snprintf(ev, sizeof ev, "%s", types[g_rand_int_range(r, 0, 4)]);
   if (kind == 8) snprintf(ev, sizeof ev, "custom_%d", i % 7);
+  if (kind == 13) snprintf(ev, sizeof ev, "visit\xfe%d", i % 3);
   static const char *const tps[] = {"", "tp1", "\xe5\x85\xac\xe4\xbc\x97\xe5\x8f\xb7", "wecom"};
   snprintf(tp, sizeof tp, "%s", tps[g_rand_int_range(r, 0, 4)]);
   if (kind == 11) snprintf(tp, sizeof tp, "tp_%d", i % 5);
+  if (kind == 14) snprintf(tp, sizeof tp, "tp\xc3(");
   amount[0] = ref[0] = '\0';
   if (g_rand_boolean(r)) snprintf(amount, sizeof amount, "%d.%02d", g_rand_int_range(r, -5, 900), g_rand_int_range(r, 0, 100));
   if (kind == 4) snprintf(amount, sizeof amount, "12.3.4");
@@ -1387,8 +1390,8 @@ START_TEST(fast_rows_agree) {
   }
   for (int c = 0; c < 3; c++) ck_assert_uint_eq(counts[0][c], counts[1][c]);
   ck_assert_uint_eq(counts[0][0], 6000);
-  ck_assert_uint_gt(counts[0][2], 5800 / 48 * 3); /* kinds 3, 4, 5, 9, 10, 12 are bad */
-  ck_assert_uint_lt(counts[0][2], 5800 / 48 * 8);
+  ck_assert_uint_gt(counts[0][2], 5800 / 48 * 3); /* kinds 3, 4, 5, 9, 10, 12, 13, 14 are bad */
+  ck_assert_uint_lt(counts[0][2], 5800 / 48 * 10);
   assert_same_text(dumps[1], dumps[0]);
   ck_assert_str_eq(lines[1]->str, lines[0]->str);
   /* Strict: the first bad row, the same line for both. */
@@ -1422,6 +1425,18 @@ START_TEST(fast_rows_agree) {
   ck_assert_uint_eq(lres.rows_committed, 550);
   ck_assert_uint_eq(lres.rows_rejected, 1);
   g_string_free(late, TRUE);
+  /* So is an event type that is not UTF-8 (checked where it is interned). */
+  GString *bad_ev = g_string_new(HDR);
+  for (int i = 0; i < 300; i++) g_string_append_printf(bad_ev, "2024-03-01 10:00:%02d,u%d,visit,tp1,,\n", i % 60, i % 7);
+  g_string_append(bad_ev, "2024-03-01 11:00:00,u1,vis\xe9it,tp1,,\n");
+  for (int i = 0; i < 50; i++) g_string_append(bad_ev, "2024-03-02 10:00:00,u2,visit,,,\n");
+  const char *pe = put_file("late-bad-event.csv", bad_ev->str, bad_ev->len);
+  fresh_store("late-bad-event");
+  ck_assert_int_eq(ingest_path(pe, NULL, NULL, false), PD_ERR_PARSE);
+  snprintf(want, sizeof want, "%s:302:24: expected UTF-8 text, got byte 0xe9", pe);
+  ck_assert_str_eq(pd_last_error(), want);
+  ck_assert_uint_eq(store_counts().events, 0);
+  g_string_free(bad_ev, TRUE);
   for (int k = 0; k < 2; k++) {
     g_free(dumps[k]);
     g_string_free(lines[k], TRUE);
