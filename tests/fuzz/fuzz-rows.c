@@ -88,8 +88,11 @@ static char *run(const char *input, int mode, bool fast, size_t *len) {
   pd__ing_fast_off = !fast;
   pd_status st = pd_ingest_file(w, input, &o, &res);
   pd__ing_fast_off = false;
-  fprintf(out, "status %d read %llu committed %llu rejected %llu\n%s\n", (int)st, (unsigned long long)res.rows_read,
-          (unsigned long long)res.rows_committed, (unsigned long long)res.rows_rejected, st == PD_OK ? "" : pd_last_error());
+  /* After a failure rows_read says how far the parser thread had run
+   * ahead when it was stopped: not a property of the input. */
+  fprintf(out, "status %d read %llu committed %llu rejected %llu\n%s\n", (int)st,
+          (unsigned long long)(st == PD_OK ? res.rows_read : 0), (unsigned long long)res.rows_committed,
+          (unsigned long long)res.rows_rejected, st == PD_OK ? "" : pd_last_error());
   pd_writer_close(w);
   FILE *r = fopen(rejects, "rb");
   if (r) {
