@@ -64,15 +64,27 @@ static void q_push(queue *q, batch *b) {
   pthread_mutex_unlock(&q->lock);
 }
 
-static batch *q_pop(queue *q) {
+/* Pops the next batch. While there is none, idle(ctx) (when not NULL)
+ * does a step of spare work, until it returns false. */
+static batch *q_pop_idle(queue *q, bool (*idle)(pd__bulk *), pd__bulk *ctx) {
   pthread_mutex_lock(&q->lock);
-  while (q->n == 0) pthread_cond_wait(&q->ready, &q->lock);
+  while (q->n == 0) {
+    if (!idle) {
+      pthread_cond_wait(&q->ready, &q->lock);
+      continue;
+    }
+    pthread_mutex_unlock(&q->lock);
+    if (!idle(ctx)) idle = NULL;
+    pthread_mutex_lock(&q->lock);
+  }
   batch *b = q->item[q->head];
   q->head = (q->head + 1) % BATCHES;
   q->n--;
   pthread_mutex_unlock(&q->lock);
   return b;
 }
+
+static batch *q_pop(queue *q) { return q_pop_idle(q, NULL, NULL); }
 
 static const char *arena_copy(batch *b, const char *p, size_t len) {
   if (!b->arena || b->arena->cap - b->arena->used < len + 1) {
@@ -282,7 +294,9 @@ pd_status pd__ing_pipeline(pd__ing *g) {
   }
   bool stopping = false;
   while (started) {
-    batch *b = q_pop(&pp->full);
+    /* Waiting for rows, fault in the bulk batch's next memory: the parser
+     * thread, which writes it, is the busier one. */
+    batch *b = q_pop_idle(&pp->full, pp->bulk ? pd__bulk_prefault_step : NULL, pp->bulk);
     uint64_t appended_before = g->appended;
     if (!stopping && pd__ing_progress(g, b->disk_done)) {
       result = pd__error(PD_ERR_CANCELLED, "%s: cancelled by the progress callback", g->path);

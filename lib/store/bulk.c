@@ -14,6 +14,7 @@ void pd__bulk_init(pd__bulk *b) { memset(b, 0, sizeof *b); }
 
 void pd__bulk_free(pd__bulk *b) {
   for (size_t i = 0; i < b->n_slabs; i++) munmap(b->slab_map[i], MAP_BYTES);
+  if (b->next_map) munmap(b->next_map, MAP_BYTES);
   for (size_t g = 0; g < b->n_groups; g++) free(b->group[g].piece);
   free(b->slab);
   free(b->slab_map);
@@ -32,6 +33,29 @@ void pd__bulk_release_group(pd__bulk *b, size_t g) {
   for (uint32_t i = 0; i < k->n_pieces; i++) madvise(piece_at(b, k->piece[i]), PD__BULK_PIECE_BYTES, MADV_DONTNEED);
   k->n_pieces = 0;
   k->used = 0;
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* A slab's mapping and its 2 MiB-aligned start (huge pages advised). */
+static unsigned char *map_slab(void **map) {
+  void *m = mmap(NULL, MAP_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return NULL;
+  uintptr_t a = ((uintptr_t)m + PD__BULK_PIECE_BYTES - 1) & ~(uintptr_t)(PD__BULK_PIECE_BYTES - 1);
+  madvise((void *)a, SLAB_BYTES, MADV_HUGEPAGE); /* a piece: one huge page */
+  *map = m;
+  return (unsigned char *)a;
+}
+
+bool pd__bulk_prefault_step(pd__bulk *b) {
+  unsigned char *s = atomic_load(&b->next_slab);
+  if (!s) return false;
+  size_t done = atomic_fetch_add(&b->next_done, PD__BULK_PIECE_BYTES);
+  if (done >= SLAB_BYTES) return false;
+  madvise(s + done, PD__BULK_PIECE_BYTES, MADV_POPULATE_WRITE); /* a hint: pages not yet in fault in when written */
+  return true;
 }
 
 static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
@@ -62,12 +86,17 @@ static pd_status new_piece(pd__bulk *b, pd__bulk_group *k) {
     if (!grow((void **)&b->slab, &cap, b->n_slabs + 1, sizeof *b->slab)) return pd__error(PD_ERR_NOMEM, "out of memory");
     if (!grow((void **)&b->slab_map, &b->cap_slabs, b->n_slabs + 1, sizeof *b->slab_map))
       return pd__error(PD_ERR_NOMEM, "out of memory");
-    void *m = mmap(NULL, MAP_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) return pd__error(PD_ERR_NOMEM, "out of memory");
-    uintptr_t a = ((uintptr_t)m + PD__BULK_PIECE_BYTES - 1) & ~(uintptr_t)(PD__BULK_PIECE_BYTES - 1);
-    madvise((void *)a, SLAB_BYTES, MADV_HUGEPAGE); /* a piece: one huge page */
+    /* The slab mapped ahead (perhaps faulted in by now), then the next. */
+    unsigned char *a = atomic_load(&b->next_slab);
+    void *m = b->next_map;
+    if (!a && !(a = map_slab(&m))) return pd__error(PD_ERR_NOMEM, "out of memory");
     b->slab_map[b->n_slabs] = m;
-    b->slab[b->n_slabs++] = (unsigned char *)a;
+    b->slab[b->n_slabs++] = a;
+    void *nm = NULL;
+    unsigned char *na = map_slab(&nm); /* none: no prefaulting, not an error */
+    b->next_map = nm;
+    atomic_store(&b->next_done, 0);
+    atomic_store(&b->next_slab, na);
   }
   b->n_pieces++;
   k->piece[k->n_pieces++] = p;

@@ -15,6 +15,8 @@
 #ifndef PD_BULK_H
 #define PD_BULK_H
 
+#include <stdatomic.h>
+
 #include "pd_internal.h"
 
 #define PD__BULK_SHIFT 9
@@ -74,12 +76,22 @@ typedef struct pd__bulk {
   size_t n_slabs, cap_slabs;
   uint32_t n_pieces;
   uint64_t n; /* events */
+  /* The next slab, mapped before it is needed, so that another thread
+   * can fault it in while it has nothing else to do: */
+  void *next_map;
+  _Atomic(unsigned char *) next_slab; /* published for pd__bulk_prefault_step() */
+  atomic_size_t next_done;            /* bytes of it faulted in */
 } pd__bulk;
 
 void pd__bulk_init(pd__bulk *b);
 void pd__bulk_free(pd__bulk *b);
 /* Appends an event; its user and referrer must be canonical. */
 pd_status pd__bulk_push(pd__bulk *b, int64_t time, uint32_t user, uint32_t type, uint32_t tp, uint32_t ref, int64_t amount);
+
+/* Faults in 2 MiB more of the next slab; false when it is all in. Safe
+ * to call from a thread other than the one pushing (it only asks the
+ * kernel), as long as the batch is not freed meanwhile. */
+bool pd__bulk_prefault_step(pd__bulk *b);
 
 /* Gives the memory of group g's chunks back (they must not be read again). */
 void pd__bulk_release_group(pd__bulk *b, size_t g);
