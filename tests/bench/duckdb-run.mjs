@@ -1,10 +1,11 @@
 // DuckDB as the peer of the libprivdomain benchmarks.
 //
 //   node tests/bench/duckdb-run.mjs --csv EVENTS.csv [--touchpoints TP.csv]
-//        [--threads N] [--results DIR] [QUERY.sql ...]
+//        [--threads N] [--results DIR] [--db FILE] [QUERY.sql ...]
 //
 // Loads the events CSV (the columns of `pd gen`) into an in-memory table
-// `events` once (and the touchpoints into `touchpoints`), printing
+// `events` (with --db, into a new database file, checkpointed before the
+// load counts as done: written to disk, like a store) once (and the touchpoints into `touchpoints`), printing
 // `duckdb_load_seconds S` and `duckdb_rows N`; then runs each SQL file and
 // prints `duckdb_query_seconds FILE S` (best of --repeat runs, default 1).
 // With --results DIR each query's result is written to DIR/NAME.csv.
@@ -16,7 +17,7 @@ import { basename } from 'node:path';
 
 function usage(msg) {
   if (msg) console.error(`duckdb-run: ${msg}`);
-  console.error('usage: duckdb-run.mjs --csv EVENTS.csv [--touchpoints TP.csv] [--threads N] [--repeat N] [--results DIR] [QUERY.sql ...]');
+  console.error('usage: duckdb-run.mjs --csv EVENTS.csv [--touchpoints TP.csv] [--threads N] [--repeat N] [--results DIR] [--db FILE] [QUERY.sql ...]');
   process.exit(2);
 }
 
@@ -30,6 +31,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--threads') opt.threads = Number(value());
   else if (a === '--repeat') opt.repeat = Number(value());
   else if (a === '--results') opt.results = value();
+  else if (a === '--db') opt.db = value();
   else if (a.startsWith('--')) usage(`unknown option ${a}`);
   else opt.queries.push(a);
 }
@@ -38,7 +40,7 @@ if (!opt.csv) usage('--csv is required');
 const quote = (s) => `'${String(s).replaceAll("'", "''")}'`;
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 
-const instance = await DuckDBInstance.create(':memory:');
+const instance = await DuckDBInstance.create(opt.db ?? ':memory:');
 const con = await instance.connect();
 if (opt.threads) await con.run(`SET threads = ${opt.threads}`);
 await con.run("SET TimeZone = 'UTC'");
@@ -48,6 +50,7 @@ const cpu0 = process.cpuUsage();
 await con.run(`CREATE TABLE events AS SELECT * FROM read_csv(${quote(opt.csv)}, header = true,
   columns = {'ts': 'TIMESTAMPTZ', 'user': 'VARCHAR', 'event': 'VARCHAR', 'touchpoint': 'VARCHAR',
              'amount': 'DECIMAL(18,2)', 'referrer': 'VARCHAR'})`);
+if (opt.db) await con.run('CHECKPOINT');
 const load = now() - t0;
 const cpu = process.cpuUsage(cpu0);
 const rows = (await con.runAndReadAll('SELECT count(*) AS n FROM events')).getRows()[0][0];
