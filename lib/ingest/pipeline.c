@@ -170,6 +170,7 @@ static bool add_bad(batch *b, pd__ing *g) {
   r->rec_len = g->rec_len;
   r->line = g->line;
   r->hash[0] = r->hash[1] = 0;
+  r->ts = NULL; /* no stale fast-row fields */
   if (!r->msg) return false;
   b->n++;
   return true;
