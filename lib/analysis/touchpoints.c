@@ -210,8 +210,6 @@ static void add_side(pd__mig_side *d, const pd__mig_side *s) {
   d->clv_sum += s->clv_sum;
 }
 
-/* The first and latest committed event times of the store (INT64_MAX /
- * INT64_MIN when it has none). */
 static int is_count_model(const pd_clv_model *m) {
   pd_clv_kind k = pd_clv_model_kind(m);
   return k == PD_CLV_BGNBD || k == PD_CLV_MBGNBD || k == PD_CLV_PNBD;

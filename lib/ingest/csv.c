@@ -152,16 +152,6 @@ static inline size_t next_special(const pd__dsv *t, const char *p, size_t i, siz
 }
 
 #if defined(__SSE2__)
-/* Bits of the 64 bytes at p equal to c. */
-static inline uint64_t eq64(const char *p, __m128i c) {
-  uint64_t m = 0;
-  for (int k = 0; k < 4; k++) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-    m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, c)) << (16 * k);
-  }
-  return m;
-}
-
 /* The common record: no quote (CSV) or backslash (TSV) before its line
  * break, which comes within the available bytes. Delimiters and the break
  * are found 64 bytes at a time, so a short record costs a few compares
@@ -172,7 +162,8 @@ static bool fast_record(pd__dsv *t, const char *p, size_t len, pd__rec *out) {
   const __m128i q = _mm_set1_epi8(t->quoting ? '"' : '\\');
   size_t base = 0, fs = 0;
   while (base + 64 <= len) {
-    uint64_t dm = eq64(p + base, d), nm = eq64(p + base, nl), qm = eq64(p + base, q);
+    uint64_t dm, nm, qm;
+    pd__dsv_masks64(p + base, d, nl, q, &dm, &nm, &qm);
     uint64_t before = nm ? (nm & -nm) - 1 : ~UINT64_C(0); /* bytes before the first line break */
     if (qm & before) {
       t->n = 0;

@@ -26,20 +26,6 @@ bool pd__ing_fast_possible(const pd__ing *g) {
          g->col[R_TS] >= 0 && g->col[R_USER] >= 0 && g->col[R_EVENT] >= 0;
 }
 
-/* Bits of the 64 bytes at p equal to a, b or c (three masks). */
-static inline void block_masks(const char *p, __m128i a, __m128i b, __m128i c, uint64_t *ma, uint64_t *mb, uint64_t *mc) {
-  uint64_t x = 0, y = 0, z = 0;
-  for (int k = 0; k < 4; k++) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-    x |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, a)) << (16 * k);
-    y |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, b)) << (16 * k);
-    z |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, c)) << (16 * k);
-  }
-  *ma = x;
-  *mb = y;
-  *mc = z;
-}
-
 /* Rows end at least SLACK bytes before the end of the window: any field
  * can then be read 8 bytes at a time and masked to its length. */
 #define SLACK 8
@@ -72,7 +58,7 @@ size_t pd__ing_fast_rows(pd__ing *g, const char *p, size_t len, pd__row *rows, s
     bool quote = false;
     for (size_t b = 0; b < CHUNK_BLOCKS && base + 64 <= lim; b++, base += 64) {
       uint64_t dm, nm, qm;
-      block_masks(p + base, d, nl, q, &dm, &nm, &qm);
+      pd__dsv_masks64(p + base, d, nl, q, &dm, &nm, &qm);
       if (qm) { /* quoted or escaped text near: the general path from its row on */
         quote = true;
         break;

@@ -13,7 +13,21 @@
 
 typedef pd_status (*row_fn)(pd__ing *g);
 
-/* ---- small helpers (the inline ones are in ingest_internal.h) ------------ */
+/* ---- small helpers (the shared inline ones are in ingest_internal.h) ----- */
+
+/* Equality of short byte strings without a call: ids and names are mostly
+ * under 16 bytes. */
+static inline bool same_bytes(const char *a, const char *b, size_t len) {
+  if (len >= 8) {
+    uint64_t x, y, x2, y2;
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    memcpy(&x2, a + len - 8, 8);
+    memcpy(&y2, b + len - 8, 8);
+    return x == y && x2 == y2 && (len <= 16 || memcmp(a + 8, b + 8, len - 16) == 0);
+  }
+  return pd__load_upto8(a, len) == pd__load_upto8(b, len);
+}
 
 static bool sc_put(pd__scache *c, const char *p, size_t len, uint32_t id) {
   if (c->n >= PD__SC_SLOTS / 2 || len > UINT32_MAX) return false; /* full: later names go to the writer */
@@ -192,7 +206,7 @@ static pd_status refused(pd__ing *g, const pd__row *r, int k, pd_status st) {
 }
 
 static pd_status intern_user(pd__ing *g, const char *p, size_t len, uint32_t h, uint32_t *out) {
-  if (g->have_last_user && len == g->last_user_len && pd__same_bytes(p, g->last_user, len)) {
+  if (g->have_last_user && len == g->last_user_len && same_bytes(p, g->last_user, len)) {
     *out = g->last_user_id;
     return PD_OK;
   }

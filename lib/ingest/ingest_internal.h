@@ -80,20 +80,6 @@ static inline bool pd__sc_find(const pd__scache *c, const char *p, size_t len, u
   return pd__sc_lookup(c, pd__sc_key_with(p, len, false), p, id);
 }
 
-/* Equality of short byte strings without a call: ids and names are mostly
- * under 16 bytes. */
-static inline bool pd__same_bytes(const char *a, const char *b, size_t len) {
-  if (len >= 8) {
-    uint64_t x, y, x2, y2;
-    memcpy(&x, a, 8);
-    memcpy(&y, b, 8);
-    memcpy(&x2, a + len - 8, 8);
-    memcpy(&y2, b + len - 8, 8);
-    return x == y && x2 == y2 && (len <= 16 || memcmp(a + 8, b + 8, len - 16) == 0);
-  }
-  return pd__load_upto8(a, len) == pd__load_upto8(b, len);
-}
-
 /* Whether p[0..n) is ASCII without NUL bytes, 8 bytes at a time (padded:
  * 8 bytes from the last word may be read). */
 static inline bool pd__ascii_no_nul_with(const char *p, size_t n, bool padded) {

@@ -213,8 +213,7 @@ pd_status pd__runs_get(const pd__runs *r, pd__run_buf *b, uint32_t u, pd_user_ev
   ev->user = u;
   const pd__segment *g = &r->s->seg;
   if (r->plain) {
-    uint64_t sn = u < r->n_users ? seg_count(r, u) : 0, a = sn ? g->user_off[u] : 0;
-    if (sn) *ev = (pd_user_events){u, sn, g->time + a, g->type + a, g->tp + a, g->ref + a, g->amount + a};
+    if (u < r->n_users && seg_count(r, u)) pd__runs_segment_events(g, u, ev);
     return PD_OK;
   }
   if (u >= r->n_users || r->canon[u] != u) return PD_OK;

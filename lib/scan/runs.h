@@ -6,6 +6,13 @@
 
 #include "store_internal.h"
 
+/* User u's run in the segment, pointing into its columns (ev->n = 0 when
+ * u has none there): a plain store's whole run. */
+static inline void pd__runs_segment_events(const pd__segment *g, uint32_t u, pd_user_events *ev) {
+  uint64_t a = u < g->n_users ? g->user_off[u] : 0, n = u < g->n_users ? g->user_off[u + 1] - a : 0;
+  *ev = (pd_user_events){u, n, g->time + a, g->type + a, g->tp + a, g->ref + a, g->amount + a};
+}
+
 typedef struct pd__runs {
   const pd_store *s;
   uint32_t n_users;

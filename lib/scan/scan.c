@@ -53,9 +53,8 @@ static void *run_worker(void *arg) {
       const pd__segment *g = &job->runs->s->seg;
       uint32_t last = stop_at < g->n_users ? stop_at : g->n_users;
       for (uint32_t u = (uint32_t)start; u < last; u++) {
-        uint64_t a = g->user_off[u], n = g->user_off[u + 1] - a;
-        if (!n) continue;
-        ev = (pd_user_events){u, n, g->time + a, g->type + a, g->tp + a, g->ref + a, g->amount + a};
+        pd__runs_segment_events(g, u, &ev);
+        if (!ev.n) continue;
         if (job->fn(job->ctx, w->index, &ev) != 0) {
           atomic_store(&job->stop, 1);
           break;

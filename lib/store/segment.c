@@ -299,12 +299,11 @@ void pd__segment_populate_rows(const pd__segment_writer *w, uint64_t from, uint6
 void pd__segment_flush_rows(const pd__segment_writer *w, uint64_t from, uint64_t to) {
 #ifdef SYNC_FILE_RANGE_WRITE
   if (!w->in_place || to <= from) return;
-  const int *sec = event_sections;
-  const uint64_t *elem = event_elem;
   const uint64_t page = 4096;
   for (int i = 0; i < 5; i++) {
     /* Whole pages only: the page the rows end in goes with the next rows. */
-    uint64_t a = (w->off[sec[i]] + from * elem[i]) & ~(page - 1), b = (w->off[sec[i]] + to * elem[i]) & ~(page - 1);
+    uint64_t a = (w->off[event_sections[i]] + from * event_elem[i]) & ~(page - 1);
+    uint64_t b = (w->off[event_sections[i]] + to * event_elem[i]) & ~(page - 1);
     if (b <= a) continue;
     /* Unmap the pages first (they stay in the page cache, dirty): writeback
      * of a page mapped writable must write-protect it, one TLB shootdown

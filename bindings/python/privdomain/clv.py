@@ -108,6 +108,14 @@ class _Model:
         self._set(h)
         return self
 
+    def _fit_rfm_table(self, rfm_table, threads=0):
+        """fit() on a Table from rfm() directly (its columns, no copy to Python); returns self."""
+        opts = new(ClvFitOptions, penalty=self.penalizer, threads=int(threads))
+        h = c_void_p()
+        lib.pd_clv_fit_table(self.kind, rfm_table._h, ctypes.byref(opts), ctypes.byref(h))
+        self._set(h)
+        return self
+
     def _check(self):
         if not self._h:
             raise RuntimeError("model not fitted")

@@ -11,7 +11,7 @@ import decimal
 import os
 
 from . import errors
-from ._native import (NONE, ClvFitOptions, Event, IngestOptions, IngestResult, ProgressFn, ScanFn, ScanOptions,
+from ._native import (NONE, Event, IngestOptions, IngestResult, ProgressFn, ScanFn, ScanOptions,
                       SegmentOptions, StoreOptions, TouchpointDef, from_bytes, lib, new, to_bytes)
 from .table import Table
 
@@ -458,42 +458,28 @@ class Store:
         breakdown "segment:A,B" / "tags": the purchase model fitted to each segment's
         customers alone, its parameter Tables (param, value, stderr) stacked."""
         from . import clv, segments
-        kinds = {"bgnbd": 1, "mbgnbd": 2, "pnbd": 3}
-        if model not in kinds:
-            raise ValueError("model must be one of %s" % ", ".join(kinds))
+        models = {"bgnbd": clv.BetaGeo, "mbgnbd": clv.ModifiedBetaGeo, "pnbd": clv.ParetoNBD}
+        if model not in models:
+            raise ValueError("model must be one of %s" % ", ".join(models))
         # time units per month as clv.h and lifetimes count them: 30 days, 4.345 weeks
         upm = 4.345 if float(unit_days) == 7.0 else 30.0 / float(unit_days)
-
-        def fit(kind, rfm):
-            opts = new(ClvFitOptions, penalty=float(penalizer), threads=int(threads))
-            h = ctypes.c_void_p()
-            lib.pd_clv_fit_table(kind, rfm._h, ctypes.byref(opts), ctypes.byref(h))
-            return h
 
         def run(u, params_only):
             rfm = clv.rfm(self, unit_days=unit_days, calibration_end=calibration_end, tz=tz, threads=threads,
                           _users=u)
-            m = fit(kinds[model], rfm)
-            gg = None
+            m = models[model](penalizer)._fit_rfm_table(rfm, threads)
+            if params_only:
+                return m.summary_table()
             try:
-                out = ctypes.c_void_p()
-                if params_only:
-                    lib.pd_clv_model_table(m, ctypes.byref(out))
-                    return Table(out)
-                try:
-                    gg = fit(5, rfm)
-                    if not lib.pd_clv_model_param(gg, 1) > 1:  # q <= 1: mean spend undefined
-                        lib.pd_clv_model_free(gg)
-                        gg = None
-                except errors.PrivdomainError:
+                gg = clv.GammaGamma(penalizer)._fit_rfm_table(rfm, threads)
+                if not gg.params["q"] > 1:  # q <= 1: mean spend undefined
                     gg = None
-                lib.pd_clv_score_table(m, gg, rfm._h, float(horizon) * upm, float(horizon),
-                                       float(monthly_discount), upm, ctypes.byref(out))
-                return Table(out)
-            finally:
-                lib.pd_clv_model_free(m)
-                if gg:
-                    lib.pd_clv_model_free(gg)
+            except errors.PrivdomainError:
+                gg = None
+            out = ctypes.c_void_p()
+            lib.pd_clv_score_table(m._check(), gg._check() if gg else None, rfm._h, float(horizon) * upm,
+                                   float(horizon), float(monthly_discount), upm, ctypes.byref(out))
+            return Table(out)
         if segments.is_breakdown(breakdown):
             return segments.run(self, segment, breakdown, lambda u: run(u, True))
         return segments.run(self, segment, None, lambda u: run(u, False))
