@@ -554,6 +554,90 @@ START_TEST(flipped_byte_in_segment) {
 }
 END_TEST
 
+/* Recomputes every checksum of a segment image after a deliberate change,
+ * as a faulty writer would have sealed it: only the checks of what the
+ * columns mean can catch it. */
+static void reseal(unsigned char *p) {
+  uint64_t off[8], len[8];
+  for (int i = 0; i < 8; i++) {
+    memcpy(&off[i], p + 64 + 16 * i, 8);
+    memcpy(&len[i], p + 64 + 16 * i + 8, 8);
+  }
+  for (uint64_t from = off[0], c = 0; from < off[7]; from += 1u << 20, c++) {
+    uint32_t crc = (uint32_t)crc32_z(0, p + from, off[7] - from < (1u << 20) ? off[7] - from : 1u << 20);
+    memcpy(p + off[7] + 4 * c, &crc, 4);
+  }
+  uint32_t crc = (uint32_t)crc32_z(0, p + off[7], len[7]);
+  memcpy(p + 192, &crc, 4);
+  crc = (uint32_t)crc32_z(0, p, 252);
+  memcpy(p + 252, &crc, 4);
+}
+
+/* Writes orig with `bytes` (n of them) at offset `at`, resealed, and opens it. */
+static pd_status open_forged(const char *dir, const char *seg, const char *orig, gsize len, uint64_t at, const void *bytes, size_t n) {
+  unsigned char *copy = g_memdup2(orig, len);
+  memcpy(copy + at, bytes, n);
+  reseal(copy);
+  ck_assert(g_file_set_contents(seg, (const char *)copy, (gssize)len, NULL));
+  g_free(copy);
+  pd_store *bad = NULL;
+  pd_status st = pd_store_open(&bad, dir, NULL);
+  if (bad) pd_store_close(bad);
+  return st;
+}
+
+START_TEST(forged_segment_refs) {
+  char *dir = pd_test_tmpdir("s");
+  pd_store *s = pd_test_open(dir, 1);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  fill(w, 2, 3000, 500, 9);
+  pd_writer_close(w);
+  PD_CHECK(pd_store_compact(s));
+  pd_store_close(s);
+  char *seg = seg_file(dir);
+  gsize len;
+  char *orig;
+  ck_assert(g_file_get_contents(seg, &orig, &len, NULL));
+  uint64_t off[8];
+  for (int i = 0; i < 8; i++) memcpy(&off[i], orig + 64 + 16 * i, 8);
+  /* Resealed unchanged, it opens: reseal() itself is right. */
+  ck_assert_int_eq(open_forged(dir, seg, orig, len, 0, orig, 1), PD_OK);
+  /* An unknown type, touchpoint or referrer, each at a different event. */
+  const uint16_t type = 999;
+  const uint32_t tp = 5000, ref = 1000000, none = PD_NONE;
+  const struct {
+    uint64_t at;
+    const void *v;
+    size_t n;
+    const char *event;
+  } cases[] = {{off[3] + 2 * 4000, &type, 2, "event 4000 refers"},
+               {off[4] + 4 * 17, &tp, 4, "event 17 refers"},
+               {off[5] + 4 * 5999, &ref, 4, "event 5999 refers"}};
+  for (size_t i = 0; i < 3; i++) {
+    ck_assert_int_eq(open_forged(dir, seg, orig, len, cases[i].at, cases[i].v, cases[i].n), PD_ERR_CORRUPT);
+    ck_assert_msg(strstr(pd_last_error(), cases[i].event) && strstr(pd_last_error(), seg), "%s", pd_last_error());
+  }
+  /* "None" is a valid touchpoint and referrer anywhere. */
+  ck_assert_int_eq(open_forged(dir, seg, orig, len, off[4] + 4 * 17, &none, 4), PD_OK);
+  ck_assert_int_eq(open_forged(dir, seg, orig, len, off[5] + 4 * 5999, &none, 4), PD_OK);
+  /* A header whose time range is not the time column's. */
+  int64_t lo;
+  memcpy(&lo, orig + 48, 8);
+  lo -= 1;
+  ck_assert_int_eq(open_forged(dir, seg, orig, len, 48, &lo, 8), PD_ERR_CORRUPT);
+  ck_assert_ptr_nonnull(strstr(pd_last_error(), "time range"));
+  ck_assert(g_file_set_contents(seg, orig, (gssize)len, NULL));
+  s = pd_test_open(dir, 0);
+  ck_assert_uint_eq(pd_store_n_events(s), 6000);
+  pd_store_close(s);
+  g_free(orig);
+  g_free(seg);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
 START_TEST(two_writers) {
   char *dir = pd_test_tmpdir("s");
   pd_store *s1 = pd_test_open(dir, 1), *s2 = pd_test_open(dir, 0);
@@ -837,6 +921,20 @@ END_TEST
 
 /* The folded CRC-32 equals zlib's for every length, alignment and start
  * value, and the per-chunk form (threads) equals chunk-by-chunk. */
+typedef struct crc_seen {
+  const unsigned char *p;
+  size_t bytes, calls;
+  bool same;
+} crc_seen;
+
+static void crc_seen_chunk(void *ctx, unsigned thread, uint64_t at, const unsigned char *b, size_t n) {
+  crc_seen *s = ctx;
+  (void)thread;
+  __atomic_add_fetch(&s->bytes, n, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&s->calls, 1, __ATOMIC_RELAXED);
+  if (memcmp(b, s->p + at, n) != 0) s->same = false;
+}
+
 START_TEST(crc32_matches_zlib) {
   const size_t n = 3u << 20;
   unsigned char *p = g_malloc(n + 64);
@@ -858,14 +956,38 @@ START_TEST(crc32_matches_zlib) {
   const size_t chunk = 1u << 18;
   size_t chunks = (n - 5 + chunk - 1) / chunk;
   uint32_t *got = g_new(uint32_t, chunks);
-  for (unsigned threads = 1; threads <= 3; threads++) {
-    memset(got, 0, chunks * sizeof *got);
-    pd__crc32_chunks(p + 5, n - 5, chunk, got, threads);
-    for (size_t c = 0; c < chunks; c++) {
-      size_t from = 5 + c * chunk, len = n - from < chunk ? n - from : chunk;
-      ck_assert_uint_eq(got[c], (uint32_t)crc32_z(0, p + from, len));
+  /* The same chunks from memory and read from a file, on 1 to 3 threads;
+   * the visitor sees every byte once, at its offset. */
+  char *dir = pd_test_tmpdir("crc"), *path = g_build_filename(dir, "data", NULL);
+  ck_assert_int_eq(g_mkdir_with_parents(dir, 0700), 0);
+  ck_assert(g_file_set_contents(path, (const char *)p, (gssize)n, NULL));
+  int fd = open(path, O_RDONLY);
+  ck_assert_int_ge(fd, 0);
+  for (int from_file = 0; from_file <= 1; from_file++)
+    for (unsigned threads = 1; threads <= 3; threads++) {
+      memset(got, 0, chunks * sizeof *got);
+      crc_seen seen = {p, 0, 0, true};
+      pd__crc_chunks_src src = {.mem = from_file ? NULL : p, .fd = fd, .start = 5, .n = n - 5, .chunk = chunk,
+                                .each = crc_seen_chunk, .ctx = &seen};
+      uint64_t bad = 1;
+      ck_assert_int_eq(pd__crc32_chunks(&src, got, threads, &bad), 0);
+      for (size_t c = 0; c < chunks; c++) {
+        size_t from = 5 + c * chunk, len = n - from < chunk ? n - from : chunk;
+        ck_assert_uint_eq(got[c], (uint32_t)crc32_z(0, p + from, len));
+      }
+      ck_assert_uint_eq(seen.bytes, n - 5);
+      ck_assert(seen.same);
+      ck_assert_uint_eq(seen.calls, chunks);
     }
-  }
+  /* A file shorter than the range: EIO at the first byte missing. */
+  pd__crc_chunks_src past = {.fd = fd, .start = 5, .n = n + 100, .chunk = chunk};
+  uint64_t bad = 0;
+  ck_assert_int_eq(pd__crc32_chunks(&past, got, 2, &bad), EIO);
+  ck_assert_uint_eq(bad, n);
+  close(fd);
+  pd_test_rmdir(dir);
+  g_free(dir);
+  g_free(path);
   g_free(got);
   g_rand_free(r);
   g_free(p);
@@ -885,6 +1007,7 @@ int main(void) {
   tcase_add_test(tc, torn_tail_every_offset);
   tcase_add_test(tc, sigkill_during_ingest);
   tcase_add_test(tc, flipped_byte_in_segment);
+  tcase_add_test(tc, forged_segment_refs);
   tcase_add_test(tc, two_writers);
   tcase_add_test(tc, reader_during_writes);
   tcase_add_test(tc, newer_format_refused);

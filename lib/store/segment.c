@@ -51,28 +51,109 @@ static const char *section_at(const unsigned char *h, uint64_t off) {
   return "padding";
 }
 
+/* What a pass over the chunks learns of the event columns on the way, per
+ * thread: the time column's bounds and the largest type, touchpoint + 1
+ * and referrer + 1 (PD_NONE + 1 wraps to 0: "none" is never too large). */
+typedef struct column_stats {
+  const uint64_t *off, *len; /* sections */
+  int64_t lo[PD_CRC_MAX_THREADS], hi[PD_CRC_MAX_THREADS];
+  uint32_t type[PD_CRC_MAX_THREADS], tp1[PD_CRC_MAX_THREADS], ref1[PD_CRC_MAX_THREADS];
+} column_stats;
+
+static void column_stats_init(column_stats *cs, const uint64_t *off, const uint64_t *len) {
+  memset(cs, 0, sizeof *cs);
+  cs->off = off;
+  cs->len = len;
+  for (int t = 0; t < PD_CRC_MAX_THREADS; t++) {
+    cs->lo[t] = INT64_MAX;
+    cs->hi[t] = INT64_MIN;
+  }
+}
+
+/* The bytes [*a, *b) of a chunk at file offset `at` that belong to section sec. */
+static bool in_section(const column_stats *cs, int sec, uint64_t at, size_t n, size_t *a, size_t *b) {
+  uint64_t from = cs->off[sec] > at ? cs->off[sec] : at, to = cs->off[sec] + cs->len[sec];
+  if (to > at + n) to = at + n;
+  if (from >= to) return false;
+  *a = (size_t)(from - at);
+  *b = (size_t)(to - at);
+  return true;
+}
+
+/* Sections start at multiples of 64 and chunks at the dictionary's offset
+ * plus multiples of 1 MiB, so no element straddles two chunks. */
+static void column_stats_chunk(void *ctx, unsigned t, uint64_t at, const unsigned char *p, size_t n) {
+  column_stats *cs = ctx;
+  size_t a, b;
+  if (in_section(cs, PD_SEC_TIME, at, n, &a, &b)) {
+    int64_t lo = cs->lo[t], hi = cs->hi[t];
+    for (size_t i = a; i + 8 <= b; i += 8) {
+      int64_t v;
+      memcpy(&v, p + i, 8);
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+    }
+    cs->lo[t] = lo;
+    cs->hi[t] = hi;
+  }
+  if (in_section(cs, PD_SEC_TYPE, at, n, &a, &b)) {
+    uint32_t m = cs->type[t];
+    for (size_t i = a; i + 2 <= b; i += 2) {
+      uint16_t v;
+      memcpy(&v, p + i, 2);
+      m = v > m ? v : m;
+    }
+    cs->type[t] = m;
+  }
+  const int ids[2] = {PD_SEC_TP, PD_SEC_REF};
+  uint32_t *max1[2] = {&cs->tp1[t], &cs->ref1[t]};
+  for (int k = 0; k < 2; k++) {
+    if (!in_section(cs, ids[k], at, n, &a, &b)) continue;
+    uint32_t m = *max1[k];
+    for (size_t i = a; i + 4 <= b; i += 4) {
+      uint32_t v;
+      memcpy(&v, p + i, 4);
+      v += 1;
+      m = v > m ? v : m;
+    }
+    *max1[k] = m;
+  }
+}
+
+/* Over all threads: lo/hi of the time column, the largest type, tp + 1, ref + 1. */
+static void column_stats_sum(const column_stats *cs, int64_t *lo, int64_t *hi, uint32_t *type, uint32_t *tp1, uint32_t *ref1) {
+  *lo = INT64_MAX;
+  *hi = INT64_MIN;
+  *type = *tp1 = *ref1 = 0;
+  for (int t = 0; t < PD_CRC_MAX_THREADS; t++) {
+    *lo = cs->lo[t] < *lo ? cs->lo[t] : *lo;
+    *hi = cs->hi[t] > *hi ? cs->hi[t] : *hi;
+    *type = cs->type[t] > *type ? cs->type[t] : *type;
+    *tp1 = cs->tp1[t] > *tp1 ? cs->tp1[t] : *tp1;
+    *ref1 = cs->ref1[t] > *ref1 ? cs->ref1[t] : *ref1;
+  }
+}
+
 pd_status pd__segment_open(const char *dir, uint64_t generation, pd__dict *d, pd__segment *out) {
   memset(out, 0, sizeof *out);
   out->path = pd__segment_path(dir, generation);
   if (!out->path) return pd__error(PD_ERR_NOMEM, "out of memory");
   pd_status st = PD_OK;
+  column_stats stats;
   int fd = open(out->path, O_RDONLY | O_CLOEXEC);
   struct stat sb;
   if (fd < 0 || fstat(fd, &sb) != 0) {
     st = pd__error(errno == ENOENT ? PD_ERR_NOT_FOUND : PD_ERR_IO, "open %s: %s", out->path, strerror(errno));
-    if (fd >= 0) close(fd);
     goto fail;
   }
   if ((uint64_t)sb.st_size < PD_SEG_HEADER_SIZE) {
-    close(fd);
     st = pd__error(PD_ERR_CORRUPT, "%s: file of %lld bytes is shorter than a segment header", out->path, (long long)sb.st_size);
     goto fail;
   }
   out->map_len = (size_t)sb.st_size;
-  /* Verified below, so every page is read at once: map them all in one
-   * call rather than a fault per few pages. */
+  /* Commands read most columns: map every page in one call rather than a
+   * fault per few pages. The file stays open for the verification. */
   out->map = mmap(NULL, out->map_len, PROT_READ, MAP_SHARED | (d ? MAP_POPULATE : 0), fd, 0);
-  close(fd);
   if (out->map == MAP_FAILED) {
     out->map = NULL;
     st = pd__error(PD_ERR_IO, "mmap %s: %s", out->path, strerror(errno));
@@ -127,13 +208,25 @@ pd_status pd__segment_open(const char *dir, uint64_t generation, pd__dict *d, pd
     goto fail;
   }
   if (!d) goto columns; /* just written by this process: trusted */
-  /* Every chunk, on all cores: a large segment is opened at memory speed. */
+  /* Every chunk, on all cores, read from the file rather than through the
+   * mapping (see pd__crc_chunks_src), learning on the way what the event
+   * columns refer to. */
   uint32_t *got = malloc((chunks ? chunks : 1) * sizeof *got);
   if (!got) {
     st = pd__error(PD_ERR_NOMEM, "out of memory");
     goto fail;
   }
-  pd__crc32_chunks(out->map + data_start, data_end - data_start, PD_SEG_CHUNK, got, 0);
+  column_stats_init(&stats, off, len);
+  pd__crc_chunks_src src = {.fd = fd, .start = data_start, .n = data_end - data_start, .chunk = PD_SEG_CHUNK,
+                            .each = column_stats_chunk, .ctx = &stats};
+  uint64_t bad_at = 0;
+  int e = pd__crc32_chunks(&src, got, 0, &bad_at);
+  if (e) {
+    free(got);
+    st = pd__error(e == ENOMEM ? PD_ERR_NOMEM : PD_ERR_IO, "read %s at offset %llu: %s", out->path, (unsigned long long)bad_at,
+                   strerror(e));
+    goto fail;
+  }
   for (uint64_t c = 0; c < chunks; c++) {
     uint64_t from = data_start + c * PD_SEG_CHUNK, n = data_end - from < PD_SEG_CHUNK ? data_end - from : PD_SEG_CHUNK;
     if (got[c] != pd__get_u32(crcs + 4 * c)) {
@@ -145,6 +238,8 @@ pd_status pd__segment_open(const char *dir, uint64_t generation, pd__dict *d, pd
   }
   free(got);
 columns:
+  close(fd);
+  fd = -1;
   out->user_off = (const uint64_t *)(out->map + off[PD_SEC_USER_OFF]);
   out->time = (const int64_t *)(out->map + off[PD_SEC_TIME]);
   out->type = (const uint16_t *)(out->map + off[PD_SEC_TYPE]);
@@ -169,17 +264,27 @@ columns:
     st = pd__error(PD_ERR_CORRUPT, "%s: index has %u users, dictionary %u", out->path, out->n_users, pd__dict_n_users(d));
     goto fail;
   }
-  /* Event columns refer to users, types and touchpoints by id: check them
-   * once here so that no analysis ever indexes out of its tables. */
-  for (uint64_t i = 0; i < out->n_events; i++) {
+  /* Event columns refer to users, types and touchpoints by id: checked
+   * once here so that no analysis ever indexes out of its tables. The pass
+   * above found the largest ids; only a bad one costs a search for it. */
+  int64_t lo, hi;
+  uint32_t max_type, max_tp1, max_ref1;
+  column_stats_sum(&stats, &lo, &hi, &max_type, &max_tp1, &max_ref1);
+  bool refs_ok = out->n_events == 0 || (max_type < pd__dict_n_types(d) && max_tp1 <= pd__dict_n_tps(d) && max_ref1 <= pd__dict_n_users(d));
+  for (uint64_t i = 0; !refs_ok && i < out->n_events; i++) {
     if (out->type[i] >= pd__dict_n_types(d) || (out->tp[i] != PD_NONE && out->tp[i] >= pd__dict_n_tps(d)) ||
         (out->ref[i] != PD_NONE && out->ref[i] >= pd__dict_n_users(d))) {
       st = pd__error(PD_ERR_CORRUPT, "%s: event %llu refers to an unknown type, touchpoint or user", out->path, (unsigned long long)i);
       goto fail;
     }
   }
+  if (out->n_events && (lo != out->min_time || hi != out->max_time)) {
+    st = pd__error(PD_ERR_CORRUPT, "%s: header's time range does not match the time column", out->path);
+    goto fail;
+  }
   return PD_OK;
 fail:
+  if (fd >= 0) close(fd);
   pd__segment_close(out);
   return st;
 }
@@ -327,17 +432,12 @@ pd_status pd__segment_seal(pd__segment_writer *w, uint64_t n_merges) {
   pd__put_u64(h + 24, w->n_events);
   pd__put_u32(h + 32, w->n_users);
   pd__put_u64(h + 40, n_merges);
-  int64_t lo = INT64_MAX, hi = INT64_MIN;
-  for (uint64_t i = 0; i < w->n_events; i++) {
-    if (w->time[i] < lo) lo = w->time[i];
-    if (w->time[i] > hi) hi = w->time[i];
-  }
-  pd__put_u64(h + 48, (uint64_t)lo);
-  pd__put_u64(h + 56, (uint64_t)hi);
   for (int i = 0; i < PD_SEC_COUNT; i++) {
     pd__put_u64(h + H_SECTIONS + 16 * i, w->off[i]);
     pd__put_u64(h + H_SECTIONS + 16 * i + 8, w->len[i]);
   }
+  /* Checksums, and the time range on the way. In place, the filled pages
+   * have been unmapped (pd__segment_flush_rows): read them from the file. */
   unsigned char *crcs = w->map + w->off[PD_SEC_CRCS];
   uint64_t data_start = w->off[0], data_end = w->off[PD_SEC_CRCS];
   uint64_t chunks = (data_end - data_start + PD_SEG_CHUNK - 1) / PD_SEG_CHUNK;
@@ -346,9 +446,26 @@ pd_status pd__segment_seal(pd__segment_writer *w, uint64_t n_merges) {
     pd__segment_abort(w);
     return pd__error(PD_ERR_NOMEM, "out of memory");
   }
-  pd__crc32_chunks(w->map + data_start, data_end - data_start, PD_SEG_CHUNK, sums, 0);
+  column_stats stats;
+  column_stats_init(&stats, w->off, w->len);
+  pd__crc_chunks_src src = {.mem = w->in_place ? NULL : w->map, .fd = w->fd, .start = data_start, .n = data_end - data_start,
+                            .chunk = PD_SEG_CHUNK, .each = column_stats_chunk, .ctx = &stats};
+  uint64_t bad_at = 0;
+  int e = pd__crc32_chunks(&src, sums, 0, &bad_at);
+  if (e) {
+    free(sums);
+    pd_status st = pd__error(e == ENOMEM ? PD_ERR_NOMEM : PD_ERR_IO, "read %s at offset %llu: %s", w->tmp_path,
+                             (unsigned long long)bad_at, strerror(e));
+    pd__segment_abort(w);
+    return st;
+  }
   for (uint64_t c = 0; c < chunks; c++) pd__put_u32(crcs + 4 * c, sums[c]);
   free(sums);
+  int64_t lo, hi;
+  uint32_t max_type, max_tp1, max_ref1;
+  column_stats_sum(&stats, &lo, &hi, &max_type, &max_tp1, &max_ref1);
+  pd__put_u64(h + 48, (uint64_t)lo);
+  pd__put_u64(h + 56, (uint64_t)hi);
   pd__put_u32(h + H_CRCS_CRC, (uint32_t)crc32_z(0, crcs, w->len[PD_SEC_CRCS]));
   pd__put_u32(h + H_CRC, (uint32_t)crc32_z(0, h, H_CRC));
   /* In place: the data is in the page cache already. Otherwise write in

@@ -10,6 +10,7 @@
  * 0xEDB88320 given in that paper. */
 #include "crc32.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -86,38 +87,67 @@ uint32_t pd__crc32(uint32_t crc, const void *data, size_t n) {
 }
 
 typedef struct crc_job {
-  const unsigned char *p;
-  size_t n, chunk;
+  const pd__crc_chunks_src *src;
   uint32_t *out;
+  unsigned thread;
   size_t first, last; /* chunk range */
+  int err;            /* errno of a failed read, 0 */
+  uint64_t err_at;
 } crc_job;
 
 static void *crc_worker(void *arg) {
   crc_job *j = arg;
-  for (size_t c = j->first; c < j->last; c++) {
-    size_t from = c * j->chunk, len = j->n - from < j->chunk ? j->n - from : j->chunk;
-    j->out[c] = pd__crc32(0, j->p + from, len);
+  const pd__crc_chunks_src *s = j->src;
+  unsigned char *buf = NULL;
+  if (!s->mem && j->first < j->last && !(buf = malloc(s->chunk))) {
+    j->err = ENOMEM;
+    j->err_at = s->start + j->first * s->chunk;
+    return NULL;
   }
+  for (size_t c = j->first; c < j->last && !j->err; c++) {
+    uint64_t from = s->start + c * s->chunk, len = s->start + s->n - from < s->chunk ? s->start + s->n - from : s->chunk;
+    const unsigned char *p = s->mem ? s->mem + from : buf;
+    for (size_t got = 0; !s->mem && got < len;) {
+      ssize_t k = pread(s->fd, buf + got, len - got, (off_t)(from + got));
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) { /* an error, or the file is shorter than it was */
+        j->err = k < 0 ? errno : EIO;
+        j->err_at = from + got;
+        break;
+      }
+      got += (size_t)k;
+    }
+    if (j->err) break;
+    j->out[c] = pd__crc32(0, p, len);
+    if (s->each) s->each(s->ctx, j->thread, from, p, len);
+  }
+  free(buf);
   return NULL;
 }
 
-void pd__crc32_chunks(const unsigned char *p, size_t n, size_t chunk, uint32_t *out, unsigned threads) {
-  size_t chunks = (n + chunk - 1) / chunk;
+int pd__crc32_chunks(const pd__crc_chunks_src *src, uint32_t *out, unsigned threads, uint64_t *err_at) {
+  size_t chunks = (src->n + src->chunk - 1) / src->chunk;
   if (threads == 0) {
     long c = sysconf(_SC_NPROCESSORS_ONLN);
-    threads = c > 0 && n >= (32u << 20) ? (unsigned)c : 1; /* small: not worth a thread */
+    threads = c > 0 && src->n >= (32u << 20) ? (unsigned)c : 1; /* small: not worth a thread */
   }
-  if (threads > 8) threads = 8;
+  if (threads > PD_CRC_MAX_THREADS) threads = PD_CRC_MAX_THREADS;
   if (threads > chunks) threads = chunks ? (unsigned)chunks : 1;
-  crc_job jobs[8];
-  pthread_t t[8];
-  bool started[8] = {false};
+  crc_job jobs[PD_CRC_MAX_THREADS];
+  pthread_t t[PD_CRC_MAX_THREADS];
+  bool started[PD_CRC_MAX_THREADS] = {false};
   for (unsigned i = 0; i < threads; i++)
-    jobs[i] = (crc_job){p, n, chunk, out, chunks * i / threads, chunks * (i + 1) / threads};
+    jobs[i] = (crc_job){src, out, i, chunks * i / threads, chunks * (i + 1) / threads, 0, 0};
   for (unsigned i = 1; i < threads; i++) started[i] = pthread_create(&t[i], NULL, crc_worker, &jobs[i]) == 0;
   crc_worker(&jobs[0]);
   for (unsigned i = 1; i < threads; i++) {
     if (started[i]) pthread_join(t[i], NULL);
     else crc_worker(&jobs[i]); /* no thread: do it here */
   }
+  for (unsigned i = 0; i < threads; i++) /* the first failure in file order */
+    if (jobs[i].err) {
+      if (err_at) *err_at = jobs[i].err_at;
+      return jobs[i].err;
+    }
+  return 0;
 }
