@@ -9,6 +9,7 @@
  * stably, the few users whose events arrived out of order. The result is
  * exactly what pd__runs_get() yields for each user (see lib/scan/runs.c):
  * time order, ties in (segment, then log) insertion order. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +100,10 @@ typedef struct fill_ctx {
   uint32_t split;          /* blocks [0, split) to thread 0 in pass 2 */
   bool by_group;           /* pass 2 faults in the segment a bulk group at a time and releases the group */
   pd__bulk *release;       /* ... from this batch */
+  unsigned char *stage[THREADS]; /* per thread: a block's rows of every column, or NULL */
+  uint64_t stage_rows;     /* rows the staging areas hold: the largest block's */
   pd_status st[THREADS];
+  int err[THREADS];        /* errno of a failed write */
 } fill_ctx;
 
 #define CANON(c, u) ((c)->canon ? (c)->canon[u] : (u))
@@ -135,14 +139,22 @@ static void block_pass(fill_ctx *c, int t) {
   }
 }
 
+/* Where pass 2 writes a block's rows: the segment's columns themselves
+ * (base 0), or a block-sized staging area whose element 0 is row base. */
+typedef struct cols {
+  int64_t *time, *amount;
+  uint32_t *tp, *ref;
+  uint16_t *type;
+  uint64_t base;
+} cols;
+
 /* Stable time sort of the rows of users whose events arrived out of order. */
-static pd_status sort_users(pd__segment_writer *w, uint32_t from, uint32_t to) {
-  const uint64_t *off = w->user_off;
+static pd_status sort_users(const cols *c, const uint64_t *off, uint32_t from, uint32_t to) {
   rec *r = NULL, *tmp = NULL;
   size_t cap = 0;
   for (uint32_t u = from; u < to; u++) {
-    uint64_t a = off[u], n = off[u + 1] - a;
-    if (n < 2 || time_sorted(w->time + a, n)) continue;
+    uint64_t a = off[u] - c->base, n = off[u + 1] - off[u];
+    if (n < 2 || time_sorted(c->time + a, n)) continue;
     if (n > cap) {
       free(r);
       free(tmp);
@@ -156,14 +168,14 @@ static pd_status sort_users(pd__segment_writer *w, uint32_t from, uint32_t to) {
       }
     }
     for (uint64_t i = 0; i < n; i++)
-      r[i] = (rec){w->time[a + i], w->amount[a + i], w->tp[a + i], w->ref[a + i], w->type[a + i]};
+      r[i] = (rec){c->time[a + i], c->amount[a + i], c->tp[a + i], c->ref[a + i], c->type[a + i]};
     sort_recs(r, tmp, n);
     for (uint64_t i = 0; i < n; i++) {
-      w->time[a + i] = r[i].time;
-      w->amount[a + i] = r[i].amount;
-      w->tp[a + i] = r[i].tp;
-      w->ref[a + i] = r[i].ref;
-      w->type[a + i] = r[i].type;
+      c->time[a + i] = r[i].time;
+      c->amount[a + i] = r[i].amount;
+      c->tp[a + i] = r[i].tp;
+      c->ref[a + i] = r[i].ref;
+      c->type[a + i] = r[i].type;
     }
   }
   free(r);
@@ -199,16 +211,28 @@ static uint64_t block_row(const fill_ctx *c, uint32_t b) {
   return c->w->user_off[u < c->n_users ? u : c->n_users];
 }
 
+/* A block's rows in the staging area of thread t, or NULL (no staging). */
+static bool stage_cols(fill_ctx *c, int t, uint64_t r0, cols *out) {
+  if (!c->stage[t]) return false;
+  unsigned char *p = c->stage[t];
+  const uint64_t m = c->stage_rows;
+  *out = (cols){(int64_t *)p, (int64_t *)(p + 8 * m), (uint32_t *)(p + 16 * m), (uint32_t *)(p + 20 * m), (uint16_t *)(p + 24 * m), r0};
+  return true;
+}
+
 static void column_pass(fill_ctx *c, int t) {
   pd__segment_writer *w = c->w;
   uint32_t b0 = t ? c->split : 0, b1 = t ? c->n_blocks : c->split, flushed = b0;
   const uint32_t group = 1u << PD__BULK_GROUP_SHIFT;
   for (uint32_t b = b0; b < b1; b++) {
+    uint64_t r0 = block_row(c, b), r1 = block_row(c, b + 1);
+    cols o = {w->time, w->amount, w->tp, w->ref, w->type, 0};
+    bool staged = stage_cols(c, t, r0, &o);
     /* By group: the group's rows are faulted in just before they are
      * filled, mostly into the memory of the groups released before. */
-    if (c->by_group && (b == b0 || b % group == 0)) {
+    if (!staged && c->by_group && (b == b0 || b % group == 0)) {
       uint32_t e = (b / group + 1) * group;
-      pd__segment_populate_rows(w, block_row(c, b), block_row(c, e < b1 ? e : b1));
+      pd__segment_populate_rows(w, r0, block_row(c, e < b1 ? e : b1));
     }
     if (b - flushed == FLUSH_BLOCKS) {
       pd__segment_flush_rows(w, w->user_off[(size_t)flushed << BLOCK_SHIFT], w->user_off[(size_t)b << BLOCK_SHIFT]);
@@ -217,12 +241,12 @@ static void column_pass(fill_ctx *c, int t) {
     uint64_t *fill = c->fill + ((size_t)b << BLOCK_SHIFT);
     for (uint64_t i = c->rb[b]; i < c->rb[b + 1]; i++) {
       const brec *r = &c->recs[i];
-      uint64_t k = fill[r->lu]++;
-      w->time[k] = r->time;
-      w->amount[k] = r->amount;
-      w->tp[k] = r->tp;
-      w->ref[k] = r->ref;
-      w->type[k] = r->type;
+      uint64_t k = fill[r->lu]++ - o.base;
+      o.time[k] = r->time;
+      o.amount[k] = r->amount;
+      o.tp[k] = r->tp;
+      o.ref[k] = r->ref;
+      o.type[k] = r->type;
     }
     const pd__bulk *x = c->extra;
     if (x && b < x->n_blocks) {
@@ -234,10 +258,10 @@ static void column_pass(fill_ctx *c, int t) {
         const uint32_t n = pd__bulk_chunk_n(&kb->recs, id);
         for (uint32_t i = 0; i < n; i++) {
           const pd__bulk_rec *r = &ch->u.r[i];
-          uint64_t k = fill[r->lu & PD__BULK_LU_MASK]++;
-          w->time[k] = r->time;
-          w->tp[k] = r->tp;
-          w->type[k] = r->type;
+          uint64_t k = fill[r->lu & PD__BULK_LU_MASK]++ - o.base;
+          o.time[k] = r->time;
+          o.tp[k] = r->tp;
+          o.type[k] = r->type;
           int64_t amount = 0;
           uint32_t ref = PD_NONE;
           if (r->lu & PD__BULK_EXTRA) { /* the extras are in the records' order */
@@ -249,14 +273,22 @@ static void column_pass(fill_ctx *c, int t) {
             ref = xc->u.x[xi].ref;
             xi++;
           }
-          w->amount[k] = amount;
-          w->ref[k] = ref;
+          o.amount[k] = amount;
+          o.ref[k] = ref;
         }
         id = ch->next;
       }
     }
     uint32_t u0 = b << BLOCK_SHIFT, u1 = u0 + (1u << BLOCK_SHIFT) < c->n_users ? u0 + (1u << BLOCK_SHIFT) : c->n_users;
-    if (c->st[t] == PD_OK) c->st[t] = sort_users(w, u0, u1);
+    if (c->st[t] == PD_OK) c->st[t] = sort_users(&o, w->user_off, u0, u1);
+    if (staged && c->st[t] == PD_OK && r1 > r0) {
+      const pd__seg_rows rows = {o.time, o.type, o.tp, o.ref, o.amount};
+      int e = pd__segment_write_rows(w, r0, r1 - r0, &rows);
+      if (e) {
+        c->st[t] = PD_ERR_IO;
+        c->err[t] = e;
+      }
+    }
     if (c->by_group && (b + 1) % group == 0) pd__bulk_release_group(c->release, b / group); /* the split is a group boundary */
   }
 }
@@ -372,13 +404,32 @@ static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const ui
     c.split = (c.split + group / 2) / group * group;
     if (c.split > c.n_blocks) c.split = c.n_blocks;
   }
+  /* With no old rows in the columns, each block is built in a staging
+   * area that stays in cache (scattered stores, the sort) and then written
+   * out in order, instead of storing at random into fresh pages of the
+   * file (where the stores miss and every page faults). */
+  if (g->n_events == 0) {
+    for (uint32_t b = 0; b < c.n_blocks; b++)
+      if (block_row(&c, b + 1) - block_row(&c, b) > c.stage_rows) c.stage_rows = block_row(&c, b + 1) - block_row(&c, b);
+    for (int t = 0; t < THREADS && c.stage_rows; t++)
+      if (!(c.stage[t] = malloc(c.stage_rows * PD__SEG_ROW_BYTES))) break; /* without: in place */
+    if (!c.stage[THREADS - 1])
+      for (int t = 0; t < THREADS; t++) {
+        free(c.stage[t]);
+        c.stage[t] = NULL;
+      }
+  }
   run_pass(&c, column_pass);
   for (int t = 0; t < THREADS; t++)
-    if (c.st[t] != PD_OK) st = pd__error(c.st[t], "out of memory sorting users while compacting");
+    if (c.st[t] == PD_ERR_IO)
+      st = pd__error(PD_ERR_IO, "write %s: %s", w->tmp_path, strerror(c.err[t]));
+    else if (c.st[t] != PD_OK)
+      st = pd__error(c.st[t], "out of memory sorting users while compacting");
 out:
   for (int t = 0; t < THREADS; t++) {
     free(c.cnt[t]);
     free(c.cur[t]);
+    free(c.stage[t]);
   }
   free(c.rb);
   free(c.xcnt);

@@ -401,6 +401,27 @@ void pd__segment_populate_rows(const pd__segment_writer *w, uint64_t from, uint6
   }
 }
 
+int pd__segment_write_rows(const pd__segment_writer *w, uint64_t row, uint64_t n, const pd__seg_rows *src) {
+  const void *from[5] = {src->time, src->type, src->tp, src->ref, src->amount};
+  for (int i = 0; i < 5; i++) {
+    const unsigned char *p = from[i];
+    uint64_t at = w->off[event_sections[i]] + row * event_elem[i], len = n * event_elem[i];
+    if (!w->in_place) {
+      memcpy(w->map + at, p, len);
+      continue;
+    }
+    while (len) {
+      ssize_t k = pwrite(w->fd, p, len, (off_t)at);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) return k < 0 ? errno : ENOSPC;
+      p += k;
+      at += (uint64_t)k;
+      len -= (uint64_t)k;
+    }
+  }
+  return 0;
+}
+
 void pd__segment_flush_rows(const pd__segment_writer *w, uint64_t from, uint64_t to) {
 #ifdef SYNC_FILE_RANGE_WRITE
   if (!w->in_place || to <= from) return;

@@ -62,6 +62,18 @@ void pd__segment_populate_rows(const pd__segment_writer *w, uint64_t from, uint6
  * rest is filled and the sync at the seal has less to wait for. Their
  * pages are unmapped (not dropped): a later access faults them back in. */
 void pd__segment_flush_rows(const pd__segment_writer *w, uint64_t from, uint64_t to);
+/* Rows of the event columns, in the order of the segment's sections. */
+typedef struct pd__seg_rows {
+  const int64_t *time;
+  const uint16_t *type;
+  const uint32_t *tp, *ref;
+  const int64_t *amount;
+} pd__seg_rows;
+#define PD__SEG_ROW_BYTES 26 /* bytes of one row over every event column */
+/* Writes n rows, from[0..n) of each column of src, as rows [row, row + n)
+ * of the segment: with pwrite() in place (not through the mapping), into
+ * the image otherwise. Returns 0 or the errno of the failed write. */
+int pd__segment_write_rows(const pd__segment_writer *w, uint64_t row, uint64_t n, const pd__seg_rows *src);
 /* Writes checksums and header, syncs, renames into place. */
 pd_status pd__segment_seal(pd__segment_writer *w, uint64_t n_merges);
 void pd__segment_abort(pd__segment_writer *w);
