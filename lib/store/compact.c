@@ -1,14 +1,16 @@
 /* Compaction: everything committed becomes one sealed segment sorted by
  * (user, time, insertion), then a fresh log generation is published.
  *
- * The new columns are filled in place: count the events of every
+ * Building the columns: count the events of every
  * canonical user (segment runs of its members plus its log events), lay
  * the users out by prefix sums, copy the old segment's runs (members in
  * ascending id order, referrers remapped when merges happened since), then
  * scatter the log events in insertion order, and finally sort by time,
  * stably, the few users whose events arrived out of order. The result is
  * exactly what pd__runs_get() yields for each user (see lib/scan/runs.c):
- * time order, ties in (segment, then log) insertion order. */
+ * time order, ties in (segment, then log) insertion order. Into an empty
+ * segment (no old runs), a block is built in a staging area that stays in
+ * cache and written out with pwrite; otherwise in place, in the mapping. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
