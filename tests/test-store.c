@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "crc32.h"
+#include "dict.h"
 #include "testutil.h"
 
 static int count_users(void *ctx, unsigned worker, const pd_user_events *ev) {
@@ -638,6 +639,43 @@ START_TEST(forged_segment_refs) {
 }
 END_TEST
 
+/* A loaded dictionary maps names on the first lookup; a name defined twice
+ * is found then, and every later lookup reports it too. */
+START_TEST(user_map_built_on_lookup) {
+  pd__dict d;
+  PD_CHECK(pd__dict_init(&d));
+  pd__buf b = {0};
+  PD_CHECK(pd__rec_user(&b, PD_REC_USER, 0, "ann", 3));
+  PD_CHECK(pd__rec_user(&b, PD_REC_USER, 1, "bob", 3));
+  PD_CHECK(pd__rec_user(&b, PD_REC_ALIAS, 0, "+8613800000000", 14));
+  PD_CHECK(pd__dict_apply(&d, b.p, b.len, NULL, NULL, "test", 0));
+  ck_assert(!d.user_map_built);
+  uint32_t u = 9;
+  PD_CHECK(pd__dict_find_user(&d, "+8613800000000", 14, &u));
+  ck_assert_uint_eq(u, 0);
+  ck_assert(d.user_map_built);
+  ck_assert_int_eq(pd__dict_find_user(&d, "cat", 3, &u), PD_ERR_NOT_FOUND);
+  /* Once built, records are checked as they come: a known name is refused. */
+  pd__buf more = {0};
+  PD_CHECK(pd__rec_user(&more, PD_REC_USER, 2, "bob", 3));
+  ck_assert_int_eq(pd__dict_apply(&d, more.p, more.len, NULL, NULL, "test", 0), PD_ERR_CORRUPT);
+  pd__buf_free(&more);
+  pd__dict_free(&d);
+  /* Loaded with a duplicate (an alias naming another user's name). */
+  PD_CHECK(pd__dict_init(&d));
+  PD_CHECK(pd__rec_user(&b, PD_REC_ALIAS, 1, "ann", 3));
+  PD_CHECK(pd__dict_apply(&d, b.p, b.len, NULL, NULL, "test", 0));
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(pd__dict_find_user(&d, "bob", 3, &u), PD_ERR_CORRUPT);
+    ck_assert_str_eq(pd_last_error(), "user dictionary: \"ann\" is defined twice");
+  }
+  ck_assert_int_eq(pd__dict_add_user(&d, "dan", 3, &u), PD_ERR_CORRUPT);
+  ck_assert_uint_eq(pd__dict_n_users(&d), 2);
+  pd__buf_free(&b);
+  pd__dict_free(&d);
+}
+END_TEST
+
 START_TEST(two_writers) {
   char *dir = pd_test_tmpdir("s");
   pd_store *s1 = pd_test_open(dir, 1), *s2 = pd_test_open(dir, 0);
@@ -1008,6 +1046,7 @@ int main(void) {
   tcase_add_test(tc, sigkill_during_ingest);
   tcase_add_test(tc, flipped_byte_in_segment);
   tcase_add_test(tc, forged_segment_refs);
+  tcase_add_test(tc, user_map_built_on_lookup);
   tcase_add_test(tc, two_writers);
   tcase_add_test(tc, reader_during_writes);
   tcase_add_test(tc, newer_format_refused);

@@ -231,17 +231,41 @@ uint32_t pd__dict_canonical(const pd__dict *d, uint32_t u) {
   return u;
 }
 
+/* Room for n entries at load <= 3/4 in one allocation (the map must be empty). */
+static pd_status map_reserve(pd__strmap *m, size_t n) {
+  size_t cap = 1024;
+  while (n * 4 > cap * 3) cap *= 2;
+  if (m->cap >= cap) return PD_OK;
+  pd__slot *slots = pd__alloc_zeroed_huge(cap * sizeof *slots);
+  if (!slots) return pd__error(PD_ERR_NOMEM, "out of memory");
+  free(m->slots);
+  m->slots = slots;
+  m->cap = cap;
+  return PD_OK;
+}
+
+/* Loading a dictionary appends names only; the map is built on the first
+ * lookup, so readers that never look up a user by name never hash them
+ * all. A name found twice then is corruption (writers never log one). */
 static pd_status build_user_map(pd__dict *d) {
   if (d->user_map_built) return PD_OK;
-  for (uint32_t u = 0; u < d->user_names.n; u++) {
-    pd_status st = map_insert(&d->user_map, hash_str(pd__names_get(&d->user_names, u), d->user_names.len_of[u]), u, where_of(&d->user_names, u),
-                               pd__names_get(&d->user_names, u), d->user_names.len_of[u]);
-    if (st != PD_OK) return st;
+  pd_status st = map_reserve(&d->user_map, d->user_names.n + d->aliases.n);
+  for (size_t i = 0; st == PD_OK && i < d->user_names.n + d->aliases.n; i++) {
+    bool alias = i >= d->user_names.n;
+    const pd__names *names = alias ? &d->aliases : &d->user_names;
+    uint32_t k = (uint32_t)(alias ? i - d->user_names.n : i), v;
+    const char *name = pd__names_get(names, k);
+    size_t len = names->len_of[k];
+    uint32_t h = hash_str(name, len);
+    if (map_find(d, &d->user_map, user_arena, name, len, h, &v))
+      st = pd__error(PD_ERR_CORRUPT, "user dictionary: \"%.*s\" is defined twice", (int)len, name);
+    else
+      st = map_insert(&d->user_map, h, alias ? k | ALIAS_BIT : k, where_of(names, k), name, len);
   }
-  for (uint32_t a = 0; a < d->aliases.n; a++) {
-    pd_status st = map_insert(&d->user_map, hash_str(pd__names_get(&d->aliases, a), d->aliases.len_of[a]), a | ALIAS_BIT,
-                               where_of(&d->aliases, a), pd__names_get(&d->aliases, a), d->aliases.len_of[a]);
-    if (st != PD_OK) return st;
+  if (st != PD_OK) { /* empty again: a later call reports the same */
+    memset(d->user_map.slots, 0, d->user_map.cap * sizeof *d->user_map.slots);
+    d->user_map.n = 0;
+    return st;
   }
   d->user_map_built = true;
   return PD_OK;
@@ -299,16 +323,25 @@ pd_status pd__dict_add_user(pd__dict *d, const char *name, size_t len, uint32_t 
   return pd__dict_add_new_user(d, name, len, h, out);
 }
 
-pd_status pd__dict_add_new_user(pd__dict *d, const char *name, size_t len, uint32_t h, uint32_t *out) {
+/* The next user id for name, in the names only (not the map). */
+static pd_status append_user(pd__dict *d, const char *name, size_t len, uint32_t *out) {
   pd_status st = check_name("user", name, len);
   if (st != PD_OK) return st;
   if (d->user_names.n >= ALIAS_BIT - 1) return pd__error(PD_ERR_RANGE, "too many users");
-  if ((st = build_user_map(d)) != PD_OK) return st;
   uint32_t id = (uint32_t)d->user_names.n;
   if (!grow((void **)&d->canon, &d->cap_users, id + 1, sizeof *d->canon)) return pd__error(PD_ERR_NOMEM, "out of memory");
   if ((st = grow_tag_bits(d)) != PD_OK) return st;
   if ((st = names_add(&d->user_names, name, len)) != PD_OK) return st;
   d->canon[id] = id;
+  *out = id;
+  return PD_OK;
+}
+
+pd_status pd__dict_add_new_user(pd__dict *d, const char *name, size_t len, uint32_t h, uint32_t *out) {
+  pd_status st = build_user_map(d);
+  uint32_t id;
+  if (st == PD_OK) st = append_user(d, name, len, &id);
+  if (st != PD_OK) return st;
   if ((st = map_insert(&d->user_map, h, id, where_of(&d->user_names, id), name, len)) != PD_OK) {
     names_truncate(&d->user_names, id);
     return st;
@@ -317,21 +350,31 @@ pd_status pd__dict_add_new_user(pd__dict *d, const char *name, size_t len, uint3
   return PD_OK;
 }
 
+/* Another name of user, in the names only (not the map). */
+static pd_status append_alias(pd__dict *d, uint32_t user, const char *name, size_t len, uint32_t *out) {
+  pd_status st = check_name("alias", name, len);
+  if (st != PD_OK) return st;
+  if (user >= d->user_names.n) return pd__error(PD_ERR_NOT_FOUND, "alias \"%.*s\": no user %u", (int)len, name, user);
+  uint32_t a = (uint32_t)d->aliases.n;
+  if (!grow((void **)&d->alias_user, &d->cap_aliases, a + 1, sizeof *d->alias_user)) return pd__error(PD_ERR_NOMEM, "out of memory");
+  if ((st = names_add(&d->aliases, name, len)) != PD_OK) return st;
+  d->alias_user[a] = user;
+  *out = a;
+  return PD_OK;
+}
+
 pd_status pd__dict_add_alias(pd__dict *d, uint32_t user, const char *name, size_t len) {
   pd_status st = check_name("alias", name, len);
   if (st != PD_OK) return st;
   if (user >= d->user_names.n) return pd__error(PD_ERR_NOT_FOUND, "alias \"%.*s\": no user %u", (int)len, name, user);
   if ((st = build_user_map(d)) != PD_OK) return st;
-  uint32_t h = hash_str(name, len), v;
+  uint32_t h = hash_str(name, len), v, a;
   if (map_find(d, &d->user_map, user_arena, name, len, h, &v)) {
     uint32_t owner = pd__dict_canonical(d, v & ALIAS_BIT ? d->alias_user[v & ~ALIAS_BIT] : v);
     if (owner == pd__dict_canonical(d, user)) return PD_OK; /* already names this user */
     return pd__error(PD_ERR_EXISTS, "\"%.*s\" already names user %u (merge the users instead)", (int)len, name, owner);
   }
-  uint32_t a = (uint32_t)d->aliases.n;
-  if (!grow((void **)&d->alias_user, &d->cap_aliases, a + 1, sizeof *d->alias_user)) return pd__error(PD_ERR_NOMEM, "out of memory");
-  if ((st = names_add(&d->aliases, name, len)) != PD_OK) return st;
-  d->alias_user[a] = user;
+  if ((st = append_alias(d, user, name, len, &a)) != PD_OK) return st;
   if ((st = map_insert(&d->user_map, h, a | ALIAS_BIT, where_of(&d->aliases, a), name, len)) != PD_OK) {
     names_truncate(&d->aliases, a);
     return st;
@@ -600,11 +643,13 @@ pd_status pd__dict_apply(pd__dict *d, const unsigned char *p, size_t len, pd__ev
       n = pd__get_u16(p + pos + 4);
       pos += 6;
       NEED(n);
-      if (tag == PD_REC_USER) {
-        st = pd__dict_add_user(d, (const char *)p + pos, n, &got);
+      if (tag == PD_REC_USER) { /* names only until the map exists (build_user_map) */
+        st = d->user_map_built ? pd__dict_add_user(d, (const char *)p + pos, n, &got)
+                               : append_user(d, (const char *)p + pos, n, &got);
         if (st == PD_OK && got != id) st = PD_ERR_CORRUPT;
       } else if (tag == PD_REC_ALIAS) {
-        st = pd__dict_add_alias(d, id, (const char *)p + pos, n);
+        st = d->user_map_built ? pd__dict_add_alias(d, id, (const char *)p + pos, n)
+                               : append_alias(d, id, (const char *)p + pos, n, &got);
       } else if (tag == PD_REC_TYPE) {
         st = pd__dict_add_type(d, (const char *)p + pos, n, &got);
         if (st == PD_OK && got != id) st = PD_ERR_CORRUPT;

@@ -82,7 +82,7 @@ static bool in_section(const column_stats *cs, int sec, uint64_t at, size_t n, s
 
 /* Sections start at multiples of 64 and chunks at the dictionary's offset
  * plus multiples of 1 MiB, so no element straddles two chunks. */
-static void column_stats_chunk(void *ctx, unsigned t, uint64_t at, const unsigned char *p, size_t n) {
+__attribute__((target_clones("avx2", "default"))) static void column_stats_chunk(void *ctx, unsigned t, uint64_t at, const unsigned char *p, size_t n) {
   column_stats *cs = ctx;
   size_t a, b;
   if (in_section(cs, PD_SEC_TIME, at, n, &a, &b)) {
