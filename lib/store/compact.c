@@ -12,6 +12,7 @@
  * segment (no old runs), a block is built in a staging area that stays in
  * cache and written out with pwrite; otherwise in place, in the mapping. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,8 +105,12 @@ typedef struct fill_ctx {
   pd__bulk *release;       /* ... from this batch */
   unsigned char *stage[THREADS]; /* per thread: a block's rows of every column, or NULL */
   uint64_t stage_rows;     /* rows the staging areas hold: the largest block's */
+  int old_fd;              /* staged with an old segment: its file, read block by block */
+  unsigned char *old_stage[THREADS]; /* ... into these (old_stage_rows rows) */
+  uint64_t old_stage_rows;
   pd_status st[THREADS];
-  int err[THREADS];        /* errno of a failed write */
+  int err[THREADS];        /* errno of a failed read or write */
+  const char *err_what[THREADS], *err_path[THREADS];
 } fill_ctx;
 
 #define CANON(c, u) ((c)->canon ? (c)->canon[u] : (u))
@@ -222,6 +227,39 @@ static bool stage_cols(fill_ctx *c, int t, uint64_t r0, cols *out) {
   return true;
 }
 
+static void fail_io(fill_ctx *c, int t, int e, const char *what, const char *path) {
+  c->st[t] = PD_ERR_IO;
+  c->err[t] = e;
+  c->err_what[t] = what;
+  c->err_path[t] = path;
+}
+
+/* The old segment's rows of block b's users, first in each user's rows:
+ * read from its file (the columns of a block are contiguous there) and
+ * placed user by user. Without merges to apply, its users are canonical. */
+static void stage_old_rows(fill_ctx *c, int t, uint32_t b, const cols *o, uint64_t *fill) {
+  const pd__segment *g = &c->s->seg;
+  uint32_t u0 = b << BLOCK_SHIFT;
+  if (u0 >= g->n_users) return;
+  uint32_t u1 = g->n_users - u0 > (1u << BLOCK_SHIFT) ? u0 + (1u << BLOCK_SHIFT) : g->n_users;
+  uint64_t a = g->user_off[u0];
+  pd__seg_rows in;
+  int e = pd__segment_read_rows(g, c->old_fd, a, g->user_off[u1] - a, c->old_stage[t], &in);
+  if (e) {
+    fail_io(c, t, e, "read", g->path);
+    return;
+  }
+  for (uint32_t u = u0; u < u1; u++) {
+    uint64_t from = g->user_off[u] - a, n = g->user_off[u + 1] - g->user_off[u], k = fill[u - u0] - o->base;
+    fill[u - u0] += n;
+    memcpy(o->time + k, in.time + from, n * sizeof *o->time);
+    memcpy(o->type + k, in.type + from, n * sizeof *o->type);
+    memcpy(o->tp + k, in.tp + from, n * sizeof *o->tp);
+    memcpy(o->ref + k, in.ref + from, n * sizeof *o->ref);
+    memcpy(o->amount + k, in.amount + from, n * sizeof *o->amount);
+  }
+}
+
 static void column_pass(fill_ctx *c, int t) {
   pd__segment_writer *w = c->w;
   uint32_t b0 = t ? c->split : 0, b1 = t ? c->n_blocks : c->split, flushed = b0;
@@ -241,6 +279,7 @@ static void column_pass(fill_ctx *c, int t) {
       flushed = b;
     }
     uint64_t *fill = c->fill + ((size_t)b << BLOCK_SHIFT);
+    if (staged && c->old_fd >= 0 && c->st[t] == PD_OK) stage_old_rows(c, t, b, &o, fill);
     for (uint64_t i = c->rb[b]; i < c->rb[b + 1]; i++) {
       const brec *r = &c->recs[i];
       uint64_t k = fill[r->lu]++ - o.base;
@@ -286,10 +325,7 @@ static void column_pass(fill_ctx *c, int t) {
     if (staged && c->st[t] == PD_OK && r1 > r0) {
       const pd__seg_rows rows = {o.time, o.type, o.tp, o.ref, o.amount};
       int e = pd__segment_write_rows(w, r0, r1 - r0, &rows);
-      if (e) {
-        c->st[t] = PD_ERR_IO;
-        c->err[t] = e;
-      }
+      if (e) fail_io(c, t, e, "write", w->tmp_path);
     }
     if (c->by_group && (b + 1) % group == 0) pd__bulk_release_group(c->release, b / group); /* the split is a group boundary */
   }
@@ -327,7 +363,7 @@ static void run_pass(fill_ctx *c, void (*fn)(fill_ctx *, int)) {
  * by_group: w is not faulted in yet, and extra holds every event. */
 static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const uint32_t *canon, pd__bulk *extra, bool by_group) {
   const pd__segment *g = &s->seg;
-  fill_ctx c = {.s = s, .w = w, .canon = canon, .extra = extra, .n_users = w->n_users, .nt = s->tail.n_committed};
+  fill_ctx c = {.s = s, .w = w, .canon = canon, .extra = extra, .n_users = w->n_users, .nt = s->tail.n_committed, .old_fd = -1};
   c.by_group = by_group;
   c.release = extra;
   c.n_blocks = (uint32_t)(((uint64_t)c.n_users + (1u << BLOCK_SHIFT) - 1) >> BLOCK_SHIFT);
@@ -376,9 +412,39 @@ static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const ui
   }
   c.rb[c.n_blocks] = pos;
   run_pass(&c, block_pass);
-  /* The old segment's runs first, member by member in ascending id order. */
+  /* Each block is built in a staging area that stays in cache (scattered
+   * stores, the sort) and then written out in order, instead of storing at
+   * random into fresh pages of the file (where the stores miss and every
+   * page faults). The old segment's rows of a block are read from its file
+   * into a second area; with merges to apply to them, everything is built
+   * in place instead. */
+  if (!remap_seg) {
+    for (uint32_t b = 0; b < c.n_blocks; b++) {
+      if (block_row(&c, b + 1) - block_row(&c, b) > c.stage_rows) c.stage_rows = block_row(&c, b + 1) - block_row(&c, b);
+      size_t u0 = (size_t)b << BLOCK_SHIFT, u1 = u0 + (1u << BLOCK_SHIFT);
+      uint64_t old = g->n_events ? g->user_off[u1 < g->n_users ? u1 : g->n_users] - g->user_off[u0 < g->n_users ? u0 : g->n_users] : 0;
+      if (old > c.old_stage_rows) c.old_stage_rows = old;
+    }
+    if (g->n_events) c.old_fd = open(g->path, O_RDONLY | O_CLOEXEC);
+    bool have = c.stage_rows && (!g->n_events || c.old_fd >= 0);
+    for (int t = 0; t < THREADS && have; t++) {
+      have = (c.stage[t] = malloc(c.stage_rows * PD__SEG_ROW_BYTES)) != NULL;
+      if (have && c.old_fd >= 0) have = (c.old_stage[t] = malloc((c.old_stage_rows ? c.old_stage_rows : 1) * PD__SEG_ROW_BYTES)) != NULL;
+    }
+    if (!have) { /* without: in place */
+      for (int t = 0; t < THREADS; t++) {
+        free(c.stage[t]);
+        free(c.old_stage[t]);
+        c.stage[t] = c.old_stage[t] = NULL;
+      }
+      if (c.old_fd >= 0) close(c.old_fd);
+      c.old_fd = -1;
+    }
+  }
+  /* Unless staged: the old segment's runs first, member by member in
+   * ascending id order. */
   memcpy(c.fill, off, (size_t)c.n_users * sizeof *c.fill);
-  for (uint32_t v = 0; v < g->n_users && v < c.n_users; v++) {
+  for (uint32_t v = 0; !c.stage[0] && v < g->n_users && v < c.n_users; v++) {
     uint64_t a = g->user_off[v], n = g->user_off[v + 1] - a;
     if (!n) continue;
     uint32_t u = CANON(&c, v);
@@ -406,25 +472,10 @@ static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const ui
     c.split = (c.split + group / 2) / group * group;
     if (c.split > c.n_blocks) c.split = c.n_blocks;
   }
-  /* With no old rows in the columns, each block is built in a staging
-   * area that stays in cache (scattered stores, the sort) and then written
-   * out in order, instead of storing at random into fresh pages of the
-   * file (where the stores miss and every page faults). */
-  if (g->n_events == 0) {
-    for (uint32_t b = 0; b < c.n_blocks; b++)
-      if (block_row(&c, b + 1) - block_row(&c, b) > c.stage_rows) c.stage_rows = block_row(&c, b + 1) - block_row(&c, b);
-    for (int t = 0; t < THREADS && c.stage_rows; t++)
-      if (!(c.stage[t] = malloc(c.stage_rows * PD__SEG_ROW_BYTES))) break; /* without: in place */
-    if (!c.stage[THREADS - 1])
-      for (int t = 0; t < THREADS; t++) {
-        free(c.stage[t]);
-        c.stage[t] = NULL;
-      }
-  }
   run_pass(&c, column_pass);
   for (int t = 0; t < THREADS; t++)
     if (c.st[t] == PD_ERR_IO)
-      st = pd__error(PD_ERR_IO, "write %s: %s", w->tmp_path, strerror(c.err[t]));
+      st = pd__error(PD_ERR_IO, "%s %s: %s", c.err_what[t], c.err_path[t], strerror(c.err[t]));
     else if (c.st[t] != PD_OK)
       st = pd__error(c.st[t], "out of memory sorting users while compacting");
 out:
@@ -432,7 +483,9 @@ out:
     free(c.cnt[t]);
     free(c.cur[t]);
     free(c.stage[t]);
+    free(c.old_stage[t]);
   }
+  if (c.old_fd >= 0) close(c.old_fd);
   free(c.rb);
   free(c.xcnt);
   free(c.fill);

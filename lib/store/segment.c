@@ -401,6 +401,26 @@ void pd__segment_populate_rows(const pd__segment_writer *w, uint64_t from, uint6
   }
 }
 
+int pd__segment_read_rows(const pd__segment *g, int fd, uint64_t row, uint64_t n, unsigned char *buf, pd__seg_rows *out) {
+  const void *col[5] = {g->time, g->type, g->tp, g->ref, g->amount};
+  const uint64_t at_buf[5] = {0, 24 * n, 16 * n, 20 * n, 8 * n}; /* widest first: every column aligned */
+  void *to[5];
+  for (int i = 0; i < 5; i++) {
+    uint64_t at = (uint64_t)((const unsigned char *)col[i] - g->map) + row * event_elem[i], len = n * event_elem[i];
+    to[i] = buf + at_buf[i];
+    for (unsigned char *p = to[i]; len;) {
+      ssize_t k = pread(fd, p, len, (off_t)at);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) return k < 0 ? errno : EIO;
+      p += k;
+      at += (uint64_t)k;
+      len -= (uint64_t)k;
+    }
+  }
+  *out = (pd__seg_rows){to[0], to[1], to[2], to[3], to[4]};
+  return 0;
+}
+
 int pd__segment_write_rows(const pd__segment_writer *w, uint64_t row, uint64_t n, const pd__seg_rows *src) {
   const void *from[5] = {src->time, src->type, src->tp, src->ref, src->amount};
   for (int i = 0; i < 5; i++) {

@@ -74,6 +74,11 @@ typedef struct pd__seg_rows {
  * of the segment: with pwrite() in place (not through the mapping), into
  * the image otherwise. Returns 0 or the errno of the failed write. */
 int pd__segment_write_rows(const pd__segment_writer *w, uint64_t row, uint64_t n, const pd__seg_rows *src);
+/* Reads rows [row, row + n) of every event column of g from fd (g's file,
+ * open for reading) with pread, not through g's mapping, into buf (room for
+ * n * PD__SEG_ROW_BYTES bytes, 8-aligned); out points into buf. Returns 0 or the errno
+ * of the failed read (EIO if the file ends early). */
+int pd__segment_read_rows(const pd__segment *g, int fd, uint64_t row, uint64_t n, unsigned char *buf, pd__seg_rows *out);
 /* Writes checksums and header, syncs, renames into place. */
 pd_status pd__segment_seal(pd__segment_writer *w, uint64_t n_merges);
 void pd__segment_abort(pd__segment_writer *w);
