@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "crc32.h"
+#include "fileio.h"
 #include "format.h"
 #include "segment.h"
 #include "wal.h"
@@ -408,14 +409,8 @@ int pd__segment_read_rows(const pd__segment *g, int fd, uint64_t row, uint64_t n
   for (int i = 0; i < 5; i++) {
     uint64_t at = (uint64_t)((const unsigned char *)col[i] - g->map) + row * event_elem[i], len = n * event_elem[i];
     to[i] = buf + at_buf[i];
-    for (unsigned char *p = to[i]; len;) {
-      ssize_t k = pread(fd, p, len, (off_t)at);
-      if (k < 0 && errno == EINTR) continue;
-      if (k <= 0) return k < 0 ? errno : EIO;
-      p += k;
-      at += (uint64_t)k;
-      len -= (uint64_t)k;
-    }
+    int e = pd__pread_all(fd, to[i], len, at);
+    if (e) return e;
   }
   *out = (pd__seg_rows){to[0], to[1], to[2], to[3], to[4]};
   return 0;
@@ -430,14 +425,8 @@ int pd__segment_write_rows(const pd__segment_writer *w, uint64_t row, uint64_t n
       memcpy(w->map + at, p, len);
       continue;
     }
-    while (len) {
-      ssize_t k = pwrite(w->fd, p, len, (off_t)at);
-      if (k < 0 && errno == EINTR) continue;
-      if (k <= 0) return k < 0 ? errno : ENOSPC;
-      p += k;
-      at += (uint64_t)k;
-      len -= (uint64_t)k;
-    }
+    int e = pd__pwrite_all(w->fd, p, len, at);
+    if (e) return e;
   }
   return 0;
 }
@@ -514,18 +503,16 @@ pd_status pd__segment_seal(pd__segment_writer *w, uint64_t n_merges) {
    * so that the device works while the rest is copied. */
   pd_status st = PD_OK;
   const size_t piece = 16u << 20;
-  for (size_t off = 0; !w->in_place && off < w->map_len && st == PD_OK;) {
+  for (size_t off = 0; !w->in_place && off < w->map_len; off += piece) {
     size_t n = w->map_len - off < piece ? w->map_len - off : piece;
-    ssize_t k = pwrite(w->fd, w->map + off, n, (off_t)off);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) {
-      st = pd__error(PD_ERR_IO, "write %s at offset %zu: %s", w->tmp_path, off, k < 0 ? strerror(errno) : "no space");
+    int e = pd__pwrite_all(w->fd, w->map + off, n, off);
+    if (e) {
+      st = pd__error(PD_ERR_IO, "write %s at offset %zu: %s", w->tmp_path, off, strerror(e));
       break;
     }
 #ifdef SYNC_FILE_RANGE_WRITE
-    sync_file_range(w->fd, (off_t)off, (off_t)k, SYNC_FILE_RANGE_WRITE);
+    sync_file_range(w->fd, (off_t)off, (off_t)n, SYNC_FILE_RANGE_WRITE);
 #endif
-    off += (size_t)k;
   }
   if (st == PD_OK && fsync(w->fd) != 0)
     st = pd__error(PD_ERR_IO, "sync %s: %s", w->tmp_path, strerror(errno));

@@ -13,6 +13,7 @@
 #include "format.h"
 #include "wal.h"
 #include "crc32.h"
+#include "fileio.h"
 
 char *pd__path_join(const char *dir, const char *name) {
   size_t a = strlen(dir), b = strlen(name);
@@ -40,16 +41,8 @@ static char *wal_path(const char *dir, uint64_t generation) {
 }
 
 static pd_status write_all(int fd, const void *p, size_t len, uint64_t off, const char *path) {
-  const unsigned char *c = p;
-  while (len) {
-    ssize_t n = pwrite(fd, c, len, (off_t)off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return pd__error(PD_ERR_IO, "write %s at offset %llu: %s", path, (unsigned long long)off, n < 0 ? strerror(errno) : "no space");
-    c += n;
-    len -= (size_t)n;
-    off += (uint64_t)n;
-  }
-  return PD_OK;
+  int e = pd__pwrite_all(fd, p, len, off);
+  return e ? pd__error(PD_ERR_IO, "write %s at offset %llu: %s", path, (unsigned long long)off, strerror(e)) : PD_OK;
 }
 
 static void encode_header(unsigned char h[PD_WAL_HEADER_SIZE], uint64_t generation, uint32_t salt) {

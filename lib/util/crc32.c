@@ -10,6 +10,8 @@
  * 0xEDB88320 given in that paper. */
 #include "crc32.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -107,17 +109,10 @@ static void *crc_worker(void *arg) {
   for (size_t c = j->first; c < j->last && !j->err; c++) {
     uint64_t from = s->start + c * s->chunk, len = s->start + s->n - from < s->chunk ? s->start + s->n - from : s->chunk;
     const unsigned char *p = s->mem ? s->mem + from : buf;
-    for (size_t got = 0; !s->mem && got < len;) {
-      ssize_t k = pread(s->fd, buf + got, len - got, (off_t)(from + got));
-      if (k < 0 && errno == EINTR) continue;
-      if (k <= 0) { /* an error, or the file is shorter than it was */
-        j->err = k < 0 ? errno : EIO;
-        j->err_at = from + got;
-        break;
-      }
-      got += (size_t)k;
+    if (!s->mem && (j->err = pd__pread_all(s->fd, buf, len, from)) != 0) {
+      j->err_at = from;
+      break;
     }
-    if (j->err) break;
     j->out[c] = pd__crc32(0, p, len);
     if (s->each) s->each(s->ctx, j->thread, from, p, len);
   }

@@ -33,7 +33,8 @@ typedef struct pd__crc_chunks_src {
  * bytes (the last may be shorter), on up to `threads` threads (0: all
  * cores when n is large, at most PD_CRC_MAX_THREADS). Returns 0, or the
  * errno of the first failed read (EIO for a file shorter than start + n,
- * ENOMEM without a buffer) with its offset in *err_at; out is then partial. */
+ * ENOMEM without a buffer) with the offset of its chunk in *err_at; out is
+ * then partial. */
 int pd__crc32_chunks(const pd__crc_chunks_src *src, uint32_t *out, unsigned threads, uint64_t *err_at);
 
 #endif
