@@ -1,6 +1,7 @@
 /* Store, writer and scan: durability, recovery, corruption, locking,
  * aliases and merges, compaction, ordering, parallel scan. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -35,7 +36,7 @@ static void append(pd_writer *w, uint32_t u, int64_t t, uint32_t type, uint32_t 
 typedef struct digest {
   GString **per_user;
   uint32_t n;
-  GMutex lock;
+  pthread_mutex_t lock; /* not GMutex: ThreadSanitizer sees pthread locks only */
   uint64_t events;
 } digest;
 
@@ -49,11 +50,11 @@ static int digest_fn(void *ctx, unsigned worker, const pd_user_events *ev) {
     g_string_append_printf(s, "%lld/%u/%d/%d/%lld ", (long long)ev->time[i], ev->type[i], (int)ev->touchpoint[i],
                            (int)ev->referrer[i], (long long)ev->amount[i]);
   }
-  g_mutex_lock(&d->lock);
+  pthread_mutex_lock(&d->lock);
   ck_assert_ptr_null(d->per_user[ev->user]); /* each user exactly once */
   d->per_user[ev->user] = s;
   d->events += ev->n;
-  g_mutex_unlock(&d->lock);
+  pthread_mutex_unlock(&d->lock);
   return 0;
 }
 
@@ -61,7 +62,7 @@ static char *scan_digest(pd_store *s, unsigned threads, uint64_t *events) {
   digest d = {0};
   d.n = pd_store_n_users(s);
   d.per_user = g_new0(GString *, d.n + 1);
-  g_mutex_init(&d.lock);
+  pthread_mutex_init(&d.lock, NULL);
   pd_scan_options o = PD_SCAN_OPTIONS_INIT;
   o.threads = threads;
   PD_CHECK(pd_scan(s, &o, digest_fn, &d));
@@ -72,7 +73,7 @@ static char *scan_digest(pd_store *s, unsigned threads, uint64_t *events) {
       g_string_free(d.per_user[u], TRUE);
     }
   g_free(d.per_user);
-  g_mutex_clear(&d.lock);
+  pthread_mutex_destroy(&d.lock);
   if (events) *events = d.events;
   return g_string_free(all, FALSE);
 }
@@ -383,18 +384,19 @@ START_TEST(compact_rounds_equal_log) {
   PD_CHECK(pd_writer_open(&wb, sb));
   GRand *r = g_rand_new_with_seed(2026);
   const int n_users = 2600; /* several blocks of 512 users */
-  for (int i = 0; i < n_users; i++) {
-    char name[16];
-    snprintf(name, sizeof name, "u%d", i);
-    ck_assert_uint_eq(user(wa, name), (uint32_t)i);
-    ck_assert_uint_eq(user(wb, name), (uint32_t)i);
-  }
-  for (int round = 0; round < 5; round++) {
-    /* Later rounds reach users with more of the same times. */
+  for (int round = 0, known = 0; round < 5; round++) {
+    /* Each round adds users, so the old segment covers only some blocks,
+     * the last of them partly. */
+    for (int until = n_users * (round + 1) / 5; known < until; known++) {
+      char name[16];
+      snprintf(name, sizeof name, "u%d", known);
+      ck_assert_uint_eq(user(wa, name), (uint32_t)known);
+      ck_assert_uint_eq(user(wb, name), (uint32_t)known);
+    }
     for (int i = 0; i < 6000; i++) {
-      uint32_t u = (uint32_t)g_rand_int_range(r, 0, round < 2 ? n_users / 2 : n_users);
+      uint32_t u = (uint32_t)g_rand_int_range(r, 0, known);
       if (u == 7) u = 8; /* u7 has no events: see the merge below */
-      uint32_t ref = g_rand_int_range(r, 0, 5) ? PD_NONE : (uint32_t)g_rand_int_range(r, 0, n_users);
+      uint32_t ref = g_rand_int_range(r, 0, 5) ? PD_NONE : (uint32_t)g_rand_int_range(r, 0, known);
       int64_t t = g_rand_int_range(r, 0, 200), amount = round * 100000 + i;
       uint16_t type = (uint16_t)g_rand_int_range(r, 0, PD_EVENT_BUILTIN_COUNT);
       append(wa, u, t, type, PD_NONE, ref, amount);
@@ -561,13 +563,13 @@ START_TEST(sigkill_during_ingest) {
 }
 END_TEST
 
-/* A store of 6,000 events in one sealed segment; returns the segment's
- * path, its bytes in *orig. */
-static char *sealed_store(const char *dir, char **orig, gsize *len) {
+/* A store of 2 * per_batch events in one sealed segment; returns the
+ * segment's path, its bytes in *orig. */
+static char *sealed_store(const char *dir, int per_batch, char **orig, gsize *len) {
   pd_store *s = pd_test_open(dir, 1);
   pd_writer *w;
   PD_CHECK(pd_writer_open(&w, s));
-  fill(w, 2, 3000, 500, 9);
+  fill(w, 2, per_batch, per_batch / 6, 9);
   pd_writer_close(w);
   PD_CHECK(pd_store_compact(s));
   pd_store_close(s);
@@ -578,10 +580,10 @@ static char *sealed_store(const char *dir, char **orig, gsize *len) {
 
 /* Puts the segment's bytes back: the store opens whole again. Frees seg
  * and orig, removes the store. */
-static void restore_store(const char *dir, char *seg, char *orig, gsize len) {
+static void restore_store(const char *dir, char *seg, char *orig, gsize len, uint64_t events) {
   ck_assert(g_file_set_contents(seg, orig, (gssize)len, NULL));
   pd_store *s = pd_test_open(dir, 0);
-  ck_assert_uint_eq(pd_store_n_events(s), 6000);
+  ck_assert_uint_eq(pd_store_n_events(s), events);
   pd_store_close(s);
   g_free(orig);
   g_free(seg);
@@ -591,7 +593,7 @@ static void restore_store(const char *dir, char *seg, char *orig, gsize len) {
 START_TEST(flipped_byte_in_segment) {
   char *dir = pd_test_tmpdir("s"), *orig;
   gsize len;
-  char *seg = sealed_store(dir, &orig, &len);
+  char *seg = sealed_store(dir, 3000, &orig, &len);
   /* Every 97th byte of the file, from the header through every section. */
   int tried = 0;
   for (gsize off = 0; off < len; off += 97) {
@@ -619,7 +621,7 @@ START_TEST(flipped_byte_in_segment) {
   ck_assert_int_eq(pd_store_open(&bad, dir, NULL), PD_ERR_CORRUPT);
   ck_assert_ptr_nonnull(strstr(pd_last_error(), "checksum mismatch in bytes"));
   g_free(copy);
-  restore_store(dir, seg, orig, len);
+  restore_store(dir, seg, orig, len, 6000);
   g_free(dir);
 }
 END_TEST
@@ -656,40 +658,77 @@ static pd_status open_forged(const char *dir, const char *seg, const char *orig,
   return st;
 }
 
-START_TEST(forged_segment_refs) {
+/* Forgeries of a sealed store of 2 * per_batch events. With 300,000 events
+ * the file has eight 1 MiB chunks, verified on two threads: bad values sit
+ * at columns' first and last events, and the touchpoint and referrer
+ * columns end in the second thread's half, so both threads' findings count. */
+static void forge_cases(int per_batch) {
   char *dir = pd_test_tmpdir("s"), *orig;
   gsize len;
-  char *seg = sealed_store(dir, &orig, &len);
-  uint64_t off[8];
-  for (int i = 0; i < 8; i++) memcpy(&off[i], orig + 64 + 16 * i, 8);
+  char *seg = sealed_store(dir, per_batch, &orig, &len);
+  const uint64_t e = 2 * (uint64_t)per_batch;
+  uint64_t off[8], sec_len[8];
+  for (int i = 0; i < 8; i++) {
+    memcpy(&off[i], orig + 64 + 16 * i, 8);
+    memcpy(&sec_len[i], orig + 64 + 16 * i + 8, 8);
+  }
   /* Resealed unchanged, it opens: reseal() itself is right. */
   ck_assert_int_eq(open_forged(dir, seg, orig, len, 0, orig, 1), PD_OK);
   /* An unknown type, touchpoint or referrer, each at a different event. */
   const uint16_t type = 999;
-  const uint32_t tp = 5000, ref = 1000000, none = PD_NONE;
+  const uint32_t tp = 5000, ref = 10000000, none = PD_NONE;
+  char first[48], mid[48], last[48];
+  snprintf(first, sizeof first, "event 0 refers");
+  snprintf(mid, sizeof mid, "event %llu refers", (unsigned long long)(e / 2 + 17));
+  snprintf(last, sizeof last, "event %llu refers", (unsigned long long)(e - 1));
   const struct {
     uint64_t at;
     const void *v;
     size_t n;
     const char *event;
-  } cases[] = {{off[3] + 2 * 4000, &type, 2, "event 4000 refers"},
-               {off[4] + 4 * 17, &tp, 4, "event 17 refers"},
-               {off[5] + 4 * 5999, &ref, 4, "event 5999 refers"}};
-  for (size_t i = 0; i < 3; i++) {
+  } cases[] = {{off[3], &type, 2, first},
+               {off[3] + 2 * (e - 1), &type, 2, last},
+               {off[4] + 4 * (e / 2 + 17), &tp, 4, mid},
+               {off[4] + 4 * (e - 1), &tp, 4, last},
+               {off[5] + 4 * (e - 1), &ref, 4, last},
+               {off[5], &ref, 4, first}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     ck_assert_int_eq(open_forged(dir, seg, orig, len, cases[i].at, cases[i].v, cases[i].n), PD_ERR_CORRUPT);
-    ck_assert_msg(strstr(pd_last_error(), cases[i].event) && strstr(pd_last_error(), seg), "%s", pd_last_error());
+    ck_assert_msg(strstr(pd_last_error(), cases[i].event) && strstr(pd_last_error(), seg), "case %zu: %s", i, pd_last_error());
   }
   /* "None" is a valid touchpoint and referrer anywhere. */
-  ck_assert_int_eq(open_forged(dir, seg, orig, len, off[4] + 4 * 17, &none, 4), PD_OK);
-  ck_assert_int_eq(open_forged(dir, seg, orig, len, off[5] + 4 * 5999, &none, 4), PD_OK);
-  /* A header whose time range is not the time column's. */
-  int64_t lo;
-  memcpy(&lo, orig + 48, 8);
-  lo -= 1;
-  ck_assert_int_eq(open_forged(dir, seg, orig, len, 48, &lo, 8), PD_ERR_CORRUPT);
-  ck_assert_ptr_nonnull(strstr(pd_last_error(), "time range"));
-  restore_store(dir, seg, orig, len);
+  ck_assert_int_eq(open_forged(dir, seg, orig, len, off[4] + 4 * (e - 1), &none, 4), PD_OK);
+  ck_assert_int_eq(open_forged(dir, seg, orig, len, off[5], &none, 4), PD_OK);
+  /* A header whose time range is not the time column's, either end. */
+  for (int end = 0; end < 2; end++) {
+    int64_t t;
+    memcpy(&t, orig + 48 + 8 * end, 8);
+    t += end ? 1 : -1;
+    ck_assert_int_eq(open_forged(dir, seg, orig, len, 48 + 8 * (uint64_t)end, &t, 8), PD_ERR_CORRUPT);
+    ck_assert_ptr_nonnull(strstr(pd_last_error(), "time range"));
+  }
+  /* A header that counts merges the dictionary does not hold (compaction
+   * would take its rows' users for canonical). */
+  const uint64_t merges = 5;
+  ck_assert_int_eq(open_forged(dir, seg, orig, len, 40, &merges, 8), PD_ERR_CORRUPT);
+  ck_assert_ptr_nonnull(strstr(pd_last_error(), "merges"));
+  /* The type section moved past the checksums, into bytes appended to the
+   * file (no checksum covers them): refused, never read. */
+  gsize big = len + sec_len[3] + 64;
+  char *grown = g_malloc0(big);
+  memcpy(grown, orig, len);
+  uint64_t moved = (len + 63) / 64 * 64;
+  memcpy(grown + moved, orig + off[3], sec_len[3]);
+  ck_assert_int_eq(open_forged(dir, seg, grown, big, 64 + 16 * 3, &moved, 8), PD_ERR_CORRUPT);
+  ck_assert_msg(strstr(pd_last_error(), "section out of bounds"), "%s", pd_last_error());
+  g_free(grown);
+  restore_store(dir, seg, orig, len, e);
   g_free(dir);
+}
+
+START_TEST(forged_segment_refs) {
+  forge_cases(3000);
+  forge_cases(150000);
 }
 END_TEST
 
@@ -727,6 +766,49 @@ START_TEST(user_map_built_on_lookup) {
   ck_assert_uint_eq(pd__dict_n_users(&d), 2);
   pd__buf_free(&b);
   pd__dict_free(&d);
+}
+END_TEST
+
+typedef struct finder {
+  pd_store *s;
+  int first, ok;
+} finder;
+
+static gpointer find_some(gpointer p) {
+  finder *f = p;
+  for (int i = f->first; i < 500; i += 4) {
+    char name[16];
+    uint32_t u;
+    snprintf(name, sizeof name, "u%d", i);
+    f->ok += pd_store_find_user(f->s, name, &u) == PD_OK && strcmp(pd_store_user_name(f->s, u), name) == 0;
+  }
+  return NULL;
+}
+
+/* The name map of a freshly opened store is built by whichever of several
+ * threads looks up first; the others wait and all find their users. */
+START_TEST(concurrent_first_lookups) {
+  char *dir = pd_test_tmpdir("s"), *orig;
+  gsize len;
+  char *seg = sealed_store(dir, 3000, &orig, &len);
+  for (int round = 0; round < 20; round++) {
+    pd_store *s = pd_test_open(dir, 0);
+    finder f[4];
+    GThread *t[4];
+    for (int i = 0; i < 4; i++) {
+      f[i] = (finder){s, i, 0};
+      t[i] = g_thread_new("find", find_some, &f[i]);
+    }
+    int ok = 0;
+    for (int i = 0; i < 4; i++) {
+      g_thread_join(t[i]);
+      ok += f[i].ok;
+    }
+    ck_assert_int_eq(ok, 500);
+    pd_store_close(s);
+  }
+  restore_store(dir, seg, orig, len, 6000);
+  g_free(dir);
 }
 END_TEST
 
@@ -1047,7 +1129,7 @@ START_TEST(crc32_matches_zlib) {
   ck_assert_uint_eq(whole, parts);
   const size_t chunk = 1u << 18;
   size_t chunks = (n - 5 + chunk - 1) / chunk;
-  uint32_t *got = g_new(uint32_t, chunks);
+  uint32_t *got = g_new(uint32_t, chunks + 1); /* + 1: the range past the file's end below */
   /* The same chunks from memory and read from a file, on 1 to 3 threads;
    * the visitor sees every byte once, at its offset. */
   char *dir = pd_test_tmpdir("crc"), *path = g_build_filename(dir, "data", NULL);
@@ -1102,6 +1184,7 @@ int main(void) {
   tcase_add_test(tc, flipped_byte_in_segment);
   tcase_add_test(tc, forged_segment_refs);
   tcase_add_test(tc, user_map_built_on_lookup);
+  tcase_add_test(tc, concurrent_first_lookups);
   tcase_add_test(tc, two_writers);
   tcase_add_test(tc, reader_during_writes);
   tcase_add_test(tc, newer_format_refused);

@@ -361,7 +361,8 @@ static pd_status tag_row(pd__ing *g) {
   const char *s = cstr(g, v[G_USER].p, v[G_USER].len);
   if (!s) return pd__error(PD_ERR_NOMEM, "out of memory");
   uint32_t user;
-  if (pd_store_find_user(pd__writer_store(g->w), s, &user) != PD_OK) {
+  if ((st = pd_store_find_user(pd__writer_store(g->w), s, &user)) != PD_OK) {
+    if (st != PD_ERR_NOT_FOUND) return st; /* not the row's fault */
     if (!g->create_users) {
       pd__error(PD_ERR_PARSE, "expected a known user (external id or alias), got %s", got(b, sizeof b, &v[G_USER]));
       return bad_val(g, G_USER);

@@ -8,12 +8,15 @@
  * scatter the log events in insertion order, and finally sort by time,
  * stably, the few users whose events arrived out of order. The result is
  * exactly what pd__runs_get() yields for each user (see lib/scan/runs.c):
- * time order, ties in (segment, then log) insertion order. Into an empty
- * segment (no old runs), a block is built in a staging area that stays in
- * cache and written out with pwrite; otherwise in place, in the mapping. */
+ * time order, ties in (segment, then log) insertion order. A block of
+ * users is built in a staging area that stays in cache (its old rows read
+ * from the old file) and written out with pwrite; only when merges must be
+ * applied to the old rows are the columns filled in place, in the mapping. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -109,8 +112,7 @@ typedef struct fill_ctx {
   unsigned char *old_stage[THREADS]; /* ... into these (old_stage_rows rows) */
   uint64_t old_stage_rows;
   pd_status st[THREADS];
-  int err[THREADS];        /* errno of a failed read or write */
-  const char *err_what[THREADS], *err_path[THREADS];
+  char msg[THREADS][200];  /* what failed, for st[t] */
 } fill_ctx;
 
 #define CANON(c, u) ((c)->canon ? (c)->canon[u] : (u))
@@ -209,6 +211,9 @@ static void bulk_count_pass(fill_ctx *c, int t) {
   }
 }
 
+/* Rows a staging area may hold (64 MiB); a block usually has ~20,000. */
+#define STAGE_MAX_ROWS (((size_t)64 << 20) / PD__SEG_ROW_BYTES)
+
 /* Blocks filled between two starts of writeback (about 10 MB of columns). */
 #define FLUSH_BLOCKS 32
 
@@ -221,17 +226,18 @@ static uint64_t block_row(const fill_ctx *c, uint32_t b) {
 /* A block's rows in the staging area of thread t, or NULL (no staging). */
 static bool stage_cols(fill_ctx *c, int t, uint64_t r0, cols *out) {
   if (!c->stage[t]) return false;
-  unsigned char *p = c->stage[t];
-  const uint64_t m = c->stage_rows;
-  *out = (cols){(int64_t *)p, (int64_t *)(p + 8 * m), (uint32_t *)(p + 16 * m), (uint32_t *)(p + 20 * m), (uint16_t *)(p + 24 * m), r0};
+  pd__seg_cols s = pd__seg_cols_in(c->stage[t], c->stage_rows);
+  *out = (cols){s.time, s.amount, s.tp, s.ref, s.type, r0};
   return true;
 }
 
-static void fail_io(fill_ctx *c, int t, int e, const char *what, const char *path) {
-  c->st[t] = PD_ERR_IO;
-  c->err[t] = e;
-  c->err_what[t] = what;
-  c->err_path[t] = path;
+/* A worker's failure, reported by the thread that ran the pass. */
+__attribute__((format(printf, 4, 5))) static void fail(fill_ctx *c, int t, pd_status st, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->msg[t], sizeof c->msg[t], fmt, ap);
+  va_end(ap);
+  c->st[t] = st;
 }
 
 /* The old segment's rows of block b's users, first in each user's rows:
@@ -246,11 +252,15 @@ static void stage_old_rows(fill_ctx *c, int t, uint32_t b, const cols *o, uint64
   pd__seg_rows in;
   int e = pd__segment_read_rows(g, c->old_fd, a, g->user_off[u1] - a, c->old_stage[t], &in);
   if (e) {
-    fail_io(c, t, e, "read", g->path);
+    fail(c, t, PD_ERR_IO, "read %s: %s", g->path, strerror(e));
     return;
   }
   for (uint32_t u = u0; u < u1; u++) {
     uint64_t from = g->user_off[u] - a, n = g->user_off[u + 1] - g->user_off[u], k = fill[u - u0] - o->base;
+    if (n && CANON(c, u) != u) { /* the rows were counted at its survivor's */
+      fail(c, t, PD_ERR_CORRUPT, "%s: rows of user %u, merged before the segment was sealed", g->path, u);
+      return;
+    }
     fill[u - u0] += n;
     memcpy(o->time + k, in.time + from, n * sizeof *o->time);
     memcpy(o->type + k, in.type + from, n * sizeof *o->type);
@@ -321,11 +331,12 @@ static void column_pass(fill_ctx *c, int t) {
       }
     }
     uint32_t u0 = b << BLOCK_SHIFT, u1 = u0 + (1u << BLOCK_SHIFT) < c->n_users ? u0 + (1u << BLOCK_SHIFT) : c->n_users;
-    if (c->st[t] == PD_OK) c->st[t] = sort_users(&o, w->user_off, u0, u1);
+    if (c->st[t] == PD_OK && sort_users(&o, w->user_off, u0, u1) != PD_OK)
+      fail(c, t, PD_ERR_NOMEM, "out of memory sorting users while compacting");
     if (staged && c->st[t] == PD_OK && r1 > r0) {
       const pd__seg_rows rows = {o.time, o.type, o.tp, o.ref, o.amount};
       int e = pd__segment_write_rows(w, r0, r1 - r0, &rows);
-      if (e) fail_io(c, t, e, "write", w->tmp_path);
+      if (e) fail(c, t, PD_ERR_IO, "write %s: %s", w->tmp_path, strerror(e));
     }
     if (c->by_group && (b + 1) % group == 0) pd__bulk_release_group(c->release, b / group); /* the split is a group boundary */
   }
@@ -426,7 +437,10 @@ static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const ui
       if (old > c.old_stage_rows) c.old_stage_rows = old;
     }
     if (g->n_events) c.old_fd = open(g->path, O_RDONLY | O_CLOEXEC);
-    bool have = c.stage_rows && (!g->n_events || c.old_fd >= 0);
+    /* A block of a few very heavy users would want more than a cache's
+     * worth: past STAGE_MAX_ROWS, in place. */
+    bool have = c.stage_rows && c.stage_rows <= STAGE_MAX_ROWS && c.old_stage_rows <= STAGE_MAX_ROWS &&
+                (!g->n_events || c.old_fd >= 0);
     for (int t = 0; t < THREADS && have; t++) {
       have = (c.stage[t] = malloc(c.stage_rows * PD__SEG_ROW_BYTES)) != NULL;
       if (have && c.old_fd >= 0) have = (c.old_stage[t] = malloc((c.old_stage_rows ? c.old_stage_rows : 1) * PD__SEG_ROW_BYTES)) != NULL;
@@ -441,8 +455,10 @@ static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const ui
       c.old_fd = -1;
     }
   }
-  /* Unless staged: the old segment's runs first, member by member in
-   * ascending id order. */
+  /* Unless staged, the columns are filled through the mapping: fault it
+   * in at once (by group: a group at a time, in column_pass), then the old
+   * segment's runs first, member by member in ascending id order. */
+  if (!c.stage[0] && !by_group) pd__segment_populate(w);
   memcpy(c.fill, off, (size_t)c.n_users * sizeof *c.fill);
   for (uint32_t v = 0; !c.stage[0] && v < g->n_users && v < c.n_users; v++) {
     uint64_t a = g->user_off[v], n = g->user_off[v + 1] - a;
@@ -474,10 +490,7 @@ static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const ui
   }
   run_pass(&c, column_pass);
   for (int t = 0; t < THREADS; t++)
-    if (c.st[t] == PD_ERR_IO)
-      st = pd__error(PD_ERR_IO, "%s %s: %s", c.err_what[t], c.err_path[t], strerror(c.err[t]));
-    else if (c.st[t] != PD_OK)
-      st = pd__error(c.st[t], "out of memory sorting users while compacting");
+    if (c.st[t] != PD_OK) st = pd__error(c.st[t], "%s", c.msg[t]);
 out:
   for (int t = 0; t < THREADS; t++) {
     free(c.cnt[t]);
@@ -518,11 +531,14 @@ pd_status pd__compact_locked(pd_store *s, bool force, pd__bulk *extra) {
   pd__buf dict = {0};
   pd__segment_writer w;
   uint64_t gen = s->generation + 1;
-  pd_status st = pd__dict_encode(&s->dict, &dict);
+  /* The name map finds a name defined twice (a corrupt log): refuse to
+   * seal it into the segment. */
+  pd_status st = pd__dict_user_map(&s->dict);
+  if (st == PD_OK) st = pd__dict_encode(&s->dict, &dict);
   /* A bulk batch into an empty store is placed a group of users at a time,
    * each group's memory released for the segment's next pages. */
   bool by_group = extra && s->seg.n_events == 0 && s->tail.n_committed == 0;
-  if (st == PD_OK) st = pd__segment_create(s->dir, gen, n_events, n_users, &dict, !by_group, &w);
+  if (st == PD_OK) st = pd__segment_create(s->dir, gen, n_events, n_users, &dict, &w);
   pd__buf_free(&dict);
   if (st != PD_OK) {
     free(canon);

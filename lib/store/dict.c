@@ -1,5 +1,6 @@
 /* Dictionaries (users, aliases, merges, touchpoints, event types) and the
  * record encoding shared by the log and sealed segments. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -211,6 +212,7 @@ void pd__dict_free(pd__dict *d) {
   free(d->canon);
   free(d->merge_undo);
   free(d->user_map.slots);
+  free(d->user_map_error);
   names_free(&d->tp_names);
   free(d->tps);
   free(d->tp_map.slots);
@@ -247,8 +249,7 @@ static pd_status map_reserve(pd__strmap *m, size_t n) {
 /* Loading a dictionary appends names only; the map is built on the first
  * lookup, so readers that never look up a user by name never hash them
  * all. A name found twice then is corruption (writers never log one). */
-static pd_status build_user_map(pd__dict *d) {
-  if (d->user_map_built) return PD_OK;
+static pd_status fill_user_map(pd__dict *d) {
   pd_status st = map_reserve(&d->user_map, d->user_names.n + d->aliases.n);
   for (size_t i = 0; st == PD_OK && i < d->user_names.n + d->aliases.n; i++) {
     bool alias = i >= d->user_names.n;
@@ -262,14 +263,33 @@ static pd_status build_user_map(pd__dict *d) {
     else
       st = map_insert(&d->user_map, h, alias ? k | ALIAS_BIT : k, where_of(names, k), name, len);
   }
-  if (st != PD_OK) { /* empty again: a later call reports the same */
+  if (st != PD_OK && d->user_map.slots) { /* empty again */
     memset(d->user_map.slots, 0, d->user_map.cap * sizeof *d->user_map.slots);
     d->user_map.n = 0;
-    return st;
   }
-  d->user_map_built = true;
-  return PD_OK;
+  return st;
 }
+
+/* Lookups on a shared read-only store may come from several threads: one
+ * builds, the others wait for it. */
+static pthread_mutex_t user_map_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static pd_status build_user_map(pd__dict *d) {
+  if (atomic_load_explicit(&d->user_map_built, memory_order_acquire)) return PD_OK;
+  pthread_mutex_lock(&user_map_lock);
+  pd_status st = PD_OK;
+  if (d->user_map_error) {
+    st = pd__error(PD_ERR_CORRUPT, "%s", d->user_map_error);
+  } else if (!atomic_load_explicit(&d->user_map_built, memory_order_relaxed)) {
+    st = fill_user_map(d);
+    if (st == PD_OK) atomic_store_explicit(&d->user_map_built, true, memory_order_release);
+    else if (st == PD_ERR_CORRUPT) d->user_map_error = strdup(pd_last_error()); /* NULL: found again next time */
+  }
+  pthread_mutex_unlock(&user_map_lock);
+  return st;
+}
+
+pd_status pd__dict_user_map(pd__dict *d) { return build_user_map(d); }
 
 pd_status pd__dict_find_user(pd__dict *d, const char *name, size_t len, uint32_t *out) {
   return pd__dict_find_user_h(d, name, len, hash_str(name, len), out);

@@ -7,6 +7,7 @@
 #ifndef PD_DICT_H
 #define PD_DICT_H
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "pd_internal.h"
@@ -118,7 +119,8 @@ typedef struct pd__dict {
    * aliases[i]. Built on first lookup: readers that never look up a name
    * never pay for hashing every user. */
   pd__strmap user_map;
-  bool user_map_built;
+  atomic_bool user_map_built; /* set once built; readers may build it concurrently (one does, under a lock) */
+  char *user_map_error;       /* why building it failed (a duplicate name), reported on every lookup */
 
   pd__names tp_names;
   pd__touchpoint *tps;
@@ -152,10 +154,15 @@ static inline uint32_t pd__dict_n_tps(const pd__dict *d) { return (uint32_t)d->t
 static inline uint32_t pd__dict_n_types(const pd__dict *d) { return (uint32_t)d->type_names.n; }
 static inline const char *pd__names_get(const pd__names *n, size_t i) { return n->buf + n->off[i]; }
 
+/* Builds the user name map now if it is not (see the lookups below). */
+pd_status pd__dict_user_map(pd__dict *d);
+
 /* The surviving user of u after merges (path-compressed chains are short). */
 uint32_t pd__dict_canonical(const pd__dict *d, uint32_t u);
 
-/* Lookups: PD_OK and *out, or PD_ERR_NOT_FOUND (no message set). */
+/* Lookups: PD_OK and *out, or PD_ERR_NOT_FOUND (no message set). The first
+ * user lookup builds the name map: it may also fail with PD_ERR_NOMEM, or
+ * PD_ERR_CORRUPT when a loaded name is defined twice (message set). */
 pd_status pd__dict_find_user(pd__dict *d, const char *name, size_t len, uint32_t *out);
 /* The same with h = pd__dict_hash(name, len) computed by the caller. */
 pd_status pd__dict_find_user_h(pd__dict *d, const char *name, size_t len, uint32_t h, uint32_t *out);

@@ -50,11 +50,12 @@ typedef struct pd__segment_writer {
   int64_t *amount;
 } pd__segment_writer;
 
-/* A new segment file of the given size, mapped for filling. populate:
- * fault the whole file in now; else the filler faults in what it is
- * about to write with pd__segment_populate_rows(). */
+/* A new segment file of the given size, mapped for filling. Pages fault
+ * in as they are written, or through the calls below. */
 pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_events, uint32_t n_users,
-                             const pd__buf *dict_records, bool populate, pd__segment_writer *out);
+                             const pd__buf *dict_records, pd__segment_writer *out);
+/* Faults in the whole file, writable, before filling it through the mapping. */
+void pd__segment_populate(const pd__segment_writer *w);
 /* Faults in, writable, the pages of rows [from, to) of every event column. */
 void pd__segment_populate_rows(const pd__segment_writer *w, uint64_t from, uint64_t to);
 /* Final rows [from, to) of every event column are written: start writing
@@ -70,6 +71,18 @@ typedef struct pd__seg_rows {
   const int64_t *amount;
 } pd__seg_rows;
 #define PD__SEG_ROW_BYTES 26 /* bytes of one row over every event column */
+/* The same columns, writable, for m rows in one buffer of m *
+ * PD__SEG_ROW_BYTES bytes (8-aligned): widest first, so each is aligned. */
+typedef struct pd__seg_cols {
+  int64_t *time;
+  uint16_t *type;
+  uint32_t *tp, *ref;
+  int64_t *amount;
+} pd__seg_cols;
+static inline pd__seg_cols pd__seg_cols_in(unsigned char *buf, uint64_t m) {
+  return (pd__seg_cols){(int64_t *)(void *)buf, (uint16_t *)(void *)(buf + 24 * m), (uint32_t *)(void *)(buf + 16 * m),
+                        (uint32_t *)(void *)(buf + 20 * m), (int64_t *)(void *)(buf + 8 * m)};
+}
 /* Writes n rows, from[0..n) of each column of src, as rows [row, row + n)
  * of the segment: with pwrite() in place (not through the mapping), into
  * the image otherwise. Returns 0 or the errno of the failed write. */

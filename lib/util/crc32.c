@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +67,14 @@ __attribute__((target("pclmul,sse4.1"))) static uint32_t fold_clmul(uint32_t crc
 }
 
 static int have_clmul(void) {
-  static int cached = -1; /* benign race: every thread computes the same value */
-  if (cached < 0) {
+  static atomic_int cached = -1; /* threads may race to compute it: the same value */
+  int v = atomic_load_explicit(&cached, memory_order_relaxed);
+  if (v < 0) {
     __builtin_cpu_init();
-    cached = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+    v = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+    atomic_store_explicit(&cached, v, memory_order_relaxed);
   }
-  return cached;
+  return v;
 }
 #endif
 
@@ -124,7 +127,7 @@ int pd__crc32_chunks(const pd__crc_chunks_src *src, uint32_t *out, unsigned thre
   size_t chunks = (src->n + src->chunk - 1) / src->chunk;
   if (threads == 0) {
     long c = sysconf(_SC_NPROCESSORS_ONLN);
-    threads = c > 0 && src->n >= (32u << 20) ? (unsigned)c : 1; /* small: not worth a thread */
+    threads = c > 0 && src->n >= (4u << 20) ? (unsigned)c : 1; /* small: not worth a thread */
   }
   if (threads > PD_CRC_MAX_THREADS) threads = PD_CRC_MAX_THREADS;
   if (threads > chunks) threads = chunks ? (unsigned)chunks : 1;
