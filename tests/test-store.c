@@ -10,6 +10,9 @@
 
 #include "crc32.h"
 #include "dict.h"
+#include "format.h"
+#include "store_internal.h"
+#include "wal.h"
 #include "testutil.h"
 
 static int count_users(void *ctx, unsigned worker, const pd_user_events *ev) {
@@ -769,6 +772,58 @@ START_TEST(user_map_built_on_lookup) {
 }
 END_TEST
 
+/* A log whose checksums are right but which defines a user name twice (only
+ * a faulty writer or a forger makes one): the store opens (the name map is
+ * built lazily), every lookup reports the duplicate, and compaction refuses
+ * to seal it, leaving the store as it was. */
+START_TEST(duplicate_name_in_log) {
+  char *dir = pd_test_tmpdir("s");
+  pd_store *s = pd_test_open(dir, 1);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  uint32_t a = user(w, "ann"), b = user(w, "bob");
+  append(w, a, 10, PD_EV_VISIT, PD_NONE, PD_NONE, 0);
+  append(w, b, 20, PD_EV_VISIT, PD_NONE, PD_NONE, 0);
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  PD_CHECK(pd_store_compact(s));
+  pd_store_close(s);
+  /* Append a committed block naming "ann" again, as user 2, after the
+   * log's committed end, continuing its CRC chain. */
+  s = pd_test_open(dir, 0);
+  pd__wal rw;
+  PD_CHECK(pd__wal_open(dir, s->generation, true, &rw));
+  rw.committed_end = rw.end = s->wal.committed_end;
+  rw.committed_crc = rw.crc = s->wal.committed_crc;
+  pd__buf rec = {0};
+  PD_CHECK(pd__rec_user(&rec, PD_REC_USER, 2, "ann", 3));
+  PD_CHECK(pd__wal_append_block(&rw, PD_BLOCK_DATA, rec.p, rec.len));
+  PD_CHECK(pd__wal_commit(&rw, true));
+  pd__wal_close(&rw);
+  pd__buf_free(&rec);
+  uint64_t seg_gen = s->seg_generation;
+  pd_store_close(s);
+  s = pd_test_open(dir, 0);
+  ck_assert_uint_eq(pd_store_n_users(s), 3);
+  uint32_t u;
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(pd_store_find_user(s, "bob", &u), PD_ERR_CORRUPT);
+    ck_assert_str_eq(pd_last_error(), "user dictionary: \"ann\" is defined twice");
+  }
+  pd_store_close(s);
+  s = pd_test_open(dir, 0);
+  ck_assert_int_eq(pd_store_compact(s), PD_ERR_CORRUPT);
+  ck_assert_ptr_nonnull(strstr(pd_last_error(), "\"ann\" is defined twice"));
+  pd_store_close(s);
+  s = pd_test_open(dir, 0);
+  ck_assert_uint_eq(s->seg_generation, seg_gen);
+  ck_assert_uint_eq(pd_store_n_events(s), 2);
+  pd_store_close(s);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
 typedef struct finder {
   pd_store *s;
   int first, ok;
@@ -1185,6 +1240,7 @@ int main(void) {
   tcase_add_test(tc, forged_segment_refs);
   tcase_add_test(tc, user_map_built_on_lookup);
   tcase_add_test(tc, concurrent_first_lookups);
+  tcase_add_test(tc, duplicate_name_in_log);
   tcase_add_test(tc, two_writers);
   tcase_add_test(tc, reader_during_writes);
   tcase_add_test(tc, newer_format_refused);

@@ -531,9 +531,9 @@ pd_status pd__compact_locked(pd_store *s, bool force, pd__bulk *extra) {
   pd__buf dict = {0};
   pd__segment_writer w;
   uint64_t gen = s->generation + 1;
-  /* The name map finds a name defined twice (a corrupt log): refuse to
-   * seal it into the segment. */
-  pd_status st = pd__dict_user_map(&s->dict);
+  /* Names the log added since the segment: the name map finds one defined
+   * twice (a corrupt log), which must not be sealed into the new segment. */
+  pd_status st = s->dict.user_names.n + s->dict.aliases.n > s->seg.n_names ? pd__dict_user_map(&s->dict) : PD_OK;
   if (st == PD_OK) st = pd__dict_encode(&s->dict, &dict);
   /* A bulk batch into an empty store is placed a group of users at a time,
    * each group's memory released for the segment's next pages. */

@@ -287,6 +287,7 @@ columns:
   }
   st = pd__dict_apply(d, out->map + off[PD_SEC_DICT], len[PD_SEC_DICT], NULL, NULL, out->path, off[PD_SEC_DICT]);
   if (st != PD_OK) goto fail;
+  out->n_names = d->user_names.n + d->aliases.n;
   if (pd__dict_n_users(d) < out->n_users) {
     st = pd__error(PD_ERR_CORRUPT, "%s: index has %u users, dictionary %u", out->path, out->n_users, pd__dict_n_users(d));
     goto fail;

@@ -13,6 +13,7 @@ typedef struct pd__segment {
   uint64_t n_events;
   uint32_t n_users;         /* users 0..n_users-1 have index entries */
   uint64_t n_merges;        /* dictionary merges already applied to its events */
+  uint64_t n_names;         /* user names and aliases its dictionary defines */
   int64_t min_time, max_time;
   const uint64_t *user_off; /* events of user u: [user_off[u], user_off[u+1]) */
   const int64_t *time;

@@ -185,6 +185,7 @@ pd_status pd__store_adopt(pd_store *s, uint64_t generation) {
   pd__wal_close(&s->wal);
   tail_free(&s->tail);
   s->seg = seg;
+  s->seg.n_names = s->dict.user_names.n + s->dict.aliases.n; /* the dictionary it was sealed with */
   s->wal = wal;
   s->generation = s->seg_generation = generation;
   s->recovered_bytes = 0;
