@@ -357,6 +357,8 @@ void pd__segment_populate(const pd__segment_writer *w) {
   else populate_part(&b);
 }
 
+bool pd__segment_no_reserve;
+
 pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_events, uint32_t n_users,
                              const pd__buf *dict_records, pd__segment_writer *out) {
   memset(out, 0, sizeof *out);
@@ -398,7 +400,7 @@ pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_ev
   int e = 0;
   if (out->fd < 0) {
     st = pd__error(PD_ERR_IO, "create %s: %s", out->tmp_path, strerror(errno));
-  } else if ((e = fallocate(out->fd, 0, 0, (off_t)out->map_len) == 0 ? 0 : errno) == 0) {
+  } else if ((e = pd__segment_no_reserve ? EOPNOTSUPP : fallocate(out->fd, 0, 0, (off_t)out->map_len) == 0 ? 0 : errno) == 0) {
     out->map = mmap(NULL, out->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, out->fd, 0);
     if (out->map == MAP_FAILED) {
       out->map = NULL;

@@ -53,6 +53,7 @@ typedef struct pd__segment_writer {
 
 /* A new segment file of the given size, mapped for filling. Pages fault
  * in as they are written, or through the calls below. */
+extern bool pd__segment_no_reserve; /* tests: act as if the file system could not reserve space */
 pd_status pd__segment_create(const char *dir, uint64_t generation, uint64_t n_events, uint32_t n_users,
                              const pd__buf *dict_records, pd__segment_writer *out);
 /* Faults in the whole file, writable, before filling it through the mapping. */
