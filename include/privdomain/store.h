@@ -38,8 +38,10 @@ typedef struct pd_store_options {
 
 /* Opens the store at `path`. opts may be NULL (read-write, no create).
  * Recovery runs here: a torn or uncommitted log tail is dropped and
- * reported by pd_store_recovered_bytes(). *out is owned by the caller,
- * close with pd_store_close(). */
+ * reported by pd_store_recovered_bytes(). The sealed segment is verified
+ * (every checksum, and that its events refer to known users, types and
+ * touchpoints): PD_ERR_CORRUPT names the file and the bytes. *out is owned
+ * by the caller, close with pd_store_close(). */
 PD_API pd_status pd_store_open(pd_store **out, const char *path, const pd_store_options *opts);
 /* Closes the store. Accepts NULL. A writer must be closed first. */
 PD_API void pd_store_close(pd_store *store);
@@ -57,7 +59,10 @@ PD_API uint32_t pd_store_n_touchpoints(const pd_store *store);
 PD_API uint32_t pd_store_n_event_types(const pd_store *store);
 
 /* Finds the user of an external id or alias. PD_ERR_NOT_FOUND if absent.
- * When users were merged, the surviving user id is returned. */
+ * When users were merged, the surviving user id is returned. The first
+ * lookup on a handle builds its name index (safe from several threads at
+ * once; later lookups only read it) and reports PD_ERR_CORRUPT, on that and
+ * every later lookup, if the store defines a name twice. */
 PD_API pd_status pd_store_find_user(const pd_store *store, const char *external_id, uint32_t *out);
 /* The primary external id of a user (borrowed, valid until close), or NULL. */
 PD_API const char *pd_store_user_name(const pd_store *store, uint32_t user);
