@@ -418,13 +418,13 @@ START_TEST(compact_rounds_equal_log) {
     PD_CHECK(pd_writer_commit(wa));
     PD_CHECK(pd_writer_commit(wb));
     PD_CHECK(pd_store_compact(sa));
+    ck_assert(pd__compact_staged == (round < 4)); /* the merge: in place */
     char *da = scan_digest(sa, 2, NULL), *db = scan_digest(sb, 2, NULL);
     ck_assert_msg(strcmp(da, db) == 0, "round %d differs", round);
     g_free(da);
     g_free(db);
   }
   ck_assert_uint_eq(pd_store_n_events(sa), 30000);
-  pd__segment_no_reserve = false;
   g_rand_free(r);
   pd_writer_close(wa);
   pd_writer_close(wb);
@@ -732,6 +732,39 @@ static void forge_cases(int per_batch) {
   restore_store(dir, seg, orig, len, e);
   g_free(dir);
 }
+
+/* A segment whose index gives rows to a merged user (compaction moves them
+ * to the survivor): refused at open, checksums notwithstanding. */
+START_TEST(forged_rows_of_merged_user) {
+  char *dir = pd_test_tmpdir("s");
+  pd_store *s = pd_test_open(dir, 1);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  uint32_t a = user(w, "ann"), b = user(w, "bob");
+  for (int i = 0; i < 10; i++) append(w, i % 2 ? a : b, i, PD_EV_VISIT, PD_NONE, PD_NONE, i);
+  PD_CHECK(pd_writer_merge_users(w, a, b));
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  PD_CHECK(pd_store_compact(s));
+  pd_store_close(s);
+  char *seg = seg_file(dir), *orig;
+  gsize len;
+  ck_assert(g_file_get_contents(seg, &orig, &len, NULL));
+  uint64_t index;
+  memcpy(&index, orig + 64 + 16 * 1, 8);
+  uint64_t nine = 9; /* ann's rows [0, 9), bob's [9, 10) */
+  ck_assert_int_eq(open_forged(dir, seg, orig, len, index + 8 * 1, &nine, 8), PD_ERR_CORRUPT);
+  ck_assert_msg(strstr(pd_last_error(), "events of user 1, merged into user 0"), "%s", pd_last_error());
+  ck_assert(g_file_set_contents(seg, orig, (gssize)len, NULL));
+  s = pd_test_open(dir, 0);
+  ck_assert_uint_eq(pd_store_n_events(s), 10);
+  pd_store_close(s);
+  g_free(orig);
+  g_free(seg);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
 
 START_TEST(forged_segment_refs) {
   forge_cases(3000);
@@ -1227,9 +1260,14 @@ START_TEST(crc32_matches_zlib) {
 }
 END_TEST
 
+/* Test switches back to normal after every test, also when one fails
+ * without a fork of its own. */
+static void reset_switches(void) { pd__segment_no_reserve = false; }
+
 int main(void) {
   Suite *s = suite_create("store");
   TCase *tc = tcase_create("store");
+  tcase_add_checked_fixture(tc, NULL, reset_switches);
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, create_append_reopen);
   tcase_add_test(tc, rollback_discards_batch);
@@ -1242,6 +1280,7 @@ int main(void) {
   tcase_add_test(tc, sigkill_during_ingest);
   tcase_add_test(tc, flipped_byte_in_segment);
   tcase_add_test(tc, forged_segment_refs);
+  tcase_add_test(tc, forged_rows_of_merged_user);
   tcase_add_test(tc, user_map_built_on_lookup);
   tcase_add_test(tc, concurrent_first_lookups);
   tcase_add_test(tc, duplicate_name_in_log);

@@ -172,7 +172,7 @@ int pd_cmd_tag(int argc, char **argv) {
   } else {
     uint32_t user;
     if ((st = pd_store_find_user(store, args.v[1], &user))) {
-      rc = pd_cli_error("tag", "unknown user \"%s\"", args.v[1]);
+      rc = st == PD_ERR_NOT_FOUND ? pd_cli_error("tag", "unknown user \"%s\"", args.v[1]) : pd_cli_fail("tag", st);
     } else if ((st = remove ? pd_writer_untag(w, user, args.v[2]) : pd_writer_tag(w, user, args.v[2])) ||
                (st = pd_writer_commit(w))) {
       rc = pd_cli_fail("tag", st);

@@ -14,6 +14,7 @@
  * applied to the old rows are the columns filled in place, in the mapping. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -112,7 +113,7 @@ typedef struct fill_ctx {
   unsigned char *old_stage[THREADS]; /* ... into these (old_stage_rows rows) */
   uint64_t old_stage_rows;
   pd_status st[THREADS];
-  char msg[THREADS][200];  /* what failed, for st[t] */
+  char msg[THREADS][PATH_MAX + 200]; /* what failed, for st[t] */
 } fill_ctx;
 
 #define CANON(c, u) ((c)->canon ? (c)->canon[u] : (u))
@@ -370,6 +371,8 @@ static void run_pass(fill_ctx *c, void (*fn)(fill_ctx *, int)) {
   }
 }
 
+bool pd__compact_staged;
+
 /* Fills the columns of w (already sized for every committed event).
  * by_group: w is not faulted in yet, and extra holds every event. */
 static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const uint32_t *canon, pd__bulk *extra, bool by_group) {
@@ -488,6 +491,7 @@ static pd_status fill_columns(const pd_store *s, pd__segment_writer *w, const ui
     c.split = (c.split + group / 2) / group * group;
     if (c.split > c.n_blocks) c.split = c.n_blocks;
   }
+  pd__compact_staged = c.stage[0] != NULL;
   run_pass(&c, column_pass);
   for (int t = 0; t < THREADS; t++)
     if (c.st[t] != PD_OK) st = pd__error(c.st[t], "%s", c.msg[t]);
@@ -533,7 +537,8 @@ pd_status pd__compact_locked(pd_store *s, bool force, pd__bulk *extra) {
   uint64_t gen = s->generation + 1;
   /* Names the log added since the segment: the name map finds one defined
    * twice (a corrupt log), which must not be sealed into the new segment. */
-  pd_status st = s->dict.user_names.n + s->dict.aliases.n > s->seg.n_names ? pd__dict_user_map(&s->dict) : PD_OK;
+  bool names_added = s->dict.user_names.n + s->dict.aliases.n > s->seg.n_names;
+  pd_status st = names_added || s->dict.user_map_error ? pd__dict_user_map(&s->dict) : PD_OK;
   if (st == PD_OK) st = pd__dict_encode(&s->dict, &dict);
   /* A bulk batch into an empty store is placed a group of users at a time,
    * each group's memory released for the segment's next pages. */

@@ -225,7 +225,7 @@ pd_status pd__segment_open(const char *dir, uint64_t generation, pd__dict *d, pd
   const unsigned char *crcs = out->map + off[PD_SEC_CRCS];
   uint64_t data_start = off[PD_SEC_DICT], data_end = off[PD_SEC_CRCS];
   uint64_t chunks = (data_end - data_start + PD_SEG_CHUNK - 1) / PD_SEG_CHUNK;
-  if (data_end < data_start || len[PD_SEC_CRCS] != chunks * 4) {
+  if (len[PD_SEC_CRCS] != chunks * 4) { /* (in order: data_end >= data_start) */
     st = pd__error(PD_ERR_CORRUPT, "%s: checksum table of %llu bytes does not match the data", out->path,
                    (unsigned long long)len[PD_SEC_CRCS]);
     goto fail;
@@ -299,6 +299,12 @@ columns:
                    d->n_merges);
     goto fail;
   }
+  /* Compaction rewrote merged users' events to their survivor. */
+  for (uint32_t u = 0; d->n_merges && u < out->n_users; u++)
+    if (out->user_off[u + 1] > out->user_off[u] && pd__dict_canonical(d, u) != u) {
+      st = pd__error(PD_ERR_CORRUPT, "%s: events of user %u, merged into user %u", out->path, u, pd__dict_canonical(d, u));
+      goto fail;
+    }
   /* Event columns refer to users, types and touchpoints by id: checked
    * once here so that no analysis ever indexes out of its tables. The pass
    * above found the largest ids; only a bad one costs a search for it. */

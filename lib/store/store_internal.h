@@ -67,6 +67,7 @@ pd__dict *pd__writer_dict(pd_writer *w);
  * (may be NULL): a bulk batch sealed with it, after the log's events; its
  * memory may be released as it is placed (free it after the call). */
 pd_status pd__compact_locked(pd_store *s, bool force, pd__bulk *extra);
+extern bool pd__compact_staged; /* tests: whether the last compaction built its blocks in staging areas */
 /* Bulk batches: the writer (idle, else PD_ERR_INVALID, no message) stops
  * logging records and events; the batch lives in memory (dictionary and a
  * pd__bulk, not the tail) until pd__writer_bulk_commit() compacts it with
