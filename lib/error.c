@@ -32,7 +32,9 @@ const char *pd_last_error(void) { return last_error; }
 void pd_clear_error(void) { last_error[0] = '\0'; }
 
 pd_status pd__verror(pd_status status, const char *fmt, va_list ap) {
-  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  char msg[sizeof last_error]; /* an argument may be pd_last_error() itself */
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  memcpy(last_error, msg, sizeof msg);
   return status;
 }
 

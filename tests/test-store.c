@@ -809,6 +809,20 @@ START_TEST(user_map_built_on_lookup) {
 }
 END_TEST
 
+/* Appends a committed block of records to the store's log after its
+ * committed end, continuing the CRC chain (a faulty writer's block). */
+static void forge_log_block(const char *dir, const pd__buf *records) {
+  pd_store *s = pd_test_open(dir, 0);
+  pd__wal rw;
+  PD_CHECK(pd__wal_open(dir, s->generation, true, &rw));
+  rw.committed_end = rw.end = s->wal.committed_end;
+  rw.committed_crc = rw.crc = s->wal.committed_crc;
+  PD_CHECK(pd__wal_append_block(&rw, PD_BLOCK_DATA, records->p, records->len));
+  PD_CHECK(pd__wal_commit(&rw, true));
+  pd__wal_close(&rw);
+  pd_store_close(s);
+}
+
 /* A log whose checksums are right but which defines a user name twice (only
  * a faulty writer or a forger makes one): the store opens (the name map is
  * built lazily), every lookup reports the duplicate, and compaction refuses
@@ -825,21 +839,14 @@ START_TEST(duplicate_name_in_log) {
   pd_writer_close(w);
   PD_CHECK(pd_store_compact(s));
   pd_store_close(s);
-  /* Append a committed block naming "ann" again, as user 2, after the
-   * log's committed end, continuing its CRC chain. */
+  /* A committed block naming "ann" again, as user 2. */
   s = pd_test_open(dir, 0);
-  pd__wal rw;
-  PD_CHECK(pd__wal_open(dir, s->generation, true, &rw));
-  rw.committed_end = rw.end = s->wal.committed_end;
-  rw.committed_crc = rw.crc = s->wal.committed_crc;
-  pd__buf rec = {0};
-  PD_CHECK(pd__rec_user(&rec, PD_REC_USER, 2, "ann", 3));
-  PD_CHECK(pd__wal_append_block(&rw, PD_BLOCK_DATA, rec.p, rec.len));
-  PD_CHECK(pd__wal_commit(&rw, true));
-  pd__wal_close(&rw);
-  pd__buf_free(&rec);
   uint64_t seg_gen = s->seg_generation;
   pd_store_close(s);
+  pd__buf rec = {0};
+  PD_CHECK(pd__rec_user(&rec, PD_REC_USER, 2, "ann", 3));
+  forge_log_block(dir, &rec);
+  pd__buf_free(&rec);
   s = pd_test_open(dir, 0);
   ck_assert_uint_eq(pd_store_n_users(s), 3);
   uint32_t u;
@@ -856,6 +863,39 @@ START_TEST(duplicate_name_in_log) {
   ck_assert_uint_eq(s->seg_generation, seg_gen);
   ck_assert_uint_eq(pd_store_n_events(s), 2);
   pd_store_close(s);
+  pd_test_rmdir(dir);
+  g_free(dir);
+}
+END_TEST
+
+/* A refresh that fails part way through new log blocks leaves the reader's
+ * snapshot as it was, and fails the same way when tried again. */
+START_TEST(failed_refresh_keeps_snapshot) {
+  char *dir = pd_test_tmpdir("s");
+  pd_store *s = pd_test_open(dir, 1);
+  pd_writer *w;
+  PD_CHECK(pd_writer_open(&w, s));
+  uint32_t a = user(w, "ann");
+  append(w, a, 10, PD_EV_VISIT, PD_NONE, PD_NONE, 0);
+  PD_CHECK(pd_writer_commit(w));
+  pd_writer_close(w);
+  pd_store_close(s);
+  pd_store *r = pd_test_open(dir, 0);
+  uint32_t u;
+  PD_CHECK(pd_store_find_user(r, "ann", &u)); /* the name map is built: records are checked as applied */
+  pd__buf rec = {0};
+  PD_CHECK(pd__rec_user(&rec, PD_REC_USER, 1, "cat", 3)); /* fine */
+  PD_CHECK(pd__rec_user(&rec, PD_REC_USER, 2, "ann", 3)); /* defined twice */
+  forge_log_block(dir, &rec);
+  pd__buf_free(&rec);
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(pd_store_refresh(r), PD_ERR_CORRUPT);
+    ck_assert_msg(strstr(pd_last_error(), "\"ann\" already exists"), "%s", pd_last_error());
+    ck_assert_uint_eq(pd_store_n_users(r), 1);
+    ck_assert_uint_eq(pd_store_n_events(r), 1);
+    ck_assert_int_eq(pd_store_find_user(r, "cat", &u), PD_ERR_NOT_FOUND);
+  }
+  pd_store_close(r);
   pd_test_rmdir(dir);
   g_free(dir);
 }
@@ -1284,6 +1324,7 @@ int main(void) {
   tcase_add_test(tc, user_map_built_on_lookup);
   tcase_add_test(tc, concurrent_first_lookups);
   tcase_add_test(tc, duplicate_name_in_log);
+  tcase_add_test(tc, failed_refresh_keeps_snapshot);
   tcase_add_test(tc, two_writers);
   tcase_add_test(tc, reader_during_writes);
   tcase_add_test(tc, newer_format_refused);

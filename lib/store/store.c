@@ -267,10 +267,19 @@ pd_status pd_store_refresh(pd_store *s) {
   pd_status st = manifest_read(s->dir, &g, &sg);
   if (st != PD_OK) return st;
   if (g == s->generation) {
+    /* A failure keeps the snapshot as it was (the log's read position does
+     * not move either): nothing of the new part stays applied. */
+    pd__dict_mark mark = pd__dict_mark_now(&s->dict);
+    size_t tail_n = s->tail.n;
     st = pd__wal_replay(&s->wal, &s->dict, replay_events, s);
-    if (st == PD_OK) s->tail.n_committed = s->tail.n;
+    if (st != PD_OK) {
+      pd__dict_rollback(&s->dict, &mark);
+      s->tail.n = tail_n;
+      return st;
+    }
+    s->tail.n_committed = s->tail.n;
     s->n_committed_merges = s->dict.n_merges;
-    return st;
+    return PD_OK;
   }
   /* Compacted meanwhile: load the new generation beside the old one and
    * swap, so a failure leaves the old snapshot intact. */
