@@ -901,6 +901,58 @@ START_TEST(failed_refresh_keeps_snapshot) {
 }
 END_TEST
 
+/* A compaction that is published but which this handle then fails to load
+ * (simulated): the error says it is committed, the handle refuses further
+ * writes (they would go to a log nobody reads), and a reopened store has
+ * everything committed, by the log path and by a bulk ingest. */
+START_TEST(stale_after_failed_reload) {
+  for (int bulk = 0; bulk <= 1; bulk++) {
+    char *dir = pd_test_tmpdir("s");
+    pd_store *s = pd_test_open(dir, 1);
+    pd_writer *w;
+    PD_CHECK(pd_writer_open(&w, s));
+    uint32_t a = user(w, "ann");
+    append(w, a, 10, PD_EV_VISIT, PD_NONE, PD_NONE, 0);
+    PD_CHECK(pd_writer_commit(w));
+    pd__compact_fail_reload = true;
+    if (bulk) {
+      char *csv = g_build_filename(dir, "in.csv", NULL);
+      ck_assert(g_file_set_contents(csv, "ts,user,event\n1000,bob,visit\n2000,ann,purchase\n", -1, NULL));
+      pd_ingest_options o = PD_INGEST_OPTIONS_INIT;
+      o.bulk = 1;
+      pd_ingest_result res = PD_INGEST_RESULT_INIT;
+      ck_assert_int_eq(pd_ingest_file(w, csv, &o, &res), PD_ERR_IO);
+      g_free(csv);
+    } else {
+      ck_assert_int_eq(pd_store_compact(s), PD_ERR_IO);
+    }
+    ck_assert_msg(strstr(pd_last_error(), "(committed)") && strstr(pd_last_error(), "reopen") &&
+                      !strstr(pd_last_error(), "rolled back"),
+                  "%s", pd_last_error());
+    pd__compact_fail_reload = false;
+    append(w, a, 20, PD_EV_VISIT, PD_NONE, PD_NONE, 0);
+    ck_assert_int_eq(pd_writer_commit(w), PD_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(pd_last_error(), "reopen"));
+    ck_assert_int_eq(pd_store_compact(s), PD_ERR_INVALID);
+    pd_writer_close(w);
+    pd_writer *w2 = NULL;
+    ck_assert_int_eq(pd_writer_open(&w2, s), PD_ERR_INVALID);
+    pd_store_close(s);
+    s = pd_test_open(dir, 0);
+    ck_assert_uint_eq(pd_store_n_events(s), bulk ? 3 : 1);
+    ck_assert_uint_eq(pd_store_n_users(s), bulk ? 2 : 1);
+    ck_assert_uint_eq(s->tail.n_committed, 0); /* all in the new segment */
+    PD_CHECK(pd_writer_open(&w, s)); /* a fresh handle writes again */
+    append(w, a, 30, PD_EV_VISIT, PD_NONE, PD_NONE, 0);
+    PD_CHECK(pd_writer_commit(w));
+    pd_writer_close(w);
+    pd_store_close(s);
+    pd_test_rmdir(dir);
+    g_free(dir);
+  }
+}
+END_TEST
+
 typedef struct finder {
   pd_store *s;
   int first, ok;
@@ -1302,7 +1354,10 @@ END_TEST
 
 /* Test switches back to normal after every test, also when one fails
  * without a fork of its own. */
-static void reset_switches(void) { pd__segment_no_reserve = false; }
+static void reset_switches(void) {
+  pd__segment_no_reserve = false;
+  pd__compact_fail_reload = false;
+}
 
 int main(void) {
   Suite *s = suite_create("store");
@@ -1325,6 +1380,7 @@ int main(void) {
   tcase_add_test(tc, concurrent_first_lookups);
   tcase_add_test(tc, duplicate_name_in_log);
   tcase_add_test(tc, failed_refresh_keeps_snapshot);
+  tcase_add_test(tc, stale_after_failed_reload);
   tcase_add_test(tc, two_writers);
   tcase_add_test(tc, reader_during_writes);
   tcase_add_test(tc, newer_format_refused);

@@ -372,6 +372,7 @@ static void run_pass(fill_ctx *c, void (*fn)(fill_ctx *, int)) {
 }
 
 bool pd__compact_staged;
+bool pd__compact_fail_reload;
 
 /* Fills the columns of w (already sized for every committed event).
  * by_group: w is not faulted in yet, and extra holds every event. */
@@ -571,8 +572,8 @@ pd_status pd__compact_locked(pd_store *s, bool force, pd__bulk *extra) {
   fresh_state.wal.fd = -1;
   /* The dictionary in memory is the segment's: keep it and map the new
    * files, rather than read back and verify what was just written. */
-  bool adopted = pd__dict_n_tags(&s->dict) == 0 && pd__store_adopt(s, gen) == PD_OK;
-  st = adopted ? PD_OK : pd__store_load(&fresh_state);
+  bool adopted = !pd__compact_fail_reload && pd__dict_n_tags(&s->dict) == 0 && pd__store_adopt(s, gen) == PD_OK;
+  st = adopted ? PD_OK : pd__compact_fail_reload ? pd__error(PD_ERR_IO, "test: reload fails") : pd__store_load(&fresh_state);
   if (st == PD_OK && !adopted) {
     pd__store_unload(s);
     s->generation = fresh_state.generation;
@@ -584,16 +585,28 @@ pd_status pd__compact_locked(pd_store *s, bool force, pd__bulk *extra) {
     s->n_committed_merges = fresh_state.n_committed_merges;
     s->recovered_bytes = 0;
   }
+  if (st != PD_OK) {
+    /* Published, but this handle still maps the old files: keep them (the
+     * manifest no longer names them) and refuse further writes through it,
+     * which would go to a log nobody reads. */
+    s->stale = true;
+    free(old_wal);
+    free(old_seg);
+    pd__error_prefix("compacted into generation %llu (committed), but this handle could not load it; close and reopen "
+                     "the store", (unsigned long long)gen);
+    return st;
+  }
   if (old_wal && *old_wal) unlink(old_wal);
   if (old_seg) unlink(old_seg);
   free(old_wal);
   free(old_seg);
-  return st;
+  return PD_OK;
 }
 
 pd_status pd_store_compact(pd_store *s) {
   if (!s) return pd__error(PD_ERR_INVALID, "pd_store_compact: NULL store");
   if (s->read_only) return pd__error(PD_ERR_READONLY, "store %s was opened read-only", s->dir);
+  if (s->stale) return pd__stale_error(s);
   if (s->writer) {
     pd_status st = pd__writer_check_idle(s->writer);
     if (st != PD_OK) return st;

@@ -294,7 +294,13 @@ pd_status pd_store_refresh(pd_store *s) {
   s->wal = fresh.wal;
   s->tail = fresh.tail;
   s->n_committed_merges = fresh.n_committed_merges;
+  s->stale = false;
   return PD_OK;
+}
+
+pd_status pd__stale_error(const pd_store *s) {
+  return pd__error(PD_ERR_INVALID, "store %s: this handle's compaction was committed but not loaded; close and reopen the store",
+                   s->dir);
 }
 
 uint64_t pd_store_recovered_bytes(const pd_store *s) { return s ? s->recovered_bytes : 0; }

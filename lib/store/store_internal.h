@@ -31,6 +31,7 @@ struct pd_store {
   uint64_t recovered_bytes;
   pd_writer *writer;       /* the open writer on this handle, if any */
   uint64_t n_committed_merges; /* dict.n_merges at the last commit */
+  bool stale;              /* this handle's compaction was published but the handle could not load it */
 };
 
 pd_status pd__tail_push(pd__tail *t, const pd_event *e);
@@ -68,6 +69,9 @@ pd__dict *pd__writer_dict(pd_writer *w);
  * memory may be released as it is placed (free it after the call). */
 pd_status pd__compact_locked(pd_store *s, bool force, pd__bulk *extra);
 extern bool pd__compact_staged; /* tests: whether the last compaction built its blocks in staging areas */
+extern bool pd__compact_fail_reload; /* tests: loading the new generation after publishing it fails */
+/* The error for writing through a stale handle (PD_ERR_INVALID). */
+pd_status pd__stale_error(const pd_store *s);
 /* Bulk batches: the writer (idle, else PD_ERR_INVALID, no message) stops
  * logging records and events; the batch lives in memory (dictionary and a
  * pd__bulk, not the tail) until pd__writer_bulk_commit() compacts it with

@@ -24,6 +24,7 @@ pd_status pd_writer_open(pd_writer **out, pd_store *s) {
   *out = NULL;
   if (s->read_only) return pd__error(PD_ERR_READONLY, "store %s was opened read-only", s->dir);
   if (s->writer) return pd__error(PD_ERR_LOCKED, "store %s already has a writer on this handle", s->dir);
+  if (s->stale) return pd__stale_error(s);
   pd_writer *w = calloc(1, sizeof *w);
   if (!w) return pd__error(PD_ERR_NOMEM, "out of memory");
   w->s = s;
@@ -196,6 +197,7 @@ pd_status pd_writer_append(pd_writer *w, const pd_event *e) {
 
 pd_status pd_writer_commit(pd_writer *w) {
   if (!w) return pd__error(PD_ERR_INVALID, "pd_writer_commit: NULL writer");
+  if (w->s->stale) return pd__stale_error(w->s);
   if (!w->batch_dirty) return PD_OK;
   pd_store *s = w->s;
   bool sync = s->durability == PD_DURABILITY_FULL || s->wal.unsynced_bytes + w->pending.len >= BATCH_SYNC_BYTES;
@@ -240,6 +242,7 @@ pd_status pd__writer_bulk_begin(pd_writer *w) {
 pd_status pd__writer_bulk_commit(pd_writer *w) {
   if (!w->bulk) return pd_writer_commit(w);
   pd_store *s = w->s;
+  if (s->stale) return pd__stale_error(s);
   uint64_t before = s->generation;
   pd_status st = pd__compact_locked(s, true, &w->bulk_events);
   if (st == PD_OK && s->generation != before) {
@@ -253,7 +256,7 @@ pd_status pd__writer_bulk_commit(pd_writer *w) {
       s->wal = rw;
     }
   }
-  if (st != PD_OK && s->generation == before) {
+  if (st != PD_OK && s->generation == before && !s->stale) { /* stale: published, not rolled back */
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", pd_last_error());
     pd_writer_rollback(w); /* nothing of the batch may survive a failed commit */
