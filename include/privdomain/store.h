@@ -92,7 +92,11 @@ PD_API pd_status pd_store_touchpoints(pd_store *store, pd_table **out);
  * (user, time, insertion order) and starts a fresh log. Uncommitted
  * appends of an open writer on this handle are kept pending. Without an
  * open writer it takes the writer lock itself (PD_ERR_LOCKED when another
- * writer holds it). Readers that have the store open keep their snapshot. */
+ * writer holds it). Readers that have the store open keep their snapshot.
+ * In the rare case that the new segment is committed but this handle then
+ * fails to load it (out of memory, I/O), the error says "(committed)" and
+ * the handle refuses further writes and compactions (PD_ERR_INVALID) until
+ * it is reopened (or, without a writer, refreshed). */
 PD_API pd_status pd_store_compact(pd_store *store);
 
 #ifdef __cplusplus
