@@ -271,7 +271,9 @@ static pd_status fill_user_map(pd__dict *d) {
 }
 
 /* Lookups on a shared read-only store may come from several threads: one
- * builds, the others wait for it. */
+ * builds, the others wait for it. One lock for every dictionary (a
+ * per-dictionary one would not survive the struct copies of a reload):
+ * builds happen once per handle and take well under a second. */
 static pthread_mutex_t user_map_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static pd_status build_user_map(pd__dict *d) {
