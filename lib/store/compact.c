@@ -149,21 +149,14 @@ static void block_pass(fill_ctx *c, int t) {
   }
 }
 
-/* Where pass 2 writes a block's rows: the segment's columns themselves
- * (base 0), or a block-sized staging area whose element 0 is row base. */
-typedef struct cols {
-  int64_t *time, *amount;
-  uint32_t *tp, *ref;
-  uint16_t *type;
-  uint64_t base;
-} cols;
-
-/* Stable time sort of the rows of users whose events arrived out of order. */
-static pd_status sort_users(const cols *c, const uint64_t *off, uint32_t from, uint32_t to) {
+/* Stable time sort of the rows of users whose events arrived out of order.
+ * c holds rows from row base on: the segment's columns themselves (base
+ * 0), or a block's staging area whose element 0 is row base. */
+static pd_status sort_users(const pd__seg_cols *c, uint64_t base, const uint64_t *off, uint32_t from, uint32_t to) {
   rec *r = NULL, *tmp = NULL;
   size_t cap = 0;
   for (uint32_t u = from; u < to; u++) {
-    uint64_t a = off[u] - c->base, n = off[u + 1] - off[u];
+    uint64_t a = off[u] - base, n = off[u + 1] - off[u];
     if (n < 2 || time_sorted(c->time + a, n)) continue;
     if (n > cap) {
       free(r);
@@ -224,14 +217,6 @@ static uint64_t block_row(const fill_ctx *c, uint32_t b) {
   return c->w->user_off[u < c->n_users ? u : c->n_users];
 }
 
-/* A block's rows in the staging area of thread t, or NULL (no staging). */
-static bool stage_cols(fill_ctx *c, int t, uint64_t r0, cols *out) {
-  if (!c->stage[t]) return false;
-  pd__seg_cols s = pd__seg_cols_in(c->stage[t], c->stage_rows);
-  *out = (cols){s.time, s.amount, s.tp, s.ref, s.type, r0};
-  return true;
-}
-
 /* A worker's failure, reported by the thread that ran the pass. */
 __attribute__((format(printf, 4, 5))) static void fail(fill_ctx *c, int t, pd_status st, const char *fmt, ...) {
   va_list ap;
@@ -243,25 +228,22 @@ __attribute__((format(printf, 4, 5))) static void fail(fill_ctx *c, int t, pd_st
 
 /* The old segment's rows of block b's users, first in each user's rows:
  * read from its file (the columns of a block are contiguous there) and
- * placed user by user. Without merges to apply, its users are canonical. */
-static void stage_old_rows(fill_ctx *c, int t, uint32_t b, const cols *o, uint64_t *fill) {
+ * placed user by user. Without merges to apply, its users are canonical
+ * (segment open refuses rows of a merged user). */
+static void stage_old_rows(fill_ctx *c, int t, uint32_t b, const pd__seg_cols *o, uint64_t base, uint64_t *fill) {
   const pd__segment *g = &c->s->seg;
   uint32_t u0 = b << BLOCK_SHIFT;
   if (u0 >= g->n_users) return;
   uint32_t u1 = g->n_users - u0 > (1u << BLOCK_SHIFT) ? u0 + (1u << BLOCK_SHIFT) : g->n_users;
   uint64_t a = g->user_off[u0];
-  pd__seg_rows in;
+  pd__seg_cols in;
   int e = pd__segment_read_rows(g, c->old_fd, a, g->user_off[u1] - a, c->old_stage[t], &in);
   if (e) {
     fail(c, t, PD_ERR_IO, "read %s: %s", g->path, strerror(e));
     return;
   }
   for (uint32_t u = u0; u < u1; u++) {
-    uint64_t from = g->user_off[u] - a, n = g->user_off[u + 1] - g->user_off[u], k = fill[u - u0] - o->base;
-    if (n && CANON(c, u) != u) { /* the rows were counted at its survivor's */
-      fail(c, t, PD_ERR_CORRUPT, "%s: rows of user %u, merged before the segment was sealed", g->path, u);
-      return;
-    }
+    uint64_t from = g->user_off[u] - a, n = g->user_off[u + 1] - g->user_off[u], k = fill[u - u0] - base;
     fill[u - u0] += n;
     memcpy(o->time + k, in.time + from, n * sizeof *o->time);
     memcpy(o->type + k, in.type + from, n * sizeof *o->type);
@@ -277,8 +259,9 @@ static void column_pass(fill_ctx *c, int t) {
   const uint32_t group = 1u << PD__BULK_GROUP_SHIFT;
   for (uint32_t b = b0; b < b1; b++) {
     uint64_t r0 = block_row(c, b), r1 = block_row(c, b + 1);
-    cols o = {w->time, w->amount, w->tp, w->ref, w->type, 0};
-    bool staged = stage_cols(c, t, r0, &o);
+    bool staged = c->stage[t] != NULL;
+    pd__seg_cols o = staged ? pd__seg_cols_in(c->stage[t], c->stage_rows) : (pd__seg_cols){w->time, w->type, w->tp, w->ref, w->amount};
+    uint64_t base = staged ? r0 : 0;
     /* By group: the group's rows are faulted in just before they are
      * filled, mostly into the memory of the groups released before. */
     if (!staged && c->by_group && (b == b0 || b % group == 0)) {
@@ -290,10 +273,10 @@ static void column_pass(fill_ctx *c, int t) {
       flushed = b;
     }
     uint64_t *fill = c->fill + ((size_t)b << BLOCK_SHIFT);
-    if (staged && c->old_fd >= 0 && c->st[t] == PD_OK) stage_old_rows(c, t, b, &o, fill);
+    if (staged && c->old_fd >= 0 && c->st[t] == PD_OK) stage_old_rows(c, t, b, &o, base, fill);
     for (uint64_t i = c->rb[b]; i < c->rb[b + 1]; i++) {
       const brec *r = &c->recs[i];
-      uint64_t k = fill[r->lu]++ - o.base;
+      uint64_t k = fill[r->lu]++ - base;
       o.time[k] = r->time;
       o.amount[k] = r->amount;
       o.tp[k] = r->tp;
@@ -310,7 +293,7 @@ static void column_pass(fill_ctx *c, int t) {
         const uint32_t n = pd__bulk_chunk_n(&kb->recs, id);
         for (uint32_t i = 0; i < n; i++) {
           const pd__bulk_rec *r = &ch->u.r[i];
-          uint64_t k = fill[r->lu & PD__BULK_LU_MASK]++ - o.base;
+          uint64_t k = fill[r->lu & PD__BULK_LU_MASK]++ - base;
           o.time[k] = r->time;
           o.tp[k] = r->tp;
           o.type[k] = r->type;
@@ -332,11 +315,10 @@ static void column_pass(fill_ctx *c, int t) {
       }
     }
     uint32_t u0 = b << BLOCK_SHIFT, u1 = u0 + (1u << BLOCK_SHIFT) < c->n_users ? u0 + (1u << BLOCK_SHIFT) : c->n_users;
-    if (c->st[t] == PD_OK && sort_users(&o, w->user_off, u0, u1) != PD_OK)
+    if (c->st[t] == PD_OK && sort_users(&o, base, w->user_off, u0, u1) != PD_OK)
       fail(c, t, PD_ERR_NOMEM, "out of memory sorting users while compacting");
     if (staged && c->st[t] == PD_OK && r1 > r0) {
-      const pd__seg_rows rows = {o.time, o.type, o.tp, o.ref, o.amount};
-      int e = pd__segment_write_rows(w, r0, r1 - r0, &rows);
+      int e = pd__segment_write_rows(w, r0, r1 - r0, &o);
       if (e) fail(c, t, PD_ERR_IO, "write %s: %s", w->tmp_path, strerror(e));
     }
     if (c->by_group && (b + 1) % group == 0) pd__bulk_release_group(c->release, b / group); /* the split is a group boundary */

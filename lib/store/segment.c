@@ -450,20 +450,19 @@ void pd__segment_populate_rows(const pd__segment_writer *w, uint64_t from, uint6
   }
 }
 
-int pd__segment_read_rows(const pd__segment *g, int fd, uint64_t row, uint64_t n, unsigned char *buf, pd__seg_rows *out) {
+int pd__segment_read_rows(const pd__segment *g, int fd, uint64_t row, uint64_t n, unsigned char *buf, pd__seg_cols *out) {
   const void *col[5] = {g->time, g->type, g->tp, g->ref, g->amount};
-  pd__seg_cols c = pd__seg_cols_in(buf, n);
-  void *to[5] = {c.time, c.type, c.tp, c.ref, c.amount};
+  *out = pd__seg_cols_in(buf, n);
+  void *to[5] = {out->time, out->type, out->tp, out->ref, out->amount};
   for (int i = 0; i < 5; i++) {
     uint64_t at = (uint64_t)((const unsigned char *)col[i] - g->map) + row * event_elem[i];
     int e = pd__pread_all(fd, to[i], n * event_elem[i], at);
     if (e) return e;
   }
-  *out = (pd__seg_rows){c.time, c.type, c.tp, c.ref, c.amount};
   return 0;
 }
 
-int pd__segment_write_rows(const pd__segment_writer *w, uint64_t row, uint64_t n, const pd__seg_rows *src) {
+int pd__segment_write_rows(const pd__segment_writer *w, uint64_t row, uint64_t n, const pd__seg_cols *src) {
   const void *from[5] = {src->time, src->type, src->tp, src->ref, src->amount};
   for (int i = 0; i < 5; i++) {
     const unsigned char *p = from[i];

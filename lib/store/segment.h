@@ -65,35 +65,29 @@ void pd__segment_populate_rows(const pd__segment_writer *w, uint64_t from, uint6
  * rest is filled and the sync at the seal has less to wait for. Their
  * pages are unmapped (not dropped): a later access faults them back in. */
 void pd__segment_flush_rows(const pd__segment_writer *w, uint64_t from, uint64_t to);
-/* Rows of the event columns, in the order of the segment's sections. */
-typedef struct pd__seg_rows {
-  const int64_t *time;
-  const uint16_t *type;
-  const uint32_t *tp, *ref;
-  const int64_t *amount;
-} pd__seg_rows;
-#define PD__SEG_ROW_BYTES 26 /* bytes of one row over every event column */
-/* The same columns, writable, for m rows in one buffer of m *
- * PD__SEG_ROW_BYTES bytes (8-aligned): widest first, so each is aligned. */
+/* Rows of every event column, the segment's or a buffer's. */
 typedef struct pd__seg_cols {
   int64_t *time;
   uint16_t *type;
   uint32_t *tp, *ref;
   int64_t *amount;
 } pd__seg_cols;
+#define PD__SEG_ROW_BYTES 26 /* bytes of one row over every event column */
+/* The columns of m rows in one buffer of m * PD__SEG_ROW_BYTES bytes
+ * (8-aligned): widest first, so each is aligned. */
 static inline pd__seg_cols pd__seg_cols_in(unsigned char *buf, uint64_t m) {
   return (pd__seg_cols){(int64_t *)(void *)buf, (uint16_t *)(void *)(buf + 24 * m), (uint32_t *)(void *)(buf + 16 * m),
                         (uint32_t *)(void *)(buf + 20 * m), (int64_t *)(void *)(buf + 8 * m)};
 }
-/* Writes n rows, from[0..n) of each column of src, as rows [row, row + n)
- * of the segment: with pwrite() in place (not through the mapping), into
- * the image otherwise. Returns 0 or the errno of the failed write. */
-int pd__segment_write_rows(const pd__segment_writer *w, uint64_t row, uint64_t n, const pd__seg_rows *src);
+/* Writes n rows, [0, n) of each column of src, as rows [row, row + n) of
+ * the segment: with pwrite() in place (not through the mapping), into the
+ * image otherwise. Returns 0 or the errno of the failed write. */
+int pd__segment_write_rows(const pd__segment_writer *w, uint64_t row, uint64_t n, const pd__seg_cols *src);
 /* Reads rows [row, row + n) of every event column of g from fd (g's file,
- * open for reading) with pread, not through g's mapping, into buf (room for
- * n * PD__SEG_ROW_BYTES bytes, 8-aligned); out points into buf. Returns 0 or the errno
- * of the failed read (EIO if the file ends early). */
-int pd__segment_read_rows(const pd__segment *g, int fd, uint64_t row, uint64_t n, unsigned char *buf, pd__seg_rows *out);
+ * open for reading) with pread, not through g's mapping, into buf (room
+ * for n * PD__SEG_ROW_BYTES bytes, 8-aligned); *out = pd__seg_cols_in(buf,
+ * n). Returns 0 or the errno of the failed read (EIO if the file ends early). */
+int pd__segment_read_rows(const pd__segment *g, int fd, uint64_t row, uint64_t n, unsigned char *buf, pd__seg_cols *out);
 /* Writes checksums and header, syncs, renames into place. */
 pd_status pd__segment_seal(pd__segment_writer *w, uint64_t n_merges);
 void pd__segment_abort(pd__segment_writer *w);
